@@ -1,0 +1,98 @@
+// The OKX v5 error catalogue (okx-v5.md §2.2): code, message and HTTP status, in one place.
+// Parameterised messages are functions; everything else is a constant.
+
+extension OKXError {
+    // MARK: - General
+
+    public static let operationFailed = OKXError(code: "1", message: "Operation failed.", httpStatus: 200)
+    public static let partiallySucceeded = OKXError(code: "2", message: "Bulk operation partially succeeded.", httpStatus: 200)
+    public static let emptyBody = OKXError(code: "50000", message: "Body for POST request cannot be empty.", httpStatus: 400)
+    public static let serviceUnavailable = OKXError(
+        code: "50001", message: "Service temporarily unavailable. Please try again later.", httpStatus: 503)
+    public static let jsonSyntax = OKXError(code: "50002", message: "JSON syntax error", httpStatus: 400)
+    /// Keysmith answers unknown routes and methods with 50005 and HTTP 404 (OKX documents 410 for retired endpoints).
+    public static let endpointNotFound = OKXError(
+        code: "50005", message: "API endpoint is inactive or unavailable.", httpStatus: 404)
+    public static let invalidContentType = OKXError(
+        code: "50006", message: "Invalid Content-Type. Please use \"application/JSON\".", httpStatus: 400)
+    public static let tooManyRequests = OKXError(code: "50011", message: "Too Many Requests", httpStatus: 429)
+    public static let systemError = OKXError(code: "50026", message: "System error. Try again later", httpStatus: 500)
+    public static let noEndpointPermission = OKXError(
+        code: "50030", message: "You don't have permission to use this API endpoint", httpStatus: 200)
+    public static let keyMustBeBoundToIP = OKXError(
+        code: "50035", message: "This endpoint requires that APIKey must be bound to IP", httpStatus: 403)
+    public static let repeatedRequest = OKXError(code: "50042", message: "Repeated request", httpStatus: 200)
+    public static let bodyTooLarge = OKXError(code: "50000", message: "Request body is too large.", httpStatus: 413)
+
+    public static func parameterEmpty(_ name: String) -> OKXError {
+        OKXError(code: "50014", message: "Parameter \(name) can not be empty.", httpStatus: 400)
+    }
+
+    public static func eitherParameterRequired(_ first: String, _ second: String) -> OKXError {
+        OKXError(code: "50015", message: "Either parameter \(first) or \(second) is required", httpStatus: 400)
+    }
+
+    public static func alreadyExists(_ what: String) -> OKXError {
+        OKXError(code: "50071", message: "\(what) already exists", httpStatus: 200)
+    }
+
+    // MARK: - Authentication (501xx)
+
+    public static let environmentMismatch = OKXError(
+        code: "50101", message: "APIKey does not match current environment.", httpStatus: 401)
+    public static let timestampExpired = OKXError(code: "50102", message: "Timestamp request expired.", httpStatus: 401)
+    public static let missingAccessKey = OKXError(
+        code: "50103", message: "Request header \"OK-ACCESS-KEY\" cannot be empty.", httpStatus: 401)
+    public static let missingPassphrase = OKXError(
+        code: "50104", message: "Request header \"OK-ACCESS-PASSPHRASE\" cannot be empty.", httpStatus: 401)
+    public static let wrongPassphrase = OKXError(
+        code: "50105", message: "Request header \"OK-ACCESS-PASSPHRASE\" incorrect.", httpStatus: 401)
+    public static let missingSignature = OKXError(
+        code: "50106", message: "Request header \"OK-ACCESS-SIGN\" cannot be empty.", httpStatus: 401)
+    public static let missingTimestamp = OKXError(
+        code: "50107", message: "Request header \"OK-ACCESS-TIMESTAMP\" cannot be empty.", httpStatus: 401)
+    public static let invalidAccessKey = OKXError(code: "50111", message: "Invalid OK-ACCESS-KEY.", httpStatus: 401)
+    /// 50111 for a key that existed but whose expiry has passed: the message says so.
+    public static let expiredAccessKey = OKXError(
+        code: "50111", message: "Invalid OK-ACCESS-KEY. This API key has expired.", httpStatus: 401)
+    public static let invalidTimestamp = OKXError(code: "50112", message: "Invalid OK-ACCESS-TIMESTAMP.", httpStatus: 401)
+    public static let invalidSignature = OKXError(code: "50113", message: "Invalid signature.", httpStatus: 401)
+    public static let invalidAuthorization = OKXError(code: "50114", message: "Invalid authorization.", httpStatus: 401)
+    public static let invalidMethod = OKXError(code: "50115", message: "Invalid request method.", httpStatus: 405)
+    public static let keyDoesNotExist = OKXError(code: "50119", message: "API key doesn't exist", httpStatus: 200)
+    public static let keyLacksPermission = OKXError(
+        code: "50120", message: "This API key doesn't have permission to use this function", httpStatus: 200)
+
+    public static func ipNotAllowed(_ ip: String) -> OKXError {
+        OKXError(code: "50110", message: "Your IP \(ip) is not included in your API key's IP whitelist.", httpStatus: 401)
+    }
+
+    // MARK: - Trade (51xxx)
+
+    public static func parameterError(_ name: String) -> OKXError {
+        OKXError(code: "51000", message: "Parameter \(name) error", httpStatus: 400)
+    }
+
+    // MARK: - Funding (58xxx)
+
+    public static let accountBlocked = OKXError(code: "58004", message: "Account blocked.", httpStatus: 200)
+    public static let subAccountDoesNotExist = OKXError(code: "58115", message: "Sub-account does not exist.", httpStatus: 200)
+
+    // MARK: - Sub-accounts and API keys (59xxx)
+
+    public static let masterAccountOnly = OKXError(
+        code: "59500", message: "Only the APIKey of the main account has permission", httpStatus: 200)
+    public static let tooManyKeys = OKXError(
+        code: "59501", message: "Only 50 APIKeys can be created per account", httpStatus: 200)
+    public static let duplicateLabel = OKXError(
+        code: "59502", message: "Note name cannot be duplicate with the currently created APIKey note name", httpStatus: 200)
+    public static let tooManyIPs = OKXError(
+        code: "59503", message: "Each APIKey can bind up to 20 IP addresses", httpStatus: 200)
+    public static let passphraseFormat = OKXError(
+        code: "59505", message: "The passphrase format is incorrect", httpStatus: 200)
+    public static let apiKeyDoesNotExist = OKXError(code: "59506", message: "APIKey does not exist", httpStatus: 200)
+
+    public static func subAccountSuspended(_ name: String) -> OKXError {
+        OKXError(code: "59508", message: "The sub account of \(name) is suspended", httpStatus: 200)
+    }
+}

@@ -1,0 +1,56 @@
+import KeysmithCore
+
+/// Accounts and API keys, persisted. Implementations: ``SQLiteKeyStore`` (embedded default).
+///
+/// Every key write bumps a store-wide change sequence, so a reader can ask for what changed since the last
+/// sequence it saw (``keyChanges(after:)``) — how the server's key cache stays current with writes made by the
+/// CLI or other processes.
+public protocol KeyStore: Sendable {
+    // MARK: Accounts
+    func insert(account: Account) async throws(StoreError)
+    func masterAccount() async throws(StoreError) -> Account?
+    func account(uid: String) async throws(StoreError) -> Account?
+    func subAccount(named name: String, parentUID: String) async throws(StoreError) -> Account?
+    func subAccounts(parentUID: String) async throws(StoreError) -> [Account]
+
+    // MARK: Keys
+    /// Inserts a key. Fails with `.limitReached` when the account already holds `maximumPerAccount` unrevoked keys,
+    /// and `.duplicate` when an unrevoked key of the account has the same label — both checked in the write transaction.
+    func insert(key: StoredKey, maximumPerAccount: Int) async throws(StoreError)
+    /// Replaces label, permissions, allowlist and expiry of an unrevoked key; fails with `.duplicate` on a label clash.
+    func update(key: APIKey) async throws(StoreError)
+    /// Marks a key revoked. Returns false when it was unknown or already revoked.
+    func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool
+    func key(apiKey: String) async throws(StoreError) -> StoredKey?
+    func keys(accountUID: String) async throws(StoreError) -> [StoredKey]
+    /// Keys written after `sequence` (inserted, modified or revoked), and the newest sequence.
+    func keyChanges(after sequence: Int64) async throws(StoreError) -> KeyChanges
+}
+
+/// A key as stored: its public description plus the sealed secret and the passphrase verifier.
+public struct StoredKey: Sendable, Hashable {
+    public var key: APIKey
+    /// AES-GCM sealed secret, bound to `key.apiKey`.
+    public var sealedSecret: [UInt8]
+    /// Peppered HMAC-SHA256 of the passphrase.
+    public var passphraseVerifier: [UInt8]
+    /// The change sequence of the last write to this key.
+    public var changeSequence: Int64
+
+    public init(key: APIKey, sealedSecret: [UInt8], passphraseVerifier: [UInt8], changeSequence: Int64 = 0) {
+        self.key = key
+        self.sealedSecret = sealedSecret
+        self.passphraseVerifier = passphraseVerifier
+        self.changeSequence = changeSequence
+    }
+}
+
+public struct KeyChanges: Sendable {
+    public var keys: [StoredKey]
+    public var latestSequence: Int64
+
+    public init(keys: [StoredKey], latestSequence: Int64) {
+        self.keys = keys
+        self.latestSequence = latestSequence
+    }
+}

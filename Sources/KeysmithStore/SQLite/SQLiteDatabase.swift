@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// The embedded SQLite database (WAL mode through a GRDB `DatabasePool`), migrated on open.
+/// Stores for each subject (keys now; ledger and audit later) share one instance.
+///
+/// ```swift
+/// let database = try SQLiteDatabase(path: dataDir.appending(path: "keysmith.sqlite").path)
+/// let keys = SQLiteKeyStore(database: database)
+/// ```
+public struct SQLiteDatabase: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file with mode 0600 and applies every pending migration.
+    public init(path: String) throws(StoreError) {
+        do {
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = true
+            configuration.busyMode = .timeout(5)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            let isNew = !FileManager.default.fileExists(atPath: path)
+            self.pool = try DatabasePool(path: path, configuration: configuration)
+            self.path = path
+            if isNew {
+                try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            }
+            try SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database("cannot open the database at \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Runs a write transaction, mapping GRDB errors to ``StoreError`` without leaking SQL arguments.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
+    /// Folds the write-ahead log into the main file (tests and backups).
+    public func checkpoint() async throws(StoreError) {
+        _ = try await write { db in try db.checkpoint(.truncate) } as Void?
+    }
+
+    /// GRDB's error text without the statement arguments it may carry.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+        }
+        return String(describing: type(of: error))
+    }
+}

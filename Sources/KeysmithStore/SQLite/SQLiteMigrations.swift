@@ -1,0 +1,52 @@
+import GRDB
+
+/// The embedded database's schema, as ordered migrations. Never edit a shipped migration; add a new one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-accounts-and-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value BLOB NOT NULL
+                );
+                CREATE TABLE account (
+                    uid TEXT PRIMARY KEY NOT NULL,
+                    parent_uid TEXT REFERENCES account(uid),
+                    name TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    acct_lv TEXT NOT NULL,
+                    pos_mode TEXT NOT NULL,
+                    deposits_allowed INTEGER NOT NULL,
+                    frozen INTEGER NOT NULL DEFAULT 0,
+                    label TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX account_single_master ON account((parent_uid IS NULL)) WHERE parent_uid IS NULL;
+                CREATE UNIQUE INDEX account_sub_name ON account(parent_uid, name) WHERE parent_uid IS NOT NULL;
+                CREATE TABLE api_key (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    api_key TEXT NOT NULL UNIQUE,
+                    account_uid TEXT NOT NULL REFERENCES account(uid),
+                    label TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    app TEXT,
+                    permissions TEXT NOT NULL,
+                    ip_allowlist TEXT NOT NULL,
+                    algorithm TEXT NOT NULL DEFAULT 'hmac',
+                    environment TEXT NOT NULL,
+                    sealed_secret BLOB NOT NULL,
+                    passphrase_verifier BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    revoked_at INTEGER,
+                    revoke_reason TEXT,
+                    change_seq INTEGER NOT NULL UNIQUE
+                );
+                CREATE UNIQUE INDEX api_key_active_label ON api_key(account_uid, label) WHERE revoked_at IS NULL;
+                CREATE INDEX api_key_account ON api_key(account_uid);
+                """)
+        }
+        return migrator
+    }
+}

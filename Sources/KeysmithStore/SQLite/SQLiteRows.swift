@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import KeysmithCore
+
+/// The `account` table's row.
+struct AccountRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "account"
+
+    var uid: String
+    var parent_uid: String?
+    var name: String
+    var type: String
+    var acct_lv: String
+    var pos_mode: String
+    var deposits_allowed: Bool
+    var frozen: Bool
+    var label: String
+    var created_at: Int64
+
+    init(_ account: Account) {
+        uid = account.uid
+        parent_uid = account.parentUID
+        name = account.name
+        type = account.type.rawValue
+        acct_lv = account.level.rawValue
+        pos_mode = account.positionMode.rawValue
+        deposits_allowed = account.depositsAllowed
+        frozen = account.frozen
+        label = account.label
+        created_at = account.createdAt
+    }
+
+    func account() throws(StoreError) -> Account {
+        guard let type = AccountType(rawValue: type), let level = AccountLevel(rawValue: acct_lv),
+            let mode = PositionMode(rawValue: pos_mode)
+        else { throw StoreError.database("account \(uid) has an unreadable type, level or position mode") }
+        return Account(
+            uid: uid, parentUID: parent_uid, name: name, type: type, level: level, positionMode: mode,
+            depositsAllowed: deposits_allowed, frozen: frozen, label: label, createdAt: created_at)
+    }
+}
+
+/// The `api_key` table's row.
+struct KeyRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "api_key"
+
+    var api_key: String
+    var account_uid: String
+    var label: String
+    var purpose: String
+    var app: String?
+    var permissions: String
+    var ip_allowlist: String
+    var algorithm: String
+    var environment: String
+    var sealed_secret: Data
+    var passphrase_verifier: Data
+    var created_at: Int64
+    var expires_at: Int64?
+    var revoked_at: Int64?
+    var revoke_reason: String?
+    var changeSeq: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
+        case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason
+        case changeSeq = "change_seq"
+    }
+
+    init(_ stored: StoredKey) {
+        let key = stored.key
+        api_key = key.apiKey
+        account_uid = key.accountUID
+        label = key.label
+        purpose = key.purpose.name
+        app = key.purpose.app
+        permissions = key.permissions.okxString
+        ip_allowlist = key.allowlist.okxString
+        algorithm = "hmac"
+        environment = key.environment.rawValue
+        sealed_secret = Data(stored.sealedSecret)
+        passphrase_verifier = Data(stored.passphraseVerifier)
+        created_at = key.createdAt
+        expires_at = key.expiresAt
+        revoked_at = key.revokedAt
+        revoke_reason = key.revokeReason
+        changeSeq = stored.changeSequence
+    }
+
+    func storedKey() throws(StoreError) -> StoredKey {
+        let permissions: Permissions
+        let allowlist: IPAllowlist
+        do {
+            permissions = try Permissions(okx: self.permissions)
+            allowlist = try IPAllowlist(okx: ip_allowlist)
+        } catch {
+            throw StoreError.database("API key \(api_key) has unreadable permissions or IP allowlist")
+        }
+        guard let environment = KeyEnvironment(rawValue: environment) else {
+            throw StoreError.database("API key \(api_key) has an unreadable environment")
+        }
+        let purpose: KeyPurpose = app.map { .thirdParty(app: $0) } ?? .own
+        let key = APIKey(
+            apiKey: api_key, accountUID: account_uid, label: label, purpose: purpose, permissions: permissions,
+            allowlist: allowlist, environment: environment, createdAt: created_at, expiresAt: expires_at,
+            revokedAt: revoked_at, revokeReason: revoke_reason)
+        return StoredKey(
+            key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier), changeSequence: changeSeq)
+    }
+}

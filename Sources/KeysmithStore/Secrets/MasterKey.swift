@@ -1,0 +1,104 @@
+import Crypto
+import KeysmithCore
+import Foundation
+
+/// The 256-bit master key that seals API-key secrets and derives the passphrase pepper.
+///
+/// It comes from `KEYSMITH_MASTER_KEY` (64 hex characters or base64 of 32 bytes; the CLI reads the environment)
+/// or from a key file created on first start with mode 0600. Purpose-specific keys are derived with HKDF so that
+/// the master key itself never encrypts anything.
+///
+/// ```swift
+/// let master = try MasterKey.loadOrCreate(file: dataDir.appending(path: "master.key"))
+/// let sealer = master.secretSealer()
+/// ```
+public struct MasterKey: Sendable {
+    private let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) throws(StoreError) {
+        guard bytes.count == 32 else {
+            throw StoreError.invalidMasterKey("a master key is 32 bytes (64 hex characters or 44 base64 characters)")
+        }
+        self.bytes = bytes
+    }
+
+    /// Parses the text form used by `KEYSMITH_MASTER_KEY` and key files: 64 hex characters, or base64 of 32 bytes.
+    public init(text: String) throws(StoreError) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.count == 64, let decoded = Self.hex(trimmed) {
+            try self.init(bytes: decoded)
+        } else if let decoded = Data(base64Encoded: trimmed) {
+            try self.init(bytes: Array(decoded))
+        } else {
+            throw StoreError.invalidMasterKey("a master key is 64 hex characters or base64 of 32 bytes")
+        }
+    }
+
+    /// A new random master key.
+    public static func generate() -> MasterKey {
+        MasterKey(unchecked: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    private init(unchecked bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Reads the key file, or creates it (mode 0600, hex text) when it does not exist.
+    /// Refuses a key file that others can read.
+    public static func loadOrCreate(file: URL) throws(StoreError) -> MasterKey {
+        let path = file.path
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) {
+            let mode = (try? manager.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+            guard mode & 0o077 == 0 else {
+                throw StoreError.invalidMasterKey("\(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it")
+            }
+            guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+                throw StoreError.invalidMasterKey("cannot read \(path)")
+            }
+            return try MasterKey(text: text)
+        }
+        let key = generate()
+        let text = key.bytes.uppercaseHex + "\n"
+        guard manager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError.invalidMasterKey("cannot create \(path)")
+        }
+        return key
+    }
+
+    /// The AES-256-GCM sealer for API-key secrets.
+    public func secretSealer() -> SecretSealer {
+        SecretSealer(key: derive("keysmith/v1/secret-seal"))
+    }
+
+    /// The passphrase verifier keyed with the derived pepper.
+    public func passphraseVerifier() -> PassphraseVerifier {
+        PassphraseVerifier(pepper: derive("keysmith/v1/passphrase-pepper").withUnsafeBytes { Array($0) })
+    }
+
+    private func derive(_ info: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),
+            outputByteCount: 32)
+    }
+
+    private static func hex(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var high: UInt8?
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case 0x30...0x39: v = c - 0x30
+            case 0x41...0x46: v = c - 0x41 + 10
+            case 0x61...0x66: v = c - 0x61 + 10
+            default: return nil
+            }
+            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+        }
+        return high == nil ? out : nil
+    }
+}
+
+extension MasterKey: CustomStringConvertible {
+    public var description: String { "MasterKey(<redacted>)" }
+}

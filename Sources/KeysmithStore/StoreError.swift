@@ -1,0 +1,29 @@
+/// Errors of the persistence layer. Descriptions name what went wrong, never a secret or an SQL argument.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case notFound
+        case duplicate
+        case limitReached
+        case invalidMasterKey
+        case masterKeyMismatch
+        case sealing
+        case database
+    }
+
+    public let kind: Kind
+    public let detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { detail }
+
+    public static func notFound(_ detail: String) -> StoreError { StoreError(.notFound, detail) }
+    public static func duplicate(_ detail: String) -> StoreError { StoreError(.duplicate, detail) }
+    public static func limitReached(_ detail: String) -> StoreError { StoreError(.limitReached, detail) }
+    public static func invalidMasterKey(_ detail: String) -> StoreError { StoreError(.invalidMasterKey, detail) }
+    public static func sealing(_ detail: String) -> StoreError { StoreError(.sealing, detail) }
+    public static func database(_ detail: String) -> StoreError { StoreError(.database, detail) }
+}

@@ -1,0 +1,2 @@
+import KeysmithServer
+print("x")
