@@ -1,1 +1,46 @@
-import KeysmithStore
+import Hummingbird
+import KeysmithCore
+import Logging
+
+/// The composition root: the OKX v5 routes, their middleware, and the key-cache service, on one Hummingbird
+/// application. The key cache is fully loaded before the server accepts a request.
+///
+/// ```swift
+/// let app = try await buildApplication(installation, configuration: ServerConfiguration(port: 8080), logger: logger)
+/// try await app.runService()   // stops gracefully on SIGTERM / SIGINT
+/// ```
+public func buildApplication(
+    _ installation: Installation, configuration: ServerConfiguration, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    try await installation.cacheLoader.refresh()
+    let router = buildRouter(installation, configuration: configuration)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
+        services: [installation.cacheLoader],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// The router alone (tests and benchmarks drive it directly).
+public func buildRouter(_ installation: Installation, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: OKXErrorMiddleware())
+    router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
+
+    let api = router.group("api/v5")
+    PublicRoutes(clock: installation.clock).register(on: api)
+
+    func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
+        router.group("api/v5").add(
+            middleware: OKXAuthMiddleware(
+                requiring: permission, authenticator: installation.authenticator, clock: installation.clock,
+                maximumBodySize: configuration.maximumBodySize))
+    }
+    let read = guarded(.readOnly)
+    let trade = guarded(.trade)
+    AccountRoutes(clock: installation.clock).register(read: read)
+    SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
+    return router
+}

@@ -10,7 +10,10 @@ public struct APIKey: Sendable, Hashable {
     public var accountUID: String
     public var label: String
     public var purpose: KeyPurpose
-    public var permissions: Permissions
+    /// Always includes `read_only`.
+    public var permissions: Permissions {
+        didSet { permissions.insert(.readOnly) }
+    }
     public var allowlist: IPAllowlist
     public var environment: KeyEnvironment
     /// Milliseconds since the epoch.
@@ -28,7 +31,7 @@ public struct APIKey: Sendable, Hashable {
         self.accountUID = accountUID
         self.label = label
         self.purpose = purpose
-        self.permissions = permissions
+        self.permissions = permissions.union(.readOnly)
         self.allowlist = allowlist
         self.environment = environment
         self.createdAt = createdAt

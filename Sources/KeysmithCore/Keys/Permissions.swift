@@ -1,4 +1,5 @@
-/// What an API key may do. `read_only` is always present; `trade` and `withdraw` are granted explicitly.
+/// What an API key may do. `read_only` is always present (every key may read; ``APIKey`` and the OKX parser add
+/// it); `trade` and `withdraw` are granted explicitly.
 ///
 /// ```swift
 /// let perms = try Permissions(okx: "read_only,trade")   // [.readOnly, .trade]
@@ -9,16 +10,12 @@ public struct Permissions: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
 
     public init(rawValue: UInt8) {
-        self.rawValue = rawValue | Permissions.readOnly.rawValue
+        self.rawValue = rawValue
     }
 
-    public static let readOnly = Permissions(uncheckedRawValue: 1 << 0)
-    public static let trade = Permissions(uncheckedRawValue: 1 << 1)
-    public static let withdraw = Permissions(uncheckedRawValue: 1 << 2)
-
-    private init(uncheckedRawValue: UInt8) {
-        self.rawValue = uncheckedRawValue
-    }
+    public static let readOnly = Permissions(rawValue: 1 << 0)
+    public static let trade = Permissions(rawValue: 1 << 1)
+    public static let withdraw = Permissions(rawValue: 1 << 2)
 
     /// Parses OKX's comma form (`read_only,trade`). Empty means read-only; whitespace around names is ignored.
     /// OKX's own examples also write `read`; it is accepted as `read_only`.

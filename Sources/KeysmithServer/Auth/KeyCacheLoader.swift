@@ -1,0 +1,70 @@
+import KeysmithCore
+import KeysmithStore
+import Logging
+import ServiceLifecycle
+
+/// Keeps a ``KeyCache`` current with the store: loads every key at start, then polls the store's change sequence
+/// (every 250 ms by default), so keys created, modified or revoked by the CLI or another process take effect in
+/// well under a second. The server's own writes call ``refresh()`` at once.
+public actor KeyCacheLoader: Service {
+    private let store: any KeyStore
+    private let sealer: SecretSealer
+    private let cache: KeyCache
+    private let interval: Duration
+    private let logger: Logger
+    private var accounts: [String: Account] = [:]
+
+    public init(store: any KeyStore, sealer: SecretSealer, cache: KeyCache, interval: Duration = .milliseconds(250), logger: Logger) {
+        self.store = store
+        self.sealer = sealer
+        self.cache = cache
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Reads every change since the cache's sequence and applies it. Serialised by the actor.
+    public func refresh() async throws(StoreError) {
+        let changes = try await store.keyChanges(after: cache.sequence)
+        guard !changes.keys.isEmpty else { return }
+        var upserts: [CachedKey] = []
+        var removals: [String] = []
+        for stored in changes.keys {
+            if stored.key.revokedAt != nil {
+                removals.append(stored.key.apiKey)
+                continue
+            }
+            guard let account = try await account(uid: stored.key.accountUID) else {
+                logger.error("API key belongs to a missing account", metadata: ["apiKey": "\(stored.key.apiKey)"])
+                removals.append(stored.key.apiKey)
+                continue
+            }
+            let secret = try sealer.open(stored.sealedSecret, for: stored.key.apiKey)
+            upserts.append(CachedKey(key: stored.key, account: account, secret: secret, passphraseVerifier: stored.passphraseVerifier))
+        }
+        cache.apply(upserts: upserts, removals: removals, sequence: changes.latestSequence)
+        logger.debug("key cache refreshed", metadata: ["changes": "\(changes.keys.count)", "sequence": "\(changes.latestSequence)"])
+    }
+
+    /// Forgets cached accounts so that the next refresh reads them again (after an account changes).
+    public func invalidateAccounts() {
+        accounts = [:]
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await refresh()
+            } catch {
+                logger.error("key cache refresh failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func account(uid: String) async throws(StoreError) -> Account? {
+        if let cached = accounts[uid] { return cached }
+        let account = try await store.account(uid: uid)
+        if let account { accounts[uid] = account }
+        return account
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeysmithCore
+import NIOCore
+
+/// A successful OKX envelope: `{"code":"0","msg":"","data":[...]}`.
+///
+/// ```swift
+/// router.get("public/time") { _, _ in OKXResponse([ServerTime(ts: "1597026383085")]) }
+/// ```
+public struct OKXResponse<Item: Encodable & Sendable>: ResponseGenerator, Sendable {
+    public let data: [Item]
+    public var headers: HTTPFields = [:]
+
+    public init(_ data: [Item]) {
+        self.data = data
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try OKXJSON.encode(Envelope(code: "0", msg: "", data: data))
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: body))
+    }
+
+    struct Envelope: Encodable {
+        let code: String
+        let msg: String
+        let data: [Item]
+    }
+}
+
+extension OKXError {
+    /// The error envelope `{"code":"…","msg":"…","data":[]}` with this code's HTTP status.
+    public func response(extraHeaders: HTTPFields = [:]) -> Response {
+        let body = OKXJSON.errorBody(code: code, message: message)
+        var fields = extraHeaders
+        fields[.contentType] = "application/json"
+        return Response(status: .init(code: httpStatus), headers: fields, body: .init(byteBuffer: body))
+    }
+}
+
+/// JSON encoding shared by every response.
+enum OKXJSON {
+    static func encode(_ value: some Encodable) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return ByteBuffer(data: try encoder.encode(value))
+    }
+
+    static func errorBody(code: String, message: String) -> ByteBuffer {
+        struct ErrorEnvelope: Encodable {
+            let code: String
+            let msg: String
+            let data: [String]
+        }
+        return (try? encode(ErrorEnvelope(code: code, msg: message, data: [])))
+            ?? ByteBuffer(string: "{\"code\":\"50026\",\"msg\":\"System error. Try again later\",\"data\":[]}")
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import KeysmithCore
+import KeysmithStore
+import Logging
+
+/// An opened Keysmith data folder: the database, the master key, and the services built on them. The CLI opens
+/// one for every command; `serve` hands it to ``buildApplication(_:configuration:logger:)``.
+///
+/// ```swift
+/// let installation = try await Installation.open(dataDirectory: URL(filePath: "./keysmith-data"), masterKey: nil, logger: logger)
+/// let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback)
+/// ```
+public struct Installation: Sendable {
+    public let dataDirectory: URL
+    public let database: SQLiteDatabase
+    public let store: any KeyStore
+    public let clock: any WallClock
+    public let cache: KeyCache
+    public let cacheLoader: KeyCacheLoader
+    public let accounts: AccountService
+    public let keys: KeyService
+    let passphrases: PassphraseVerifier
+
+    /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
+    /// one (from `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start. A master key that
+    /// does not match the database is refused.
+    public static func open(
+        dataDirectory: URL, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
+        cacheRefreshInterval: Duration = .milliseconds(250), logger: Logger
+    ) async throws(StoreError) -> Installation {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: dataDirectory.path) {
+            do {
+                try manager.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw StoreError.database("cannot create the data folder \(dataDirectory.path)")
+            }
+        }
+        let master: MasterKey
+        if let masterKey {
+            master = masterKey
+        } else {
+            master = try MasterKey.loadOrCreate(file: dataDirectory.appending(path: "master.key"))
+        }
+        let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
+        let store = SQLiteKeyStore(database: database)
+        let sealer = master.secretSealer()
+        try await store.bindMasterKey(sealer)
+        return Installation(
+            dataDirectory: dataDirectory, database: database, store: store, sealer: sealer,
+            passphrases: master.passphraseVerifier(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
+    }
+
+    init(
+        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, sealer: SecretSealer,
+        passphrases: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration, logger: Logger
+    ) {
+        let cache = KeyCache()
+        let loader = KeyCacheLoader(store: store, sealer: sealer, cache: cache, interval: cacheRefreshInterval, logger: logger)
+        self.dataDirectory = dataDirectory
+        self.database = database
+        self.store = store
+        self.clock = clock
+        self.cache = cache
+        self.cacheLoader = loader
+        self.passphrases = passphrases
+        self.accounts = AccountService(store: store, clock: clock)
+        self.keys = KeyService(
+            store: store, sealer: sealer, passphrases: passphrases, clock: clock,
+            onChange: { try? await loader.refresh() })
+    }
+
+    public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }
+
+    /// The request authenticator over this installation's key cache.
+    public var authenticator: RequestAuthenticator {
+        RequestAuthenticator(cache: cache, passphrases: passphrases)
+    }
+}

@@ -1,0 +1,52 @@
+import HTTPTypes
+import Hummingbird
+import KeysmithCore
+
+/// Authenticates private OKX routes: reads the raw body (the signature covers it byte for byte), resolves the
+/// client IP, runs ``RequestAuthenticator`` requiring `permission`, and stores the key in the context.
+///
+/// One instance per permission level guards a router group:
+/// ```swift
+/// let trade = router.group("api/v5").add(middleware: OKXAuthMiddleware(requiring: .trade, ...))
+/// ```
+struct OKXAuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let permission: Permissions
+    let authenticator: RequestAuthenticator
+    let clock: any WallClock
+    let maximumBodySize: Int
+
+    init(requiring permission: Permissions, authenticator: RequestAuthenticator, clock: any WallClock, maximumBodySize: Int) {
+        self.permission = permission
+        self.authenticator = authenticator
+        self.clock = clock
+        self.maximumBodySize = maximumBodySize
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        var context = context
+        context.body = try await request.collectBody(upTo: maximumBodySize)
+        let headers = request.headers
+        let signed = SignedRequest(
+            accessKey: headers[.okAccessKey], signature: headers[.okAccessSign], timestamp: headers[.okAccessTimestamp],
+            passphrase: headers[.okAccessPassphrase], simulatedTrading: headers[.simulatedTrading],
+            method: request.method.rawValue, target: request.uri.string, body: context.body, clientIP: context.clientIP)
+        context.authenticated = try authenticator.authenticate(signed, now: clock.milliseconds, requiring: permission)
+        return try await next(request, context)
+    }
+}
+
+/// Resolves the client IP for every request (public ones too) from the peer and trusted proxies.
+struct ClientAddressMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let resolver: ClientAddressResolver
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.clientIP = resolver.clientIP(peer: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
+        return try await next(request, context)
+    }
+}

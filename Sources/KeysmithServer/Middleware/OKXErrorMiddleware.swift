@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+import KeysmithCore
+import KeysmithStore
+import Logging
+
+/// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
+/// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
+/// code, latency, client IP and the key's public id. Never a header value, signature, passphrase or body.
+struct OKXErrorMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        var code = "0"
+        do {
+            response = try await next(request, context)
+        } catch let error as OKXError {
+            code = error.code
+            response = error.response()
+        } catch let error as HTTPError {
+            let mapped = Self.okxError(for: error)
+            code = mapped.code
+            response = mapped.response()
+        } catch {
+            code = OKXError.systemError.code
+            context.logger.error("unhandled error", metadata: ["error": "\(Self.describe(error))"])
+            response = OKXError.systemError.response()
+        }
+        response.headers[.requestID] = context.id
+        let elapsed = ContinuousClock.now - start
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "code": "\(code)", "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000)",
+                "ip": "\((context.facts.clientIP ?? context.peerAddress)?.description ?? "-")",
+                "apiKey": "\(context.facts.apiKey ?? "-")",
+            ])
+        return response
+    }
+
+    static func okxError(for error: HTTPError) -> OKXError {
+        switch error.status {
+        case .notFound: return .endpointNotFound
+        case .methodNotAllowed: return .invalidMethod
+        case .contentTooLarge: return .bodyTooLarge
+        case .badRequest: return .parameterError("request").with(message: error.body ?? "Bad request")
+        default: return OKXError(code: "50026", message: "System error. Try again later", httpStatus: Int(error.status.code))
+        }
+    }
+
+    /// Store errors have safe descriptions; anything else is logged by type only.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? StoreError { return error.description }
+        return String(describing: type(of: error))
+    }
+}

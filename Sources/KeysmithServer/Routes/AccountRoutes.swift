@@ -1,0 +1,75 @@
+import Hummingbird
+import KeysmithCore
+
+/// `GET /api/v5/account/config` and `GET /api/v5/account/balance` (read permission).
+struct AccountRoutes {
+    let clock: any WallClock
+
+    func register(read group: RouterGroup<AppRequestContext>) {
+        group.get("account/config") { _, context in
+            let cached = try context.requireKey()
+            return OKXResponse([AccountConfig(cached)])
+        }
+        group.get("account/balance") { _, context in
+            _ = try context.requireKey()
+            return OKXResponse([TradingBalance(uTime: String(clock.milliseconds))])
+        }
+    }
+}
+
+/// One `account/config` item: the account's settings and the calling key's `label`, `perm` and `ip`.
+struct AccountConfig: Encodable, Sendable {
+    let acctLv: String
+    let acctStpMode = "cancel_maker"
+    let autoLoan = false
+    let ctIsoMode = "automatic"
+    let enableSpotBorrow = false
+    let greeksType = "PA"
+    let ip: String
+    let kycLv = "0"
+    let label: String
+    let level = "Lv1"
+    let levelTmp = ""
+    let liquidationGear = "-1"
+    let mainUid: String
+    let mgnIsoMode = "automatic"
+    let opAuth = "0"
+    let perm: String
+    let posMode: String
+    let roleType: String
+    let spotBorrowAutoRepay = false
+    let spotOffsetType = ""
+    let spotRoleType = "0"
+    let spotTraderInsts: [String] = []
+    let traderInsts: [String] = []
+    let type: String
+    let uid: String
+    let settleCcy = "USDT"
+    let settleCcyList = ["USDT"]
+
+    init(_ cached: CachedKey) {
+        acctLv = cached.account.level.rawValue
+        ip = cached.key.allowlist.okxString
+        label = cached.key.label
+        mainUid = cached.account.mainUID
+        perm = cached.key.permissions.okxString
+        posMode = cached.account.positionMode.rawValue
+        roleType = "0"
+        type = cached.account.type.rawValue
+        uid = cached.account.uid
+    }
+}
+
+/// The `account/balance` item. Until the ledger exists every account holds nothing: `details` is empty.
+struct TradingBalance: Encodable, Sendable {
+    let adjEq = ""
+    let details: [String] = []
+    let imr = ""
+    let isoEq = ""
+    let mgnRatio = ""
+    let mmr = ""
+    let notionalUsd = ""
+    let ordFroz = ""
+    let totalEq = "0"
+    let uTime: String
+}

@@ -1,0 +1,24 @@
+import KeysmithCore
+
+/// Settings of the HTTP server, with defaults. Flags and environment are read by the CLI only.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Peers whose `X-Forwarded-For` is believed. Empty: the socket peer is the client.
+    public var trustedProxies: IPAllowlist
+    /// How often the key cache polls the store for changes made by other processes.
+    public var cacheRefreshInterval: Duration
+    /// Largest request body accepted (50000, HTTP 413 beyond it).
+    public var maximumBodySize: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
+        cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.trustedProxies = trustedProxies
+        self.cacheRefreshInterval = cacheRefreshInterval
+        self.maximumBodySize = maximumBodySize
+    }
+}

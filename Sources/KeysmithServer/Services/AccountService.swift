@@ -1,0 +1,106 @@
+import KeysmithCore
+import KeysmithStore
+
+/// Creates and lists accounts. Used by the OKX routes and the CLI alike, so both enforce the same rules.
+///
+/// ```swift
+/// let sub = try await accounts.createSubAccount(SubAccountRequest(name: "bot01trader"))
+/// ```
+public struct AccountService: Sendable {
+    private let store: any KeyStore
+    private let clock: any WallClock
+
+    public init(store: any KeyStore, clock: any WallClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The master account, or nil before initialisation.
+    public func masterIfPresent() async throws(OKXError) -> Account? {
+        try await mapped { () async throws(StoreError) in try await store.masterAccount() }
+    }
+
+    public func master() async throws(OKXError) -> Account {
+        guard let master = try await masterIfPresent() else {
+            throw OKXError.systemError.with(message: "Keysmith is not initialised: run `keysmith init`")
+        }
+        return master
+    }
+
+    /// Creates the master account; fails with 50071 when one exists.
+    public func createMaster(label: String = "master") async throws(OKXError) -> Account {
+        let account = Account(
+            uid: KeyMaterial.accountUID(), parentUID: nil, name: label, type: .master, level: .spotAndFutures,
+            positionMode: .net, depositsAllowed: true, frozen: false, label: label, createdAt: clock.milliseconds)
+        try await mapped { () async throws(StoreError) in try await store.insert(account: account) }
+        return account
+    }
+
+    public func createSubAccount(_ request: SubAccountRequest) async throws(OKXError) -> Account {
+        try SubAccountName.validate(request.name)
+        guard request.label.count <= 50 else {
+            throw OKXError.parameterError("label").with(message: "Parameter label error: at most 50 characters")
+        }
+        let master = try await master()
+        let account = Account(
+            uid: KeyMaterial.accountUID(), parentUID: master.uid, name: request.name, type: .standard,
+            level: request.level, positionMode: request.positionMode, depositsAllowed: request.depositsAllowed,
+            frozen: false, label: request.label, createdAt: clock.milliseconds)
+        try await mapped { () async throws(StoreError) in try await store.insert(account: account) }
+        return account
+    }
+
+    public func subAccounts() async throws(OKXError) -> [Account] {
+        let master = try await master()
+        return try await mapped { () async throws(StoreError) in try await store.subAccounts(parentUID: master.uid) }
+    }
+
+    /// The named sub-account of the master, or 58115.
+    public func subAccount(named name: String) async throws(OKXError) -> Account {
+        let master = try await master()
+        guard let account = try await mapped({ () async throws(StoreError) in try await store.subAccount(named: name, parentUID: master.uid) })
+        else { throw OKXError.subAccountDoesNotExist }
+        return account
+    }
+}
+
+/// What `create-subaccount` and `keysmith subaccount create` ask for (seed 000's form).
+public struct SubAccountRequest: Sendable {
+    public var name: String
+    public var label: String
+    public var level: AccountLevel
+    public var positionMode: PositionMode
+    public var depositsAllowed: Bool
+
+    public init(
+        name: String, label: String = "", level: AccountLevel = .spotAndFutures, positionMode: PositionMode = .net,
+        depositsAllowed: Bool = true
+    ) {
+        self.name = name
+        self.label = label
+        self.level = level
+        self.positionMode = positionMode
+        self.depositsAllowed = depositsAllowed
+    }
+}
+
+/// Runs a store call, mapping its error to the OKX code a caller sees.
+func mapped<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw error.okxError
+    }
+}
+
+extension StoreError {
+    /// The one place store errors become OKX errors.
+    var okxError: OKXError {
+        switch kind {
+        case .duplicate: OKXError.alreadyExists("subAcct").with(message: detail)
+        case .limitReached: OKXError.tooManyKeys
+        case .notFound: OKXError.apiKeyDoesNotExist
+        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database: OKXError.systemError
+        }
+    }
+}

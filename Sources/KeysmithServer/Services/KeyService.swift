@@ -1,0 +1,172 @@
+import KeysmithCore
+import KeysmithStore
+
+/// The API-key lifecycle: create (secret shown once), list, modify and revoke, with OKX's rules — passphrase
+/// policy (59505), at most 20 IPs (59503), 50 keys per account (59501), unique labels (59502), no withdraw on
+/// sub-account keys. The OKX routes and the CLI both go through it.
+///
+/// ```swift
+/// let created = try await keys.create(NewKeyRequest(account: sub, label: "bot", permissions: [.trade],
+///                                                   allowlist: try IPAllowlist(okx: "203.0.113.7")))
+/// created.credentials.secretKey   // shown to the user once, never stored in clear
+/// ```
+public struct KeyService: Sendable {
+    public static let maximumKeysPerAccount = 50
+    public static let maximumLabelLength = 50
+
+    private let store: any KeyStore
+    private let sealer: SecretSealer
+    private let passphrases: PassphraseVerifier
+    private let clock: any WallClock
+    private let onChange: @Sendable () async -> Void
+
+    /// - Parameter onChange: called after every key write (the server refreshes its cache at once).
+    public init(
+        store: any KeyStore, sealer: SecretSealer, passphrases: PassphraseVerifier, clock: any WallClock,
+        onChange: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.store = store
+        self.sealer = sealer
+        self.passphrases = passphrases
+        self.clock = clock
+        self.onChange = onChange
+    }
+
+    public func create(_ request: NewKeyRequest) async throws(OKXError) -> CreatedKey {
+        try Self.validate(label: request.label)
+        if !request.account.isMaster && request.permissions.contains(.withdraw) {
+            throw OKXError.parameterError("perm").with(
+                message: "Parameter perm error: sub-account API keys cannot have the withdraw permission")
+        }
+        if request.account.frozen { throw OKXError.subAccountSuspended(request.account.name) }
+        let passphrase = request.passphrase ?? KeyMaterial.passphrase()
+        try PassphrasePolicy.validate(passphrase)
+        let now = clock.milliseconds
+        if let expiresAt = request.expiresAt, expiresAt <= now {
+            throw OKXError.parameterError("expires").with(message: "Parameter expires error: the expiry is in the past")
+        }
+        let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: KeyMaterial.secret(), passphrase: passphrase)
+        let key = APIKey(
+            apiKey: credentials.apiKey, accountUID: request.account.uid, label: request.label, purpose: request.purpose,
+            permissions: request.permissions, allowlist: request.allowlist, environment: request.environment,
+            createdAt: now, expiresAt: request.expiresAt)
+        let sealed = try sealed(credentials)
+        try await keyWrite { () async throws(StoreError) in
+            try await store.insert(
+                key: StoredKey(key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase)),
+                maximumPerAccount: Self.maximumKeysPerAccount)
+        }
+        return CreatedKey(key: key, credentials: credentials)
+    }
+
+    /// Changes label, permissions and/or allowlist of an active key of `account` (nil leaves a field as it is).
+    public func modify(apiKey: String, of account: Account, label: String?, permissions: Permissions?, allowlist: IPAllowlist?)
+        async throws(OKXError) -> APIKey
+    {
+        var key = try await activeKey(apiKey, of: account)
+        if let label {
+            try Self.validate(label: label)
+            key.label = label
+        }
+        if let permissions {
+            if !account.isMaster && permissions.contains(.withdraw) {
+                throw OKXError.parameterError("perm").with(
+                    message: "Parameter perm error: sub-account API keys cannot have the withdraw permission")
+            }
+            key.permissions = permissions
+        }
+        if let allowlist { key.allowlist = allowlist }
+        let updated = key
+        try await keyWrite { () async throws(StoreError) in try await store.update(key: updated) }
+        return updated
+    }
+
+    /// Revokes a key at once; the server's cache drops it before this returns. 59506 when unknown or already revoked.
+    public func revoke(apiKey: String, of account: Account? = nil, reason: String) async throws(OKXError) {
+        if let account { _ = try await activeKey(apiKey, of: account) }
+        let revoked = try await keyWrite { () async throws(StoreError) in
+            try await store.revoke(apiKey: apiKey, at: clock.milliseconds, reason: reason)
+        }
+        guard revoked else { throw OKXError.apiKeyDoesNotExist }
+    }
+
+    /// Keys of an account (revoked ones too when asked), oldest first. Never a secret.
+    public func keys(of account: Account, includeRevoked: Bool = false) async throws(OKXError) -> [APIKey] {
+        let stored = try await mapped { () async throws(StoreError) in try await store.keys(accountUID: account.uid) }
+        return stored.map(\.key).filter { includeRevoked || $0.revokedAt == nil }
+    }
+
+    /// An unrevoked key that belongs to `account`, or 59506.
+    public func activeKey(_ apiKey: String, of account: Account) async throws(OKXError) -> APIKey {
+        let stored = try await mapped { () async throws(StoreError) in try await store.key(apiKey: apiKey) }
+        guard let key = stored?.key, key.accountUID == account.uid, key.revokedAt == nil else {
+            throw OKXError.apiKeyDoesNotExist
+        }
+        return key
+    }
+
+    // MARK: - Helpers
+
+    private static func validate(label: String) throws(OKXError) {
+        guard !label.isEmpty else { throw OKXError.parameterEmpty("label") }
+        guard label.count <= maximumLabelLength else {
+            throw OKXError.parameterError("label").with(message: "Parameter label error: at most \(maximumLabelLength) characters")
+        }
+    }
+
+    private func sealed(_ credentials: KeyCredentials) throws(OKXError) -> [UInt8] {
+        do {
+            return try sealer.seal(credentials.secretKey, for: credentials.apiKey)
+        } catch {
+            throw OKXError.systemError
+        }
+    }
+
+    /// A key write: label clashes become 59502, then the change observer runs.
+    private func keyWrite<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch where error.kind == .duplicate {
+            throw OKXError.duplicateLabel
+        } catch {
+            throw error.okxError
+        }
+        await onChange()
+        return result
+    }
+}
+
+/// What a new key should be.
+public struct NewKeyRequest: Sendable {
+    public var account: Account
+    public var label: String
+    public var purpose: KeyPurpose
+    public var permissions: Permissions
+    public var allowlist: IPAllowlist
+    /// nil: generate a compliant passphrase.
+    public var passphrase: String?
+    public var environment: KeyEnvironment
+    public var expiresAt: Int64?
+
+    public init(
+        account: Account, label: String, purpose: KeyPurpose = .own, permissions: Permissions = .readOnly,
+        allowlist: IPAllowlist = .empty, passphrase: String? = nil, environment: KeyEnvironment = .live,
+        expiresAt: Int64? = nil
+    ) {
+        self.account = account
+        self.label = label
+        self.purpose = purpose
+        self.permissions = permissions
+        self.allowlist = allowlist
+        self.passphrase = passphrase
+        self.environment = environment
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A created key and its once-shown credentials.
+public struct CreatedKey: Sendable {
+    public let key: APIKey
+    public let credentials: KeyCredentials
+}

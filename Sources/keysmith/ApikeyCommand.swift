@@ -1,0 +1,147 @@
+import ArgumentParser
+import KeysmithCore
+import KeysmithServer
+
+struct ApikeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key; its secret and passphrase are shown once.")
+
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The sub-account the key belongs to.") var subaccount: String?
+        @Flag(help: "Create a master-account key instead (may hold withdraw).") var master = false
+        @Option(help: "A label, unique among the account's keys.") var label: String
+        @Option(help: "Permissions, OKX comma form: read_only, trade, withdraw.") var perm = "read_only"
+        @Option(name: .customLong("ip"), help: "Allowed address or CIDR (repeatable, or comma-separated; at most 20).")
+        var addresses: [String] = []
+        @Option(help: "Passphrase (8–32 chars with upper, lower, digit, special); generated when omitted.") var passphrase: String?
+        @Flag(help: "A demo-trading key (clients send x-simulated-trading: 1).") var demo = false
+
+        func validate() throws {
+            guard (subaccount != nil) != master else { throw ValidationError("give either --subaccount NAME or --master") }
+        }
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let account = if let subaccount {
+                try await installation.accounts.subAccount(named: subaccount)
+            } else {
+                try await installation.accounts.master()
+            }
+            let created = try await installation.keys.create(
+                NewKeyRequest(
+                    account: account, label: label, permissions: try Permissions(okx: perm),
+                    allowlist: try IPAllowlist(parsing: addresses), passphrase: passphrase,
+                    environment: demo ? .demo : .live))
+            let key = created.key, c = created.credentials
+            if options.json {
+                try Output.json(CreatedKeyJSON(
+                    apiKey: c.apiKey, secretKey: c.secretKey, passphrase: c.passphrase, label: key.label,
+                    perm: key.permissions.okxString, ip: key.allowlist.okxString, subAcct: subaccount ?? ""))
+                return
+            }
+            Output.line("""
+                Created API key '\(key.label)' for \(subaccount.map { "sub-account \($0)" } ?? "the master account") \
+                (\(key.permissions.okxString); IPs: \(key.allowlist.isEmpty ? "any" : key.allowlist.okxString)\(demo ? "; demo" : "")).
+                Copy these now: the secret and passphrase are never shown again.
+
+                  API key:     \(c.apiKey)
+                  Secret key:  \(c.secretKey)
+                  Passphrase:  \(c.passphrase)
+                """)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API keys (never their secrets).")
+
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Only this sub-account's keys.") var subaccount: String?
+        @Flag(name: .customLong("include-revoked"), help: "Show revoked keys too.") var includeRevoked = false
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            var accounts: [Account] = []
+            if let subaccount {
+                accounts = [try await installation.accounts.subAccount(named: subaccount)]
+            } else {
+                accounts = [try await installation.accounts.master()] + (try await installation.accounts.subAccounts())
+            }
+            var rows: [KeyJSON] = []
+            let now = installation.clock.milliseconds
+            for account in accounts {
+                for key in try await installation.keys.keys(of: account, includeRevoked: includeRevoked) {
+                    rows.append(KeyJSON(key, account: account, now: now))
+                }
+            }
+            if options.json {
+                try Output.json(rows)
+                return
+            }
+            Output.table(
+                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "STATUS", "CREATED"],
+                rows.map {
+                    [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.perm, $0.ip.isEmpty ? "any" : $0.ip,
+                     $0.env, $0.status, OKXTimestamp.string(fromMilliseconds: Int64($0.ts) ?? 0)]
+                })
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key; a running server refuses it within a second.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The API key to revoke.") var apiKey: String
+        @Option(help: "Why (kept with the key).") var reason = "revoked with the CLI"
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            try await installation.keys.revoke(apiKey: apiKey, reason: reason)
+            if options.json {
+                try Output.json(["apiKey": apiKey, "status": "revoked"])
+            } else {
+                Output.line("Revoked API key \(apiKey).")
+            }
+        }
+    }
+}
+
+struct CreatedKeyJSON: Encodable {
+    let apiKey: String
+    let secretKey: String
+    let passphrase: String
+    let label: String
+    let perm: String
+    let ip: String
+    let subAcct: String
+}
+
+struct KeyJSON: Encodable {
+    let apiKey: String
+    let subAcct: String
+    let accountUid: String
+    let label: String
+    let perm: String
+    let ip: String
+    let env: String
+    let status: String
+    let ts: String
+    let expiresAt: String
+
+    init(_ key: APIKey, account: Account, now: Int64) {
+        apiKey = key.apiKey
+        subAcct = account.isMaster ? "" : account.name
+        accountUid = account.uid
+        label = key.label
+        perm = key.permissions.okxString
+        ip = key.allowlist.okxString
+        env = key.environment.rawValue
+        status = key.status(at: now).rawValue
+        ts = String(key.createdAt)
+        expiresAt = key.expiresAt.map(String.init) ?? ""
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import KeysmithServer
+import KeysmithStore
+import Logging
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The data folder (database, master key).")
+    var dataDirectory: String = "./keysmith-data"
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file.
+    func openInstallation(logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250)) async throws -> Installation {
+        let masterKey = try ProcessInfo.processInfo.environment["KEYSMITH_MASTER_KEY"].map { try MasterKey(text: $0) }
+        return try await Installation.open(
+            dataDirectory: URL(filePath: dataDirectory), masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
+            logger: logger)
+    }
+}
+
+enum CLILogging {
+    /// Logs go to stderr (never stdout, which carries command output), at `KEYSMITH_LOG_LEVEL` or `level`.
+    static func logger(default level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["KEYSMITH_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? level
+            return handler
+        }
+        return Logger(label: "keysmith")
+    }
+}
+
+enum Output {
+    /// Writes one JSON document to stdout with sorted keys.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        line(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    static func line(_ text: String) {
+        // Unbuffered, so output appears at once even when stdout is a pipe.
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// A left-aligned text table.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            line(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import KeysmithCore
+import KeysmithServer
+
+struct SubaccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subaccount", abstract: "Create and list sub-accounts.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a sub-account (6–20 letters and digits).")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Sub-account name.") var name: String
+        @Option(name: .customLong("acct-lv"), help: "Account level: 1 spot, 2 spot and futures.") var level = "2"
+        @Option(name: .customLong("pos-mode"), help: "Position mode: net_mode (one-way) or long_short_mode.") var positionMode = "net_mode"
+        @Flag(name: .customLong("no-deposits"), help: "Refuse deposits into this sub-account.") var noDeposits = false
+        @Option(help: "A note for the sub-account.") var label = ""
+
+        func run() async throws {
+            guard let level = AccountLevel(rawValue: level), level == .spot || level == .spotAndFutures else {
+                throw ValidationError("--acct-lv must be 1 (spot) or 2 (spot and futures)")
+            }
+            guard let mode = PositionMode(rawValue: positionMode) else {
+                throw ValidationError("--pos-mode must be net_mode or long_short_mode")
+            }
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let account = try await installation.accounts.createSubAccount(
+                SubAccountRequest(name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits))
+            if options.json {
+                try Output.json(SubAccountJSON(account))
+            } else {
+                Output.line("Created sub-account \(account.name) (uid \(account.uid)).")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sub-accounts.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let accounts = try await installation.accounts.subAccounts()
+            if options.json {
+                try Output.json(accounts.map(SubAccountJSON.init))
+                return
+            }
+            Output.table(
+                ["NAME", "UID", "ACCT-LV", "POS-MODE", "DEPOSITS", "STATE", "LABEL"],
+                accounts.map {
+                    [$0.name, $0.uid, $0.level.rawValue, $0.positionMode.rawValue, $0.depositsAllowed ? "yes" : "no",
+                     $0.frozen ? "frozen" : "enabled", $0.label]
+                })
+        }
+    }
+}
+
+struct SubAccountJSON: Encodable {
+    let subAcct: String
+    let uid: String
+    let label: String
+    let acctLv: String
+    let posMode: String
+    let canDep: Bool
+    let enable: Bool
+    let ts: String
+
+    init(_ account: Account) {
+        subAcct = account.name
+        uid = account.uid
+        label = account.label
+        acctLv = account.level.rawValue
+        posMode = account.positionMode.rawValue
+        canDep = account.depositsAllowed
+        enable = !account.frozen
+        ts = String(account.createdAt)
+    }
+}

@@ -1,2 +1,0 @@
-import KeysmithServer
-print("x")
