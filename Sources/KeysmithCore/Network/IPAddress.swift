@@ -58,6 +58,11 @@ extension IPAddress: CustomStringConvertible {
             let v = UInt32(truncatingIfNeeded: low)
             return "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
         }
+        return ipv6Description
+    }
+
+    /// The RFC 5952 IPv6 text, IPv4-mapped addresses included (`::ffff:192.0.2.1`).
+    public var ipv6Description: String {
         var v6 = in6_addr()
         withUnsafeMutableBytes(of: &v6) { raw in
             for i in 0..<8 {

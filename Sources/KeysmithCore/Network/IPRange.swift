@@ -18,7 +18,9 @@ public struct IPRange: Sendable, Hashable {
         let parts = entry.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2 else { throw IPAddressError(entry: entry, reason: "more than one '/'") }
         let address = try IPAddress(parts[0])
-        let familyBits = address.isIPv4 ? 32 : 128
+        // The text decides the family of the prefix: `::ffff:0:0/96` is an IPv6 prefix even though it covers IPv4.
+        let isIPv4Text = !parts[0].contains(":")
+        let familyBits = isIPv4Text ? 32 : 128
         var length = familyBits
         if parts.count == 2 {
             guard let parsed = Int(parts[1]), (0...familyBits).contains(parsed), parts[1].allSatisfy(\.isASCIIDigit) else {
@@ -26,7 +28,7 @@ public struct IPRange: Sendable, Hashable {
             }
             length = parsed
         }
-        self.prefixLength = address.isIPv4 ? 96 + length : length
+        self.prefixLength = isIPv4Text ? 96 + length : length
         self.address = address
         guard Self.masked(address, prefixLength) == address else {
             let network = Self.masked(address, prefixLength)
@@ -53,9 +55,10 @@ public struct IPRange: Sendable, Hashable {
 extension IPRange: CustomStringConvertible {
     /// An address alone for a single host, else `network/prefix` in the address's own family.
     public var description: String {
-        let familyLength = address.isIPv4 ? prefixLength - 96 : prefixLength
-        let hostLength = address.isIPv4 ? 32 : 128
-        return familyLength == hostLength ? address.description : "\(address)/\(familyLength)"
+        if address.isIPv4 && prefixLength >= 96 {
+            return prefixLength == 128 ? address.description : "\(address)/\(prefixLength - 96)"
+        }
+        return prefixLength == 128 ? address.ipv6Description : "\(address.ipv6Description)/\(prefixLength)"
     }
 }
 
