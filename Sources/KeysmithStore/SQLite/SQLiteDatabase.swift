@@ -58,7 +58,11 @@ public struct SQLiteDatabase: Sendable {
 
     /// Folds the write-ahead log into the main file (tests and backups).
     public func checkpoint() async throws(StoreError) {
-        _ = try await write { db in try db.checkpoint(.truncate) } as Void?
+        do {
+            try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
     }
 
     /// GRDB's error text without the statement arguments it may carry.
