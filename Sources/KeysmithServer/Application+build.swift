@@ -35,7 +35,8 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
         router.group("api/v5").add(
             middleware: OKXAuthMiddleware(
-                requiring: permission, authenticator: installation.authenticator, clock: installation.clock,
+                requiring: permission, authenticator: installation.authenticator, cacheLoader: installation.cacheLoader,
+                clock: installation.clock,
                 maximumBodySize: configuration.maximumBodySize))
     }
     let read = guarded(.readOnly)

@@ -54,3 +54,12 @@ enum Output {
         }
     }
 }
+
+/// A runtime failure: ArgumentParser prints it as one `Error: …` line and exits non-zero, without usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -16,7 +16,7 @@ struct Init: AsyncParsableCommand {
         let installation = try await options.openInstallation(logger: logger)
         let allowlist = addresses.isEmpty ? IPAllowlist.loopback : try IPAllowlist(parsing: addresses)
         guard let first = try await installation.bootstrap.initializeIfNeeded(allowlist: allowlist) else {
-            throw ValidationError("\(installation.dataDirectory.path) is already initialised")
+            throw CLIError("\(installation.dataDirectory.path) is already initialised")
         }
         Self.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
     }

@@ -217,4 +217,16 @@ import Testing
             #expect(code == "50111")
         }
     }
+
+    @Test
+    func keyCreatedByAnotherProcessWorksOnItsFirstRequest() async throws {
+        try await Harness.run { h in
+            let cli = try await Installation.open(
+                dataDirectory: h.installation.dataDirectory, masterKey: nil, clock: h.clock, logger: .init(label: "cli"))
+            let account = try await cli.accounts.createSubAccount(SubAccountRequest(name: "fromthecli"))
+            let created = try await cli.keys.create(NewKeyRequest(account: account, label: "fresh"))
+            // No waiting: a cache miss waits for a store refresh that began after the request arrived.
+            #expect(try await h.call(.get, Self.config, as: created.credentials).code == "0")
+        }
+    }
 }

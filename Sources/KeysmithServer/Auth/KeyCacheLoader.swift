@@ -6,13 +6,20 @@ import ServiceLifecycle
 /// Keeps a ``KeyCache`` current with the store: loads every key at start, then polls the store's change sequence
 /// (every 250 ms by default), so keys created, modified or revoked by the CLI or another process take effect in
 /// well under a second. The server's own writes call ``refresh()`` at once.
+///
+/// A key missing from the cache may have just been created by another process: ``refresh(coveringArrivalAt:)``
+/// lets such a request wait for a refresh that started after it arrived. Those refreshes are coalesced and spaced
+/// at least `minimumMissInterval` apart, so a flood of unknown keys costs a bounded number of indexed queries per
+/// second in total (50 by default), never one per request.
 public actor KeyCacheLoader: Service {
     private let store: any KeyStore
     private let sealer: SecretSealer
     private let cache: KeyCache
     private let interval: Duration
     private let logger: Logger
+    private let minimumMissInterval: Duration = .milliseconds(20)
     private var accounts: [String: Account] = [:]
+    private var lastRefreshStart: ContinuousClock.Instant?
 
     public init(store: any KeyStore, sealer: SecretSealer, cache: KeyCache, interval: Duration = .milliseconds(250), logger: Logger) {
         self.store = store
@@ -24,6 +31,7 @@ public actor KeyCacheLoader: Service {
 
     /// Reads every change since the cache's sequence and applies it. Serialised by the actor.
     public func refresh() async throws(StoreError) {
+        lastRefreshStart = .now
         let changes = try await store.keyChanges(after: cache.sequence)
         guard !changes.keys.isEmpty else { return }
         var upserts: [CachedKey] = []
@@ -43,6 +51,22 @@ public actor KeyCacheLoader: Service {
         }
         cache.apply(upserts: upserts, removals: removals, sequence: changes.latestSequence)
         logger.debug("key cache refreshed", metadata: ["changes": "\(changes.keys.count)", "sequence": "\(changes.latestSequence)"])
+    }
+
+    /// Returns once the cache reflects a store read that began after `arrival` (refreshing if needed).
+    public func refresh(coveringArrivalAt arrival: ContinuousClock.Instant) async {
+        if let started = lastRefreshStart {
+            if started > arrival { return }
+            let earliest = started + minimumMissInterval
+            if earliest > .now { try? await Task.sleep(until: earliest) }
+            // Another caller may have refreshed while this one slept.
+            if let again = lastRefreshStart, again > arrival { return }
+        }
+        do {
+            try await refresh()
+        } catch {
+            logger.error("key cache refresh failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Forgets cached accounts so that the next refresh reads them again (after an account changes).

@@ -50,6 +50,12 @@ public struct RequestAuthenticator: Sendable {
         self.passphrases = passphrases
     }
 
+    /// True when a key id was sent but no cached key has it (never created, revoked, or not yet loaded).
+    public func isUnknown(_ accessKey: String?) -> Bool {
+        guard let accessKey, !accessKey.isEmpty else { return false }
+        return cache.key(accessKey) == nil
+    }
+
     public func authenticate(_ request: SignedRequest, now: Int64, requiring permission: Permissions) throws(OKXError) -> CachedKey {
         guard let accessKey = request.accessKey, !accessKey.isEmpty else { throw OKXError.missingAccessKey }
         guard let signature = request.signature, !signature.isEmpty else { throw OKXError.missingSignature }

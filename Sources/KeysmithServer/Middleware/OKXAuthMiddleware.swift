@@ -14,17 +14,23 @@ struct OKXAuthMiddleware: RouterMiddleware {
 
     let permission: Permissions
     let authenticator: RequestAuthenticator
+    let cacheLoader: KeyCacheLoader
     let clock: any WallClock
     let maximumBodySize: Int
 
-    init(requiring permission: Permissions, authenticator: RequestAuthenticator, clock: any WallClock, maximumBodySize: Int) {
+    init(
+        requiring permission: Permissions, authenticator: RequestAuthenticator, cacheLoader: KeyCacheLoader, clock: any WallClock,
+        maximumBodySize: Int
+    ) {
         self.permission = permission
         self.authenticator = authenticator
+        self.cacheLoader = cacheLoader
         self.clock = clock
         self.maximumBodySize = maximumBodySize
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let arrival = ContinuousClock.now
         var request = request
         var context = context
         context.body = try await request.collectBody(upTo: maximumBodySize)
@@ -33,6 +39,10 @@ struct OKXAuthMiddleware: RouterMiddleware {
             accessKey: headers[.okAccessKey], signature: headers[.okAccessSign], timestamp: headers[.okAccessTimestamp],
             passphrase: headers[.okAccessPassphrase], simulatedTrading: headers[.simulatedTrading],
             method: request.method.rawValue, target: request.uri.string, body: context.body, clientIP: context.clientIP)
+        if authenticator.isUnknown(signed.accessKey) {
+            // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
+            await cacheLoader.refresh(coveringArrivalAt: arrival)
+        }
         context.authenticated = try authenticator.authenticate(signed, now: clock.milliseconds, requiring: permission)
         return try await next(request, context)
     }

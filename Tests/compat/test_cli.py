@@ -1,0 +1,74 @@
+"""The `keysmith` CLI: JSON output, secrets shown once, clear errors."""
+import json
+import subprocess
+
+from conftest import BINARY
+
+
+def run(*args, data_dir):
+    return subprocess.run([str(BINARY), *args, "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
+
+
+def test_init_creates_a_private_data_folder_once(tmp_path):
+    data = tmp_path / "d"
+    first = run("init", "--json", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert set(out) == {"uid", "apiKey", "secretKey", "passphrase"}
+    assert (data / "master.key").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o777 == 0o700
+    again = run("init", data_dir=data)
+    assert again.returncode != 0
+    assert "already initialised" in again.stderr
+    assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) <= 2
+
+
+def test_apikey_create_list_revoke(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    assert run("subaccount", "create", "bot01trader", "--pos-mode", "long_short_mode", "--no-deposits", data_dir=data).returncode == 0
+    subs = json.loads(run("subaccount", "list", "--json", data_dir=data).stdout)
+    assert subs[0]["subAcct"] == "bot01trader" and subs[0]["posMode"] == "long_short_mode" and subs[0]["canDep"] is False
+
+    created = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "bot", "--perm", "read_only,trade",
+                             "--ip", "10.0.0.0/8,2001:db8::/32", "--json", data_dir=data).stdout)
+    assert set(created) == {"apiKey", "secretKey", "passphrase", "label", "perm", "ip", "subAcct"}
+    assert created["ip"] == "10.0.0.0/8,2001:db8::/32" and created["perm"] == "read_only,trade"
+
+    listing = run("apikey", "list", "--json", data_dir=data).stdout
+    assert created["apiKey"] in listing
+    assert created["secretKey"] not in listing and created["passphrase"] not in listing
+    table = run("apikey", "list", data_dir=data).stdout
+    assert created["secretKey"] not in table and "bot01trader" in table
+
+    assert run("apikey", "revoke", created["apiKey"], data_dir=data).returncode == 0
+    assert created["apiKey"] not in run("apikey", "list", "--json", data_dir=data).stdout
+    again = run("apikey", "revoke", created["apiKey"], data_dir=data)
+    assert again.returncode != 0 and "59506" in again.stderr
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    cases = [
+        (("apikey", "create", "--subaccount", "bot01trader", "--label", "x", "--passphrase", "weak"), "uppercase"),
+        (("apikey", "create", "--subaccount", "bot01trader", "--label", "x", "--perm", "read_only,withdraw"), "withdraw"),
+        (("apikey", "create", "--subaccount", "bot01trader", "--label", "x", "--ip", "300.1.1.1"), "300.1.1.1"),
+        (("apikey", "create", "--subaccount", "nosuchsub", "--label", "x"), "Sub-account does not exist"),
+        (("subaccount", "create", "no"), "6 to 20"),
+    ]
+    for args, expected in cases:
+        result = run(*args, data_dir=data)
+        assert result.returncode != 0, args
+        assert expected in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "Fatal error" not in result.stderr
+
+
+def test_wrong_master_key_is_refused(tmp_path, monkeypatch):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    monkeypatch.setenv("KEYSMITH_MASTER_KEY", "ab" * 32)
+    result = run("apikey", "list", data_dir=data)
+    assert result.returncode != 0
+    assert "master key does not match" in result.stderr

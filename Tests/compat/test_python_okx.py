@@ -1,0 +1,155 @@
+"""python-okx 0.4.4, unmodified, against a real `keysmith serve` process (flag "0" = live)."""
+import signal
+import time
+
+import okx.Account as Account
+import okx.PublicData as PublicData
+import okx.SubAccount as SubAccount
+import okx.utils
+
+from conftest import Credentials
+
+SUB = "bot01trader"
+
+
+def account_api(server, creds: Credentials, flag: str = "0") -> Account.AccountAPI:
+    return Account.AccountAPI(creds.api_key, creds.secret, creds.passphrase, False, flag, domain=server.url, debug=False)
+
+
+def subaccount_api(server, creds: Credentials) -> SubAccount.SubAccountAPI:
+    return SubAccount.SubAccountAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
+
+
+def test_public_time(server):
+    api = PublicData.PublicAPI(flag="0", domain=server.url, debug=False)
+    reply = api.get_system_time()
+    assert reply["code"] == "0"
+    assert abs(int(reply["data"][0]["ts"]) - time.time() * 1000) < 60_000
+
+
+def test_account_config_and_balance_with_a_subaccount_key(server, sub_key):
+    api = account_api(server, sub_key)
+    config = api.get_account_config()
+    assert config["code"] == "0", config
+    item = config["data"][0]
+    assert item["perm"] == "read_only,trade"
+    assert item["ip"] == "127.0.0.1,::1"
+    assert item["label"] == "platform"
+    assert item["posMode"] == "net_mode"
+    assert item["acctLv"] == "2"
+    assert item["mainUid"] != item["uid"]
+    balance = api.get_account_balance()
+    assert balance["code"] == "0", balance
+    assert balance["data"][0]["totalEq"] == "0"
+    assert isinstance(balance["data"][0]["details"], list)
+    # python-okx's query string form (unencoded, ccy=...) is signed and accepted too.
+    assert api.get_account_balance(ccy="USDT")["code"] == "0"
+
+
+def test_subaccount_key_lifecycle_with_the_master_key(server):
+    sub = subaccount_api(server, server.master)
+    listed = sub.get_subaccount_list()
+    assert listed["code"] == "0", listed
+    assert [s["subAcct"] for s in listed["data"]] == [SUB]
+
+    created = sub._request_with_params(
+        "POST", "/api/v5/users/subaccount/apikey",
+        {"subAcct": SUB, "label": "bot", "passphrase": "Bot-pass-123", "perm": "read_only,trade", "ip": "127.0.0.1"},
+    )
+    assert created["code"] == "0", created
+    item = created["data"][0]
+    key = Credentials(item["apiKey"], item["secretKey"], "Bot-pass-123")
+    assert len(key.secret) == 32 and key.secret == key.secret.upper()
+    assert account_api(server, key).get_account_config()["code"] == "0"
+
+    queried = sub._request_with_params("GET", "/api/v5/users/subaccount/apikey", {"subAcct": SUB})
+    assert queried["code"] == "0", queried
+    assert [k["apiKey"] for k in queried["data"]] == [key.api_key]
+    assert "secretKey" not in queried["data"][0]
+
+    reset = sub.reset_subaccount_apikey(SUB, key.api_key, label="bot-renamed", perm="read_only", ip="127.0.0.1,::1")
+    assert reset["code"] == "0", reset
+    assert reset["data"][0]["perm"] == "read_only"
+    config = account_api(server, key).get_account_config()["data"][0]
+    assert config["label"] == "bot-renamed" and config["perm"] == "read_only"
+
+    deleted = sub._request_with_params("POST", "/api/v5/users/subaccount/delete-apikey", {"subAcct": SUB, "apiKey": key.api_key})
+    assert deleted["code"] == "0", deleted
+    assert account_api(server, key).get_account_config()["code"] == "50111"
+
+
+def test_create_subaccount_with_the_master_key(server):
+    sub = subaccount_api(server, server.master)
+    created = sub._request_with_params("POST", "/api/v5/users/subaccount/create-subaccount", {"subAcct": "newsub2024", "label": "x"})
+    assert created["code"] == "0", created
+    assert "newsub2024" in [s["subAcct"] for s in sub.get_subaccount_list()["data"]]
+
+
+# --- Failures: each returns OKX's code, and the server keeps serving. ---
+
+def test_wrong_passphrase_is_50105(server, sub_key):
+    wrong = Credentials(sub_key.api_key, sub_key.secret, "Wrong-pass-1")
+    assert account_api(server, wrong).get_account_config()["code"] == "50105"
+
+
+def test_bad_signature_is_50113(server, sub_key):
+    forged = Credentials(sub_key.api_key, "0" * 32, sub_key.passphrase)
+    assert account_api(server, forged).get_account_config()["code"] == "50113"
+
+
+def test_expired_timestamp_is_50102(server, sub_key, monkeypatch):
+    monkeypatch.setattr(okx.utils, "get_timestamp", lambda: "2020-12-08T09:08:57.715Z")
+    reply = account_api(server, sub_key).get_account_config()
+    assert reply["code"] == "50102", reply
+
+
+def test_ip_not_allowed_is_50110(server):
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "far-away", "--ip", "203.0.113.7")
+    reply = account_api(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"])).get_account_config()
+    assert reply["code"] == "50110", reply
+    assert "127.0.0.1" in reply["msg"]
+
+
+def test_missing_permission_is_50120(server):
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "reader", "--perm", "read_only")
+    reader = subaccount_api(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"]))
+    reply = reader._request_with_params(
+        "POST", "/api/v5/users/subaccount/apikey", {"subAcct": SUB, "label": "x", "passphrase": "Abcdef1!"}
+    )
+    assert reply["code"] == "50120", reply
+
+
+def test_demo_flag_on_a_live_key_is_50101(server, sub_key):
+    assert account_api(server, sub_key, flag="1").get_account_config()["code"] == "50101"
+
+
+def test_key_revoked_with_the_cli_is_refused_within_a_second(server, sub_key):
+    api = account_api(server, sub_key)
+    assert api.get_account_config()["code"] == "0"
+    server.cli("apikey", "revoke", sub_key.api_key)
+    revoked_at = time.monotonic()
+    code = "0"
+    while code == "0" and time.monotonic() - revoked_at < 10:
+        code = api.get_account_config()["code"]
+    assert code == "50111"
+    assert time.monotonic() - revoked_at < 1.0 + 0.5  # the poll interval is 250 ms; generous for a loaded machine
+
+
+def test_sub_account_key_cannot_manage_keys_59500(server, sub_key):
+    reply = subaccount_api(server, sub_key).get_subaccount_list()
+    assert reply["code"] == "59500", reply
+
+
+def test_server_keeps_serving_and_never_logs_secrets(server, sub_key):
+    for creds in [Credentials(sub_key.api_key, sub_key.secret, "Wrong-pass-1"), Credentials(sub_key.api_key, "1" * 32, sub_key.passphrase)]:
+        account_api(server, creds).get_account_config()
+    assert account_api(server, sub_key).get_account_config()["code"] == "0"
+    logs = server.logs()
+    assert "path=/api/v5/account/config" in logs
+    for secret in [sub_key.secret, sub_key.passphrase, server.master.secret, server.master.passphrase, "Wrong-pass-1"]:
+        assert secret not in logs
+
+
+def test_graceful_shutdown_on_sigterm(server):
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=15) == 0
