@@ -1,4 +1,6 @@
 import KeysmithCore
+import NIOCore
+import Synchronization
 
 /// A key as the hot path needs it: its description, its account, and the per-key material derived once when the
 /// key enters the cache (the keyed HMAC state and the passphrase verifier), never per request.
@@ -7,11 +9,26 @@ public struct CachedKey: Sendable {
     public let account: Account
     let signer: OKXSigner
     let passphraseVerifier: [UInt8]
+    /// Response bodies that depend only on this key and its account (`account/config`), rendered on first use.
+    /// A modified key enters the cache as a new `CachedKey` with an empty memo, so a body is never stale.
+    let responses = ResponseMemo()
 
     public init(key: APIKey, account: Account, secret: String, passphraseVerifier: [UInt8]) {
         self.key = key
         self.account = account
         self.signer = OKXSigner(secret: secret)
         self.passphraseVerifier = passphraseVerifier
+    }
+}
+
+/// Rendered response bodies by route, filled on first use.
+final class ResponseMemo: Sendable {
+    private let bodies = Mutex<[String: ByteBuffer]>([:])
+
+    func body(for route: String, render: () throws -> ByteBuffer) rethrows -> ByteBuffer {
+        if let body = bodies.withLock({ $0[route] }) { return body }
+        let body = try render()
+        bodies.withLock { $0[route] = body }
+        return body
     }
 }

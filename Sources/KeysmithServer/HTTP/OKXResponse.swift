@@ -18,16 +18,35 @@ public struct OKXResponse<Item: Encodable & Sendable>: ResponseGenerator, Sendab
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try OKXJSON.encode(Envelope(code: "0", msg: "", data: data))
-        var fields = headers
-        fields[.contentType] = "application/json"
-        return Response(status: .ok, headers: fields, body: .init(byteBuffer: body))
+        OKXBody(try body(), headers: headers).response(from: request, context: context)
+    }
+
+    /// The encoded envelope.
+    func body() throws -> ByteBuffer {
+        try OKXJSON.encode(Envelope(code: "0", msg: "", data: data))
     }
 
     struct Envelope: Encodable {
         let code: String
         let msg: String
         let data: [Item]
+    }
+}
+
+/// A successful response whose envelope is already encoded (precomputed or rendered from a template).
+struct OKXBody: ResponseGenerator, Sendable {
+    let body: ByteBuffer
+    var headers: HTTPFields = [:]
+
+    init(_ body: ByteBuffer, headers: HTTPFields = [:]) {
+        self.body = body
+        self.headers = headers
+    }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: body))
     }
 }
 

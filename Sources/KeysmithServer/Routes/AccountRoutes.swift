@@ -8,7 +8,7 @@ struct AccountRoutes {
     func register(read group: RouterGroup<AppRequestContext>) {
         group.get("account/config") { _, context in
             let cached = try context.requireKey()
-            return OKXResponse([AccountConfig(cached)])
+            return OKXBody(try cached.responses.body(for: "account/config") { try OKXResponse([AccountConfig(cached)]).body() })
         }
         group.get("account/balance") { _, context in
             _ = try context.requireKey()
