@@ -33,12 +33,13 @@ struct OKXAuthMiddleware: RouterMiddleware {
         let arrival = ContinuousClock.now
         var request = request
         var context = context
-        context.body = try await request.collectBody(upTo: maximumBodySize)
-        let headers = request.headers
+        // OKX signs an empty body for GET; only requests that carry one are read.
+        if request.method != .get && request.method != .head {
+            context.body = try await request.collectBody(upTo: maximumBodySize)
+        }
         let signed = SignedRequest(
-            accessKey: headers[.okAccessKey], signature: headers[.okAccessSign], timestamp: headers[.okAccessTimestamp],
-            passphrase: headers[.okAccessPassphrase], simulatedTrading: headers[.simulatedTrading],
-            method: request.method.rawValue, target: request.uri.string, body: context.body, clientIP: context.clientIP)
+            headers: request.headers, method: request.method.rawValue, target: request.uri.string, body: context.body,
+            clientIP: context.clientIP)
         if authenticator.isUnknown(signed.accessKey) {
             // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
             await cacheLoader.refresh(coveringArrivalAt: arrival)

@@ -59,7 +59,7 @@ public struct SQLiteDatabase: Sendable {
     /// Folds the write-ahead log into the main file (tests and backups).
     public func checkpoint() async throws(StoreError) {
         do {
-            try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         } catch {
             throw StoreError.database(Self.describe(error))
         }
