@@ -27,7 +27,7 @@ struct SubaccountCommand: AsyncParsableCommand {
             let account = try await installation.accounts.createSubAccount(
                 SubAccountRequest(name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits))
             if options.json {
-                try Output.json(SubAccountJSON(account))
+                try Output.json(SubAccountItem(account))
             } else {
                 Output.line("Created sub-account \(account.name) (uid \(account.uid)).")
             }
@@ -43,7 +43,7 @@ struct SubaccountCommand: AsyncParsableCommand {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let accounts = try await installation.accounts.subAccounts()
             if options.json {
-                try Output.json(accounts.map(SubAccountJSON.init))
+                try Output.json(accounts.map(SubAccountItem.init))
                 return
             }
             Output.table(
@@ -53,27 +53,5 @@ struct SubaccountCommand: AsyncParsableCommand {
                      $0.frozen ? "frozen" : "enabled", $0.label]
                 })
         }
-    }
-}
-
-struct SubAccountJSON: Encodable {
-    let subAcct: String
-    let uid: String
-    let label: String
-    let acctLv: String
-    let posMode: String
-    let canDep: Bool
-    let enable: Bool
-    let ts: String
-
-    init(_ account: Account) {
-        subAcct = account.name
-        uid = account.uid
-        label = account.label
-        acctLv = account.level.rawValue
-        posMode = account.positionMode.rawValue
-        canDep = account.depositsAllowed
-        enable = !account.frozen
-        ts = String(account.createdAt)
     }
 }

@@ -34,7 +34,7 @@ struct OKXErrorMiddleware: RouterMiddleware {
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-                "code": "\(code)", "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000)",
+                "code": "\(code)", "ms": "\(Self.milliseconds(elapsed))",
                 "ip": "\((context.facts.clientIP ?? context.peerAddress)?.description ?? "-")",
                 "apiKey": "\(context.facts.apiKey ?? "-")",
             ])
@@ -49,6 +49,12 @@ struct OKXErrorMiddleware: RouterMiddleware {
         case .badRequest: return .parameterError("request").with(message: error.body ?? "Bad request")
         default: return OKXError(code: "50026", message: "System error. Try again later", httpStatus: Int(error.status.code))
         }
+    }
+
+    /// A duration in milliseconds with microsecond precision, for the log.
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds / 1_000_000_000_000) / 1000
     }
 
     /// Store errors have safe descriptions; anything else is logged by type only.

@@ -2,7 +2,8 @@ import KeysmithCore
 
 // Response items of the sub-account endpoints, in OKX's field names. Numbers are strings, as on the wire.
 
-struct SubAccountItem: Encodable, Sendable {
+/// A sub-account as `users/subaccount/list` returns it (and `keysmith subaccount list --json` prints it).
+public struct SubAccountItem: Encodable, Sendable {
     let type: String
     let enable: Bool
     let subAcct: String
@@ -21,7 +22,7 @@ struct SubAccountItem: Encodable, Sendable {
     let posMode: String
     let canDep: Bool
 
-    init(_ account: Account) {
+    public init(_ account: Account) {
         type = account.type.rawValue
         enable = !account.frozen
         subAcct = account.name
@@ -65,31 +66,16 @@ struct CreatedKeyItem: Encodable, Sendable {
     }
 }
 
+/// A key as `users/subaccount/apikey` (query) and `modify-apikey` return it; `subAcct` only in the latter.
 struct KeyItem: Encodable, Sendable {
+    let subAcct: String?
     let label: String
     let apiKey: String
     let perm: String
     let ip: String
     let ts: String
 
-    init(_ key: APIKey) {
-        label = key.label
-        apiKey = key.apiKey
-        perm = key.permissions.okxString
-        ip = key.allowlist.okxString
-        ts = String(key.createdAt)
-    }
-}
-
-struct ModifiedKeyItem: Encodable, Sendable {
-    let subAcct: String
-    let label: String
-    let apiKey: String
-    let perm: String
-    let ip: String
-    let ts: String
-
-    init(subAcct: String, _ key: APIKey) {
+    init(_ key: APIKey, subAcct: String? = nil) {
         self.subAcct = subAcct
         label = key.label
         apiKey = key.apiKey

@@ -82,10 +82,10 @@ struct SubAccountRoutes {
         if let apiKey = params.optional("apiKey") {
             return OKXResponse([KeyItem(try await keys.activeKey(apiKey, of: account))])
         }
-        return OKXResponse(try await keys.keys(of: account).map(KeyItem.init))
+        return OKXResponse(try await keys.keys(of: account).map { KeyItem($0) })
     }
 
-    @Sendable func modifyKey(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<ModifiedKeyItem> {
+    @Sendable func modifyKey(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<KeyItem> {
         _ = try masterKey(context, mustBeIPBound: true)
         let params = try OKXParameters(jsonBody: context.body)
         let account = try await accounts.subAccount(named: try params.required("subAcct"))
@@ -95,7 +95,7 @@ struct SubAccountRoutes {
         let allowlist = try params.exact("ip").map { text throws(OKXError) in try IPAllowlist(okx: text) }
         let key = try await keys.modify(
             apiKey: apiKey, of: account, label: params.optional("label"), permissions: permissions, allowlist: allowlist)
-        return OKXResponse([ModifiedKeyItem(subAcct: account.name, key)])
+        return OKXResponse([KeyItem(key, subAcct: account.name)])
     }
 
     @Sendable func deleteKey(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<DeletedKeyItem> {
