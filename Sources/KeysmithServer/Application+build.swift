@@ -32,10 +32,11 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     let api = router.group("api/v5")
     PublicRoutes(clock: installation.clock).register(on: api)
 
+    let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
         router.group("api/v5").add(
             middleware: OKXAuthMiddleware(
-                requiring: permission, authenticator: installation.authenticator, cacheLoader: installation.cacheLoader,
+                requiring: permission, authenticator: authenticator, cacheLoader: installation.cacheLoader,
                 clock: installation.clock,
                 maximumBodySize: configuration.maximumBodySize))
     }

@@ -72,8 +72,8 @@ public struct Installation: Sendable {
 
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }
 
-    /// The request authenticator over this installation's key cache.
-    public var authenticator: RequestAuthenticator {
-        RequestAuthenticator(cache: cache, passphrases: passphrases)
+    /// A request authenticator over this installation's key cache, with its own rate limits, lockout and replay state.
+    public func authenticator(lockout: FailedAuthLockout.Policy = .init()) -> RequestAuthenticator {
+        RequestAuthenticator(cache: cache, passphrases: passphrases, lockout: FailedAuthLockout(policy: lockout))
     }
 }

@@ -10,15 +10,19 @@ public struct ServerConfiguration: Sendable {
     public var cacheRefreshInterval: Duration
     /// Largest request body accepted (50000, HTTP 413 beyond it).
     public var maximumBodySize: Int
+    /// When repeated authentication failures lock a client IP out.
+    public var failedAuthLockout: FailedAuthLockout.Policy
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
-        cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024
+        cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024,
+        failedAuthLockout: FailedAuthLockout.Policy = .init()
     ) {
         self.host = host
         self.port = port
         self.trustedProxies = trustedProxies
         self.cacheRefreshInterval = cacheRefreshInterval
         self.maximumBodySize = maximumBodySize
+        self.failedAuthLockout = failedAuthLockout
     }
 }

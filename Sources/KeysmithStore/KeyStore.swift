@@ -17,7 +17,7 @@ public protocol KeyStore: Sendable {
     /// Inserts a key. Fails with `.limitReached` when the account already holds `maximumPerAccount` unrevoked keys,
     /// and `.duplicate` when an unrevoked key of the account has the same label — both checked in the write transaction.
     func insert(key: StoredKey, maximumPerAccount: Int) async throws(StoreError)
-    /// Replaces label, permissions, allowlist and expiry of an unrevoked key; fails with `.duplicate` on a label clash.
+    /// Replaces label, permissions, allowlist, expiry and rate limit of an unrevoked key; fails with `.duplicate` on a label clash.
     func update(key: APIKey) async throws(StoreError)
     /// Marks a key revoked. Returns false when it was unknown or already revoked.
     func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool

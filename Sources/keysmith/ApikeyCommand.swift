@@ -19,6 +19,10 @@ struct ApikeyCommand: AsyncParsableCommand {
         var addresses: [String] = []
         @Option(help: "Passphrase (8–32 chars with upper, lower, digit, special); generated when omitted.") var passphrase: String?
         @Flag(help: "A demo-trading key (clients send x-simulated-trading: 1).") var demo = false
+        @Option(name: .customLong("rate-limit"), help: "Override OKX's per-endpoint limits: N/s, N/2s, N/m or unlimited.")
+        var rateLimit: String?
+        @Option(help: "Expiry: a date (2026-12-31), an OKX timestamp, or a duration from now (12h, 30d).")
+        var expires: String?
 
         func validate() throws {
             guard (subaccount != nil) != master else { throw ValidationError("give either --subaccount NAME or --master") }
@@ -31,11 +35,13 @@ struct ApikeyCommand: AsyncParsableCommand {
             } else {
                 try await installation.accounts.master()
             }
+            let now = installation.clock.milliseconds
             let created = try await installation.keys.create(
                 NewKeyRequest(
                     account: account, label: label, permissions: try Permissions(okx: perm),
                     allowlist: try IPAllowlist(parsing: addresses), passphrase: passphrase,
-                    environment: demo ? .demo : .live))
+                    environment: demo ? .demo : .live, expiresAt: try expires.map { try Expiry.parse($0, now: now) },
+                    rateLimit: try rateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) }))
             let key = created.key, c = created.credentials
             if options.json {
                 try Output.json(CreatedKeyJSON(
@@ -82,10 +88,11 @@ struct ApikeyCommand: AsyncParsableCommand {
                 return
             }
             Output.table(
-                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "STATUS", "CREATED"],
+                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "RATE LIMIT", "STATUS", "CREATED", "EXPIRES"],
                 rows.map {
                     [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.perm, $0.ip.isEmpty ? "any" : $0.ip,
-                     $0.env, $0.status, OKXTimestamp.string(fromMilliseconds: Int64($0.ts) ?? 0)]
+                     $0.env, $0.rateLimit.isEmpty ? "okx" : $0.rateLimit, $0.status, Expiry.format($0.ts),
+                     $0.expiresAt.isEmpty ? "never" : Expiry.format($0.expiresAt)]
                 })
         }
     }
@@ -131,6 +138,8 @@ struct KeyJSON: Encodable {
     let status: String
     let ts: String
     let expiresAt: String
+    /// Empty: OKX's limits per endpoint family.
+    let rateLimit: String
 
     init(_ key: APIKey, account: Account, now: Int64) {
         apiKey = key.apiKey
@@ -143,5 +152,6 @@ struct KeyJSON: Encodable {
         status = key.status(at: now).rawValue
         ts = String(key.createdAt)
         expiresAt = key.expiresAt.map(String.init) ?? ""
+        rateLimit = key.rateLimit?.text ?? ""
     }
 }

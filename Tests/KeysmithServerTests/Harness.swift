@@ -118,13 +118,14 @@ struct Harness {
     /// Creates a sub-account and a key for it through the services (as the CLI does).
     func subAccountKey(
         _ name: String = "bot01trader", permissions: Permissions = [.readOnly, .trade], allowlist: String = "",
-        environment: KeyEnvironment = .live, expiresAt: Int64? = nil
+        environment: KeyEnvironment = .live, expiresAt: Int64? = nil, rateLimit: RateLimit? = nil
     ) async throws -> KeyCredentials {
         let account = try await existingOrNewSubAccount(name)
         return try await installation.keys.create(
             NewKeyRequest(
                 account: account, label: "key-\(UUID().uuidString.prefix(8))", permissions: permissions,
-                allowlist: try IPAllowlist(okx: allowlist), environment: environment, expiresAt: expiresAt)
+                allowlist: try IPAllowlist(okx: allowlist), environment: environment, expiresAt: expiresAt,
+                rateLimit: rateLimit)
         ).credentials
     }
 

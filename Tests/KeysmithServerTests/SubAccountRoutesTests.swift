@@ -76,6 +76,7 @@ import Testing
                 .post, "/api/v5/users/subaccount/delete-apikey", body: #"{"subAcct":"bot01trader","apiKey":"\#(key.apiKey)"}"#, as: h.master)
             #expect(deleted.code == "0")
             #expect(try await h.call(.get, "/api/v5/account/config", as: key).code == "50111")
+            h.clock.advance(by: 1)  // a retry is signed afresh; the identical POST would be a replay (50042)
             let again = try await h.call(
                 .post, "/api/v5/users/subaccount/delete-apikey", body: #"{"subAcct":"bot01trader","apiKey":"\#(key.apiKey)"}"#, as: h.master)
             #expect(again.code == "59506")
@@ -154,6 +155,7 @@ import Testing
             #expect(try await h.call(.post, Self.createKey, body: body, as: h.master).code == "59501")
             let first = try await h.installation.keys.keys(of: account)[0]
             try await h.installation.keys.revoke(apiKey: first.apiKey, reason: "make room")
+            h.clock.advance(by: 1)
             #expect(try await h.call(.post, Self.createKey, body: body, as: h.master).code == "59502")
             let fresh = #"{"subAcct":"bot01trader","label":"fresh","passphrase":"Abcdef1!"}"#
             #expect(try await h.call(.post, Self.createKey, body: fresh, as: h.master).code == "0")

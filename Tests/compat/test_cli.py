@@ -72,3 +72,20 @@ def test_wrong_master_key_is_refused(tmp_path, monkeypatch):
     result = run("apikey", "list", data_dir=data)
     assert result.returncode != 0
     assert "master key does not match" in result.stderr
+
+
+def test_expiry_and_rate_limit_options(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    created = run("apikey", "create", "--subaccount", "bot01trader", "--label", "temp", "--expires", "2099-01-01",
+                  "--rate-limit", "100/s", "--json", data_dir=data)
+    assert created.returncode == 0, created.stderr
+    keys = json.loads(run("apikey", "list", "--json", data_dir=data).stdout)
+    temp = next(k for k in keys if k["label"] == "temp")
+    assert temp["expiresAt"] == "4070908800000" and temp["rateLimit"] == "100/s"
+    assert "2099-01-01 00:00" in run("apikey", "list", data_dir=data).stdout
+    for bad, message in [(("--expires", "2000-01-01"), "past"), (("--expires", "soon"), "--expires"),
+                         (("--rate-limit", "fast"), "rateLimit")]:
+        result = run("apikey", "create", "--subaccount", "bot01trader", "--label", "bad", *bad, data_dir=data)
+        assert result.returncode != 0 and message in result.stderr, result.stderr

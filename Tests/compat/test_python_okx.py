@@ -123,10 +123,13 @@ def test_demo_flag_on_a_live_key_is_50101(server, sub_key):
     assert account_api(server, sub_key, flag="1").get_account_config()["code"] == "50101"
 
 
-def test_key_revoked_with_the_cli_is_refused_within_a_second(server, sub_key):
-    api = account_api(server, sub_key)
+def test_key_revoked_with_the_cli_is_refused_within_a_second(server):
+    # The loop below polls as fast as it can: the key needs no rate limit to measure revocation alone.
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "polled", "--rate-limit", "unlimited")
+    key = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    api = account_api(server, key)
     assert api.get_account_config()["code"] == "0"
-    server.cli("apikey", "revoke", sub_key.api_key)
+    server.cli("apikey", "revoke", key.api_key)
     revoked_at = time.monotonic()
     code = "0"
     while code == "0" and time.monotonic() - revoked_at < 10:
@@ -153,3 +156,34 @@ def test_server_keeps_serving_and_never_logs_secrets(server, sub_key):
 def test_graceful_shutdown_on_sigterm(server):
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=15) == 0
+
+
+# --- Rate limits and replay protection ---
+
+def test_per_key_rate_limit_answers_50011(server):
+    # 2 per minute: the third call inside the minute is refused whatever the machine's speed.
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "slow", "--rate-limit", "2/m")
+    api = account_api(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"]))
+    assert [api.get_account_config()["code"] for _ in range(3)] == ["0", "0", "50011"]
+
+
+def test_identical_signed_post_is_a_replay_50042(server, monkeypatch):
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc)
+    frozen = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    monkeypatch.setattr(okx.utils, "get_timestamp", lambda: frozen)
+    sub = subaccount_api(server, server.master)
+    first = sub._request_with_params("POST", "/api/v5/users/subaccount/create-subaccount", {"subAcct": "replay2024"})
+    second = sub._request_with_params("POST", "/api/v5/users/subaccount/create-subaccount", {"subAcct": "replay2024"})
+    assert (first["code"], second["code"]) == ("0", "50042")
+    monkeypatch.undo()
+    # A fresh timestamp is a new request: it reaches the handler (which reports the duplicate name).
+    assert sub._request_with_params("POST", "/api/v5/users/subaccount/create-subaccount", {"subAcct": "replay2024"})["code"] == "50071"
+
+
+def test_repeated_failures_lock_out_the_ip(server, sub_key):
+    wrong = account_api(server, Credentials(sub_key.api_key, sub_key.secret, "Wrong-pass-1"))
+    codes = [wrong.get_account_config()["code"] for _ in range(21)]
+    assert codes[:20] == ["50105"] * 20 and codes[20] == "50011"
+    # From 127.0.0.1 now even the right passphrase waits for the cool-down.
+    assert account_api(server, sub_key).get_account_config()["code"] == "50011"

@@ -16,6 +16,9 @@ extension OKXError {
     public static let invalidContentType = OKXError(
         code: "50006", message: "Invalid Content-Type. Please use \"application/JSON\".", httpStatus: 400)
     public static let tooManyRequests = OKXError(code: "50011", message: "Too Many Requests", httpStatus: 429)
+    /// 50011 for a client IP locked out after repeated authentication failures.
+    public static let tooManyFailedAttempts = OKXError(
+        code: "50011", message: "Too Many Requests: too many failed authentication attempts from this IP", httpStatus: 429)
     public static let systemError = OKXError(code: "50026", message: "System error. Try again later", httpStatus: 500)
     public static let noEndpointPermission = OKXError(
         code: "50030", message: "You don't have permission to use this API endpoint", httpStatus: 200)

@@ -14,16 +14,24 @@ public struct OKXError: Error, Sendable, Hashable {
     public let message: String
     /// The HTTP status OKX answers with for this code.
     public let httpStatus: Int
+    /// For rate limits: when to retry, sent as `Retry-After` (whole seconds, rounded up).
+    public var retryAfterMilliseconds: Int64?
 
-    public init(code: String, message: String, httpStatus: Int) {
+    public init(code: String, message: String, httpStatus: Int, retryAfterMilliseconds: Int64? = nil) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
+        self.retryAfterMilliseconds = retryAfterMilliseconds
     }
 
     /// The same code and status with a more specific message.
     public func with(message: String) -> OKXError {
-        OKXError(code: code, message: message, httpStatus: httpStatus)
+        OKXError(code: code, message: message, httpStatus: httpStatus, retryAfterMilliseconds: retryAfterMilliseconds)
+    }
+
+    /// The same error with a retry hint.
+    public func retrying(after milliseconds: Int64) -> OKXError {
+        OKXError(code: code, message: message, httpStatus: httpStatus, retryAfterMilliseconds: milliseconds)
     }
 }
 

@@ -21,11 +21,13 @@ public struct APIKey: Sendable, Hashable {
     public var expiresAt: Int64?
     public var revokedAt: Int64?
     public var revokeReason: String?
+    /// Per-key override of the endpoint rate limits; nil follows OKX's limits per endpoint family.
+    public var rateLimit: RateLimit?
 
     public init(
         apiKey: String, accountUID: String, label: String, purpose: KeyPurpose = .own, permissions: Permissions,
         allowlist: IPAllowlist, environment: KeyEnvironment, createdAt: Int64, expiresAt: Int64? = nil,
-        revokedAt: Int64? = nil, revokeReason: String? = nil
+        revokedAt: Int64? = nil, revokeReason: String? = nil, rateLimit: RateLimit? = nil
     ) {
         self.apiKey = apiKey
         self.accountUID = accountUID
@@ -38,6 +40,7 @@ public struct APIKey: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.revokeReason = revokeReason
+        self.rateLimit = rateLimit
     }
 
     public func status(at now: Int64) -> KeyStatus {

@@ -58,20 +58,31 @@ extension SignedRequest {
 
 /// Authenticates OKX v5 private requests against the in-memory ``KeyCache``.
 ///
-/// Checks run in this order and the first failure answers: headers present (50103, 50106, 50107, 50104) →
-/// key known and active (50111) → timestamp format (50112) and ±30 s window (50102) → signature (50113) →
-/// passphrase (50105) → IP allowlist (50110) → environment (50101) → permission (50120).
+/// Checks run in this order and the first failure answers (contract-notes): per-IP failed-auth lockout (50011) →
+/// headers present (50103, 50106, 50107, 50104) → key known and active (50111) → timestamp format (50112) and
+/// ±30 s window (50102) → signature (50113) → passphrase (50105) → IP allowlist (50110) → replay of a POST
+/// (50042) → environment (50101) → permission (50120) → the key's rate limit for the endpoint family (50011).
+/// Failures up to and including the IP allowlist count towards the caller IP's lockout.
 ///
 /// ```swift
-/// let key = try authenticator.authenticate(request, now: clock.milliseconds, requiring: .trade)
+/// let key = try authenticator.authenticate(request, now: clock.milliseconds, requiring: .trade, family: family)
 /// ```
 public struct RequestAuthenticator: Sendable {
     private let cache: KeyCache
     private let passphrases: PassphraseVerifier
+    private let limiter: RateLimiter
+    private let lockout: FailedAuthLockout
+    private let replay: ReplayGuard
 
-    public init(cache: KeyCache, passphrases: PassphraseVerifier) {
+    public init(
+        cache: KeyCache, passphrases: PassphraseVerifier, limiter: RateLimiter = RateLimiter(),
+        lockout: FailedAuthLockout = FailedAuthLockout(), replay: ReplayGuard = ReplayGuard()
+    ) {
         self.cache = cache
         self.passphrases = passphrases
+        self.limiter = limiter
+        self.lockout = lockout
+        self.replay = replay
     }
 
     /// True when a key id was sent but no cached key has it (never created, revoked, or not yet loaded).
@@ -80,7 +91,31 @@ public struct RequestAuthenticator: Sendable {
         return cache.key(accessKey) == nil
     }
 
-    public func authenticate(_ request: SignedRequest, now: Int64, requiring permission: Permissions) throws(OKXError) -> CachedKey {
+    public func authenticate(
+        _ request: SignedRequest, now: Int64, requiring permission: Permissions, family: EndpointFamily = EndpointFamily.other
+    ) throws(OKXError) -> CachedKey {
+        if let ip = request.clientIP, let retry = lockout.retryAfter(ip, now: now) {
+            throw OKXError.tooManyFailedAttempts.retrying(after: retry)
+        }
+        let cached: CachedKey
+        do {
+            cached = try verify(request, now: now)
+        } catch {
+            if let ip = request.clientIP, FailedAuthLockout.counts(error) { lockout.recordFailure(ip, now: now) }
+            throw error
+        }
+        guard KeyEnvironment(simulatedTradingHeader: request.simulatedTrading) == cached.key.environment else {
+            throw OKXError.environmentMismatch
+        }
+        guard cached.key.permissions.contains(permission) else { throw OKXError.keyLacksPermission }
+        if let retry = limiter.take(apiKey: cached.key.apiKey, family: family, override: cached.key.rateLimit, now: now) {
+            throw OKXError.tooManyRequests.retrying(after: retry)
+        }
+        return cached
+    }
+
+    /// Proves the request came from the key's holder, from an allowed address, and is not a replayed POST.
+    private func verify(_ request: SignedRequest, now: Int64) throws(OKXError) -> CachedKey {
         guard let accessKey = request.accessKey, !accessKey.isEmpty else { throw OKXError.missingAccessKey }
         guard let signature = request.signature, !signature.isEmpty else { throw OKXError.missingSignature }
         guard var timestamp = request.timestamp, !timestamp.isEmpty else { throw OKXError.missingTimestamp }
@@ -121,11 +156,9 @@ public struct RequestAuthenticator: Sendable {
                 throw OKXError.ipNotAllowed(request.clientIP?.description ?? "unknown")
             }
         }
-
-        guard KeyEnvironment(simulatedTradingHeader: request.simulatedTrading) == cached.key.environment else {
-            throw OKXError.environmentMismatch
+        if request.method == "POST", !replay.accept(apiKey: accessKey, signature: signature, signedAt: signed, now: now) {
+            throw OKXError.repeatedRequest
         }
-        guard cached.key.permissions.contains(permission) else { throw OKXError.keyLacksPermission }
         return cached
     }
 }

@@ -9,4 +9,5 @@ extension HTTPField.Name {
     static let simulatedTrading = Self("x-simulated-trading")!
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let requestID = Self("x-request-id")!
+    static let retryAfter = Self("Retry-After")!
 }

@@ -56,6 +56,9 @@ extension OKXError {
         let body = OKXJSON.errorBody(code: code, message: message)
         var fields = extraHeaders
         fields[.contentType] = "application/json"
+        if let retry = retryAfterMilliseconds {
+            fields[.retryAfter] = String((retry + 999) / 1000)
+        }
         return Response(status: .init(code: httpStatus), headers: fields, body: .init(byteBuffer: body))
     }
 }

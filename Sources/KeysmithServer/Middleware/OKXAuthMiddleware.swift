@@ -44,7 +44,9 @@ struct OKXAuthMiddleware: RouterMiddleware {
             // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
             await cacheLoader.refresh(coveringArrivalAt: arrival)
         }
-        context.authenticated = try authenticator.authenticate(signed, now: clock.milliseconds, requiring: permission)
+        let family = EndpointFamily.of(method: request.method.rawValue, routePath: context.endpointPath)
+        context.authenticated = try authenticator.authenticate(
+            signed, now: clock.milliseconds, requiring: permission, family: family)
         return try await next(request, context)
     }
 }

@@ -1,7 +1,7 @@
 import KeysmithCore
 
-/// First-start initialisation: the master account and a bootstrap master API key (read, trade, withdraw) bound to
-/// the loopback addresses, whose credentials are shown once.
+/// First-start initialisation: the master account and a bootstrap master API key (read, trade, withdraw; the
+/// operator's own key, so not rate limited) bound to the loopback addresses, whose credentials are shown once.
 ///
 /// ```swift
 /// if let first = try await Bootstrap(accounts: accounts, keys: keys).initializeIfNeeded(allowlist: .loopback) {
@@ -23,7 +23,8 @@ public struct Bootstrap: Sendable {
         let master = try await accounts.createMaster()
         let created = try await keys.create(
             NewKeyRequest(
-                account: master, label: "bootstrap", permissions: [.readOnly, .trade, .withdraw], allowlist: allowlist))
+                account: master, label: "bootstrap", permissions: [.readOnly, .trade, .withdraw], allowlist: allowlist,
+                rateLimit: .unlimited))
         return Initialized(master: master, key: created.key, credentials: created.credentials)
     }
 

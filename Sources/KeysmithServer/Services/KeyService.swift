@@ -49,7 +49,7 @@ public struct KeyService: Sendable {
         let key = APIKey(
             apiKey: credentials.apiKey, accountUID: request.account.uid, label: request.label, purpose: request.purpose,
             permissions: request.permissions, allowlist: request.allowlist, environment: request.environment,
-            createdAt: now, expiresAt: request.expiresAt)
+            createdAt: now, expiresAt: request.expiresAt, rateLimit: request.rateLimit)
         let sealed = try sealed(credentials)
         try await keyWrite { () async throws(StoreError) in
             try await store.insert(
@@ -148,11 +148,13 @@ public struct NewKeyRequest: Sendable {
     public var passphrase: String?
     public var environment: KeyEnvironment
     public var expiresAt: Int64?
+    /// nil: OKX's limits per endpoint family.
+    public var rateLimit: RateLimit?
 
     public init(
         account: Account, label: String, purpose: KeyPurpose = .own, permissions: Permissions = .readOnly,
         allowlist: IPAllowlist = .empty, passphrase: String? = nil, environment: KeyEnvironment = .live,
-        expiresAt: Int64? = nil
+        expiresAt: Int64? = nil, rateLimit: RateLimit? = nil
     ) {
         self.account = account
         self.label = label
@@ -162,6 +164,7 @@ public struct NewKeyRequest: Sendable {
         self.passphrase = passphrase
         self.environment = environment
         self.expiresAt = expiresAt
+        self.rateLimit = rateLimit
     }
 }
 

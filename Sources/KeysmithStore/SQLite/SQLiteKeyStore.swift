@@ -83,11 +83,13 @@ public struct SQLiteKeyStore: KeyStore {
             let sequence = try Self.nextSequence(db)
             try db.execute(
                 sql: """
-                    UPDATE api_key SET label = ?, permissions = ?, ip_allowlist = ?, expires_at = ?, change_seq = ?
+                    UPDATE api_key SET label = ?, permissions = ?, ip_allowlist = ?, expires_at = ?, rate_limit = ?,
+                    change_seq = ?
                     WHERE api_key = ? AND revoked_at IS NULL
                     """,
                 arguments: [
-                    key.label, key.permissions.okxString, key.allowlist.okxString, key.expiresAt, sequence, key.apiKey,
+                    key.label, key.permissions.okxString, key.allowlist.okxString, key.expiresAt, key.rateLimit?.text,
+                    sequence, key.apiKey,
                 ])
             guard db.changesCount == 1 else { throw StoreError.notFound("no active API key \(key.apiKey)") }
         }

@@ -47,6 +47,10 @@ enum SQLiteMigrations {
                 CREATE INDEX api_key_account ON api_key(account_uid);
                 """)
         }
+        migrator.registerMigration("v2-key-rate-limit") { db in
+            // NULL: OKX's limits per endpoint family; else a RateLimit text form ("unlimited", "100/s").
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN rate_limit TEXT")
+        }
         return migrator
     }
 }

@@ -59,11 +59,12 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var expires_at: Int64?
     var revoked_at: Int64?
     var revoke_reason: String?
+    var rate_limit: String?
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
-        case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason
+        case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
         case changeSeq = "change_seq"
     }
 
@@ -84,17 +85,20 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         expires_at = key.expiresAt
         revoked_at = key.revokedAt
         revoke_reason = key.revokeReason
+        rate_limit = key.rateLimit?.text
         changeSeq = stored.changeSequence
     }
 
     func storedKey() throws(StoreError) -> StoredKey {
         let permissions: Permissions
         let allowlist: IPAllowlist
+        let rateLimit: RateLimit?
         do {
             permissions = try Permissions(okx: self.permissions)
             allowlist = try IPAllowlist(okx: ip_allowlist)
+            rateLimit = try rate_limit.map { text throws(OKXError) in try RateLimit(parsing: text) }
         } catch {
-            throw StoreError.database("API key \(api_key) has unreadable permissions or IP allowlist")
+            throw StoreError.database("API key \(api_key) has unreadable permissions, IP allowlist or rate limit")
         }
         guard let environment = KeyEnvironment(rawValue: environment) else {
             throw StoreError.database("API key \(api_key) has an unreadable environment")
@@ -103,7 +107,7 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         let key = APIKey(
             apiKey: api_key, accountUID: account_uid, label: label, purpose: purpose, permissions: permissions,
             allowlist: allowlist, environment: environment, createdAt: created_at, expiresAt: expires_at,
-            revokedAt: revoked_at, revokeReason: revoke_reason)
+            revokedAt: revoked_at, revokeReason: revoke_reason, rateLimit: rateLimit)
         return StoredKey(
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier), changeSequence: changeSeq)
     }

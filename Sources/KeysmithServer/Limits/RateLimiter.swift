@@ -1,0 +1,66 @@
+import KeysmithCore
+
+/// Per-key token buckets, one per key and endpoint family. A key's own override (``APIKey/rateLimit``) replaces
+/// the family's default; `unlimited` skips the buckets entirely.
+///
+/// ```swift
+/// if let retry = limiter.take(apiKey: key.apiKey, family: family, override: key.rateLimit, now: now) {
+///     throw OKXError.tooManyRequests.retrying(after: retry)
+/// }
+/// ```
+public final class RateLimiter: Sendable {
+    private struct BucketKey: Hashable, Sendable {
+        let apiKey: String
+        let family: String
+    }
+
+    private let buckets = ShardedMap<BucketKey, TokenBucket>()
+
+    public init() {}
+
+    /// Takes one request from the key's budget for the family: nil when allowed, else milliseconds until retry.
+    public func take(apiKey: String, family: EndpointFamily, override: RateLimit?, now: Int64) -> Int64? {
+        let limit = override ?? family.limit
+        guard case .limit(let requests, let period) = limit else { return nil }
+        // A key whose limit changed gets a fresh bucket: the family name carries the limit.
+        let key = BucketKey(apiKey: apiKey, family: override == nil ? family.name : "\(family.name)@\(limit.text)")
+        return buckets.withEntry(key, isStale: { $0.isFull(at: now) }) { bucket in
+            var value = bucket ?? TokenBucket(requests: requests, periodMilliseconds: period, now: now)
+            let retry = value.take(at: now)
+            bucket = value
+            return retry
+        }
+    }
+}
+
+/// A group of endpoints that share a rate-limit budget, with OKX's default limit for it.
+public struct EndpointFamily: Sendable, Hashable {
+    public let name: String
+    public let limit: RateLimit
+
+    public init(_ name: String, _ requests: Int, per periodMilliseconds: Int64) {
+        self.name = name
+        self.limit = .limit(requests: requests, periodMilliseconds: periodMilliseconds)
+    }
+
+    /// OKX's published limits (okx-v5.md §4.1), by "METHOD /path". Endpoints not listed share `other`.
+    static let okx: [String: EndpointFamily] = [
+        "GET /api/v5/account/config": EndpointFamily("account/config", 5, per: 2000),
+        "GET /api/v5/account/balance": EndpointFamily("account/balance", 10, per: 2000),
+        "GET /api/v5/users/subaccount/list": EndpointFamily("users/subaccount/list", 2, per: 2000),
+        "POST /api/v5/users/subaccount/create-subaccount": EndpointFamily("users/subaccount/create-subaccount", 1, per: 1000),
+        "POST /api/v5/users/subaccount/apikey": EndpointFamily("users/subaccount/apikey:write", 1, per: 1000),
+        "GET /api/v5/users/subaccount/apikey": EndpointFamily("users/subaccount/apikey:read", 20, per: 2000),
+        "POST /api/v5/users/subaccount/modify-apikey": EndpointFamily("users/subaccount/modify-apikey", 1, per: 1000),
+        "POST /api/v5/users/subaccount/delete-apikey": EndpointFamily("users/subaccount/delete-apikey", 1, per: 1000),
+    ]
+
+    /// Endpoints without a published limit.
+    public static let other = EndpointFamily("other", 10, per: 1000)
+
+    /// The family of a matched route.
+    public static func of(method: String, routePath: String?) -> EndpointFamily {
+        guard let routePath else { return other }
+        return okx["\(method) \(routePath)"] ?? other
+    }
+}
