@@ -18,7 +18,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
-        services: [installation.cacheLoader],
+        services: [installation.cacheLoader, installation.usageWriter],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -43,6 +43,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     let read = guarded(.readOnly)
     let trade = guarded(.trade)
     AccountRoutes(clock: installation.clock).register(read: read)
+    SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     return router
 }

@@ -19,6 +19,9 @@ public struct Installation: Sendable {
     public let cacheLoader: KeyCacheLoader
     public let accounts: AccountService
     public let keys: KeyService
+    /// Latest use per key, written to the store in batches by ``usageWriter``.
+    public let usage: UsageRecorder
+    public let usageWriter: UsageWriter
     let passphrases: PassphraseVerifier
 
     /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
@@ -64,6 +67,8 @@ public struct Installation: Sendable {
         self.cache = cache
         self.cacheLoader = loader
         self.passphrases = passphrases
+        self.usage = UsageRecorder()
+        self.usageWriter = UsageWriter(recorder: usage, store: store, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, clock: clock,
@@ -74,6 +79,7 @@ public struct Installation: Sendable {
 
     /// A request authenticator over this installation's key cache, with its own rate limits, lockout and replay state.
     public func authenticator(lockout: FailedAuthLockout.Policy = .init()) -> RequestAuthenticator {
-        RequestAuthenticator(cache: cache, passphrases: passphrases, lockout: FailedAuthLockout(policy: lockout))
+        RequestAuthenticator(
+            cache: cache, passphrases: passphrases, lockout: FailedAuthLockout(policy: lockout), usage: usage)
     }
 }

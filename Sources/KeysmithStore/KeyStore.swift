@@ -23,6 +23,9 @@ public protocol KeyStore: Sendable {
     func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool
     func key(apiKey: String) async throws(StoreError) -> StoredKey?
     func keys(accountUID: String) async throws(StoreError) -> [StoredKey]
+    /// Records when and from where keys were last used — one batched write for many requests. Does not count as a
+    /// key change (no new change sequence), so it never makes caches reload keys.
+    func recordUsage(_ usage: [KeyUsage]) async throws(StoreError)
     /// Keys written after `sequence` (inserted, modified or revoked), and the newest sequence.
     func keyChanges(after sequence: Int64) async throws(StoreError) -> KeyChanges
 }
@@ -42,6 +45,19 @@ public struct StoredKey: Sendable, Hashable {
         self.sealedSecret = sealedSecret
         self.passphraseVerifier = passphraseVerifier
         self.changeSequence = changeSequence
+    }
+}
+
+/// One key's latest use.
+public struct KeyUsage: Sendable, Hashable {
+    public var apiKey: String
+    public var at: Int64
+    public var ip: String?
+
+    public init(apiKey: String, at: Int64, ip: String?) {
+        self.apiKey = apiKey
+        self.at = at
+        self.ip = ip
     }
 }
 

@@ -88,11 +88,12 @@ struct ApikeyCommand: AsyncParsableCommand {
                 return
             }
             Output.table(
-                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "RATE LIMIT", "STATUS", "CREATED", "EXPIRES"],
+                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "RATE LIMIT", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
                 rows.map {
                     [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.perm, $0.ip.isEmpty ? "any" : $0.ip,
                      $0.env, $0.rateLimit.isEmpty ? "okx" : $0.rateLimit, $0.status, Expiry.format($0.ts),
-                     $0.expiresAt.isEmpty ? "never" : Expiry.format($0.expiresAt)]
+                     $0.lastUsedAt.isEmpty ? "never" : "\(Expiry.format($0.lastUsedAt)) from \($0.lastUsedIp)",
+                     $0.expiresAt.isEmpty ? "never" : "\(Expiry.format($0.expiresAt))\($0.expiryReason == "inactivity" ? " if unused" : "")"]
                 })
         }
     }
@@ -137,7 +138,12 @@ struct KeyJSON: Encodable {
     let env: String
     let status: String
     let ts: String
+    /// Effective expiry: the explicit one, or 14 days after last use for unbound trade/withdraw keys.
     let expiresAt: String
+    /// "explicit", "inactivity" or "".
+    let expiryReason: String
+    let lastUsedAt: String
+    let lastUsedIp: String
     /// Empty: OKX's limits per endpoint family.
     let rateLimit: String
 
@@ -151,7 +157,11 @@ struct KeyJSON: Encodable {
         env = key.environment.rawValue
         status = key.status(at: now).rawValue
         ts = String(key.createdAt)
-        expiresAt = key.expiresAt.map(String.init) ?? ""
+        let expiry = key.expiry()
+        expiresAt = expiry.map { String($0.at) } ?? ""
+        expiryReason = expiry?.reason.rawValue ?? ""
+        lastUsedAt = key.lastUsedAt.map(String.init) ?? ""
+        lastUsedIp = key.lastUsedIP ?? ""
         rateLimit = key.rateLimit?.text ?? ""
     }
 }

@@ -1,4 +1,5 @@
 """python-okx 0.4.4, unmodified, against a real `keysmith serve` process (flag "0" = live)."""
+import json
 import signal
 import time
 
@@ -187,3 +188,28 @@ def test_repeated_failures_lock_out_the_ip(server, sub_key):
     assert codes[:20] == ["50105"] * 20 and codes[20] == "50011"
     # From 127.0.0.1 now even the right passphrase waits for the cool-down.
     assert account_api(server, sub_key).get_account_config()["code"] == "50011"
+
+
+# --- Last use, self-introspection and expiry ---
+
+def test_self_introspection_and_last_use_survive_a_restart(server, sub_key):
+    api = account_api(server, sub_key)
+    reply = api._request_with_params("GET", "/api/v5/users/self/apikey", {})
+    assert reply["code"] == "0", reply
+    item = reply["data"][0]
+    assert item["apiKey"] == sub_key.api_key and item["subAcct"] == SUB and item["perm"] == "read_only,trade"
+    assert item["expTime"] == "" and item["lastUsedIp"] == "127.0.0.1"
+    # Last use is written in batches and on graceful shutdown: after SIGTERM the CLI sees it.
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=15) == 0
+    listed = next(k for k in server.cli_json("apikey", "list") if k["apiKey"] == sub_key.api_key)
+    assert listed["lastUsedAt"] == item["lastUsedTs"] and listed["lastUsedIp"] == "127.0.0.1"
+    assert sub_key.secret not in json.dumps(listed)
+
+
+def test_unbound_trade_key_shows_its_inactivity_expiry(server):
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "unbound", "--perm", "read_only,trade")
+    key = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    item = account_api(server, key)._request_with_params("GET", "/api/v5/users/self/apikey", {})["data"][0]
+    assert item["expiryReason"] == "inactivity"
+    assert int(item["expTime"]) - int(item["lastUsedTs"]) == 14 * 86_400_000

@@ -23,6 +23,10 @@ public struct APIKey: Sendable, Hashable {
     public var revokeReason: String?
     /// Per-key override of the endpoint rate limits; nil follows OKX's limits per endpoint family.
     public var rateLimit: RateLimit?
+    /// When and from where the key last authenticated a request (as last stored; the server also keeps newer
+    /// uses in memory until it writes them).
+    public var lastUsedAt: Int64?
+    public var lastUsedIP: String?
 
     public init(
         apiKey: String, accountUID: String, label: String, purpose: KeyPurpose = .own, permissions: Permissions,
@@ -43,15 +47,40 @@ public struct APIKey: Sendable, Hashable {
         self.rateLimit = rateLimit
     }
 
-    public func status(at now: Int64) -> KeyStatus {
+    /// OKX's rule: a live key with trade or withdraw permission and no IP binding expires after this long unused.
+    public static let inactivityLimit: Int64 = 14 * 86_400_000
+
+    /// Whether the inactivity rule applies to this key (demo keys and IP-bound or read-only keys are exempt).
+    public var expiresWhenUnused: Bool {
+        environment == .live && allowlist.isEmpty && (permissions.contains(.trade) || permissions.contains(.withdraw))
+    }
+
+    /// When the key stops working, and why: the earlier of its explicit expiry and, where the inactivity rule
+    /// applies, 14 days after its last use (or creation, if never used). nil: it does not expire.
+    public func expiry(lastUsedAt lastUse: Int64? = nil) -> (at: Int64, reason: ExpiryReason)? {
+        var result = expiresAt.map { (at: $0, reason: ExpiryReason.explicit) }
+        if expiresWhenUnused {
+            let inactive = max(lastUse ?? 0, lastUsedAt ?? 0, createdAt) + Self.inactivityLimit
+            if inactive < (result?.at ?? .max) { result = (inactive, .inactivity) }
+        }
+        return result
+    }
+
+    public func status(at now: Int64, lastUsedAt lastUse: Int64? = nil) -> KeyStatus {
         if revokedAt != nil { return .revoked }
-        if let expiresAt, expiresAt <= now { return .expired }
+        if let expiry = expiry(lastUsedAt: lastUse), expiry.at <= now { return .expired }
         return .active
     }
 }
 
 public enum KeyStatus: String, Sendable, Hashable {
     case active, expired, revoked
+}
+
+/// Why a key expires: a date set for it, or OKX's 14-days-unused rule for unbound trade/withdraw keys.
+public enum ExpiryReason: String, Sendable, Hashable {
+    case explicit
+    case inactivity
 }
 
 /// What a key is for: the holder's own use, or linking a named third-party app (seed 000).

@@ -73,16 +73,19 @@ public struct RequestAuthenticator: Sendable {
     private let limiter: RateLimiter
     private let lockout: FailedAuthLockout
     private let replay: ReplayGuard
+    private let usage: UsageRecorder
 
     public init(
         cache: KeyCache, passphrases: PassphraseVerifier, limiter: RateLimiter = RateLimiter(),
-        lockout: FailedAuthLockout = FailedAuthLockout(), replay: ReplayGuard = ReplayGuard()
+        lockout: FailedAuthLockout = FailedAuthLockout(), replay: ReplayGuard = ReplayGuard(),
+        usage: UsageRecorder = UsageRecorder()
     ) {
         self.cache = cache
         self.passphrases = passphrases
         self.limiter = limiter
         self.lockout = lockout
         self.replay = replay
+        self.usage = usage
     }
 
     /// True when a key id was sent but no cached key has it (never created, revoked, or not yet loaded).
@@ -111,6 +114,7 @@ public struct RequestAuthenticator: Sendable {
         if let retry = limiter.take(apiKey: cached.key.apiKey, family: family, override: cached.key.rateLimit, now: now) {
             throw OKXError.tooManyRequests.retrying(after: retry)
         }
+        usage.record(apiKey: cached.key.apiKey, ip: request.clientIP, at: now)
         return cached
     }
 
@@ -122,7 +126,9 @@ public struct RequestAuthenticator: Sendable {
         guard var passphrase = request.passphrase, !passphrase.isEmpty else { throw OKXError.missingPassphrase }
 
         guard let cached = cache.key(accessKey) else { throw OKXError.invalidAccessKey }
-        switch cached.key.status(at: now) {
+        // Only unbound trade/withdraw keys expire when unused: only they need their latest use.
+        let lastUse = cached.key.expiresWhenUnused ? usage.lastUse(accessKey)?.at : nil
+        switch cached.key.status(at: now, lastUsedAt: lastUse) {
         case .active: break
         case .expired: throw OKXError.expiredAccessKey
         case .revoked: throw OKXError.invalidAccessKey

@@ -29,5 +29,10 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// Runs `body` on every shard in turn, under its lock, and gathers what it returns.
+    func gather<T: Sendable>(_ body: (inout [Key: Value]) -> [T]) -> [T] {
+        shards.flatMap { shard in shard.entries.withLock { body(&$0) } }
+    }
+
     var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
 }

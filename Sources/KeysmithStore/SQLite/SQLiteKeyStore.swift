@@ -108,6 +108,20 @@ public struct SQLiteKeyStore: KeyStore {
         }
     }
 
+    public func recordUsage(_ usage: [KeyUsage]) async throws(StoreError) {
+        guard !usage.isEmpty else { return }
+        try await database.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE api_key SET last_used_at = ?, last_used_ip = ?
+                    WHERE api_key = ? AND (last_used_at IS NULL OR last_used_at < ?)
+                    """)
+            for use in usage {
+                try statement.execute(arguments: [use.at, use.ip, use.apiKey, use.at])
+            }
+        }
+    }
+
     public func key(apiKey: String) async throws(StoreError) -> StoredKey? {
         let row = try await database.read { db in
             try KeyRow.fetchOne(db, sql: "SELECT * FROM api_key WHERE api_key = ?", arguments: [apiKey])

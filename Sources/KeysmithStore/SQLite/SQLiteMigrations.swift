@@ -51,6 +51,10 @@ enum SQLiteMigrations {
             // NULL: OKX's limits per endpoint family; else a RateLimit text form ("unlimited", "100/s").
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN rate_limit TEXT")
         }
+        migrator.registerMigration("v3-key-last-use") { db in
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_at INTEGER")
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_ip TEXT")
+        }
         return migrator
     }
 }

@@ -60,11 +60,14 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var revoked_at: Int64?
     var revoke_reason: String?
     var rate_limit: String?
+    var last_used_at: Int64?
+    var last_used_ip: String?
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
         case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
+        case last_used_at, last_used_ip
         case changeSeq = "change_seq"
     }
 
@@ -86,6 +89,8 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         revoked_at = key.revokedAt
         revoke_reason = key.revokeReason
         rate_limit = key.rateLimit?.text
+        last_used_at = key.lastUsedAt
+        last_used_ip = key.lastUsedIP
         changeSeq = stored.changeSequence
     }
 
@@ -104,10 +109,12 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
             throw StoreError.database("API key \(api_key) has an unreadable environment")
         }
         let purpose: KeyPurpose = app.map { .thirdParty(app: $0) } ?? .own
-        let key = APIKey(
+        var key = APIKey(
             apiKey: api_key, accountUID: account_uid, label: label, purpose: purpose, permissions: permissions,
             allowlist: allowlist, environment: environment, createdAt: created_at, expiresAt: expires_at,
             revokedAt: revoked_at, revokeReason: revoke_reason, rateLimit: rateLimit)
+        key.lastUsedAt = last_used_at
+        key.lastUsedIP = last_used_ip
         return StoredKey(
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier), changeSequence: changeSeq)
     }
