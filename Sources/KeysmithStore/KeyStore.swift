@@ -19,6 +19,9 @@ public protocol KeyStore: Sendable {
     func insert(key: StoredKey, maximumPerAccount: Int) async throws(StoreError)
     /// Replaces label, permissions, allowlist, expiry and rate limit of an unrevoked key; fails with `.duplicate` on a label clash.
     func update(key: APIKey) async throws(StoreError)
+    /// Rotation in one transaction: shortens the old key's expiry to `oldKeyExpiresAt` and inserts its successor.
+    /// Fails with `.notFound` when the old key is no longer active, `.duplicate` on a label clash.
+    func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey) async throws(StoreError)
     /// Marks a key revoked. Returns false when it was unknown or already revoked.
     func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool
     func key(apiKey: String) async throws(StoreError) -> StoredKey?

@@ -4,7 +4,7 @@ import KeysmithServer
 
 struct ApikeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Modify.self, Rotate.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -95,6 +95,71 @@ struct ApikeyCommand: AsyncParsableCommand {
                      $0.lastUsedAt.isEmpty ? "never" : "\(Expiry.format($0.lastUsedAt)) from \($0.lastUsedIp)",
                      $0.expiresAt.isEmpty ? "never" : "\(Expiry.format($0.expiresAt))\($0.expiryReason == "inactivity" ? " if unused" : "")"]
                 })
+        }
+    }
+
+    struct Modify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a key's label, permissions or IP allowlist; a running server applies it at once.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The API key to change.") var apiKey: String
+        @Option(help: "New label.") var label: String?
+        @Option(help: "New permissions (replace the old ones), OKX comma form.") var perm: String?
+        @Option(name: .customLong("ip"), help: "New allowlist entry (repeatable; replaces the old list).") var addresses: [String] = []
+        @Flag(name: .customLong("no-ip"), help: "Unbind the key from every address.") var unbind = false
+
+        func validate() throws {
+            guard !(unbind && !addresses.isEmpty) else { throw ValidationError("give --ip or --no-ip, not both") }
+            guard label != nil || perm != nil || unbind || !addresses.isEmpty else {
+                throw ValidationError("nothing to change: give --label, --perm, --ip or --no-ip")
+            }
+        }
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let account = try await installation.keys.owner(of: apiKey)
+            let allowlist: IPAllowlist? = unbind ? .empty : (addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses))
+            let key = try await installation.keys.modify(
+                apiKey: apiKey, of: account, label: label,
+                permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist)
+            let row = KeyJSON(key, account: account, now: installation.clock.milliseconds)
+            if options.json {
+                try Output.json(row)
+            } else {
+                Output.line("Modified API key \(key.apiKey): label '\(key.label)', \(key.permissions.okxString), IPs \(row.ip.isEmpty ? "any" : row.ip).")
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a successor with the same settings; the old key works until the grace period ends.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The API key to rotate.") var apiKey: String
+        @Option(help: "How long the old key keeps working: 0m to 30d (e.g. 24h).") var grace = "24h"
+        @Option(help: "A new passphrase; by default the successor keeps the old one.") var passphrase: String?
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let graceMilliseconds = try Expiry.parse(grace, now: 0, allowZero: true, flag: "--grace")
+            let rotated = try await installation.keys.rotate(apiKey: apiKey, grace: graceMilliseconds, passphrase: passphrase)
+            let c = rotated.credentials
+            if options.json {
+                var out = ["apiKey": c.apiKey, "secretKey": c.secretKey, "label": rotated.key.label,
+                           "rotatedFrom": apiKey, "oldKeyExpiresAt": String(rotated.oldKeyExpiresAt)]
+                if rotated.passphraseChanged { out["passphrase"] = c.passphrase }
+                try Output.json(out)
+                return
+            }
+            Output.line("""
+                Rotated \(apiKey) → new key '\(rotated.key.label)'. The old key works until \(Expiry.format(String(rotated.oldKeyExpiresAt))) UTC.
+                Copy the new secret now: it is never shown again.\(rotated.passphraseChanged ? "" : " The passphrase is unchanged.")
+
+                  API key:     \(c.apiKey)
+                  Secret key:  \(c.secretKey)\(rotated.passphraseChanged ? "\n  Passphrase:  \(c.passphrase)" : "")
+                """)
         }
     }
 

@@ -5,15 +5,17 @@ import KeysmithCore
 enum Expiry {
     /// `2026-12-31` (midnight UTC), an OKX timestamp (`2026-12-31T12:00:00.000Z`), or a duration from `now`
     /// (`90m`, `12h`, `30d`). Milliseconds since the epoch.
-    static func parse(_ text: String, now: Int64) throws -> Int64 {
+    static func parse(_ text: String, now: Int64, allowZero: Bool = false, flag: String = "--expires") throws -> Int64 {
         let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        if let unit = text.last, let scale = units[unit], let count = Int64(text.dropLast()), count > 0, count <= 36_500 {
+        if let unit = text.last, let scale = units[unit], let count = Int64(text.dropLast()), count > (allowZero ? -1 : 0),
+            count <= 36_500
+        {
             return now + count * scale
         }
         if let date = OKXTimestamp.milliseconds(from: text.count == 10 ? text + "T00:00:00.000Z" : text) {
             return date
         }
-        throw CLIError("--expires takes a date (2026-12-31), an OKX timestamp or a duration such as 12h or 30d; got '\(text)'")
+        throw CLIError("\(flag) takes a date (2026-12-31), an OKX timestamp or a duration such as 12h or 30d; got '\(text)'")
     }
 
     /// Milliseconds-since-epoch text as an OKX timestamp, to the minute.

@@ -89,3 +89,26 @@ def test_expiry_and_rate_limit_options(tmp_path):
                          (("--rate-limit", "fast"), "rateLimit")]:
         result = run("apikey", "create", "--subaccount", "bot01trader", "--label", "bad", *bad, data_dir=data)
         assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_modify_and_rotate(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    key = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "bot", "--perm", "read_only,trade",
+                         "--ip", "192.0.2.1", "--passphrase", "Bot-pass-123", "--json", data_dir=data).stdout)
+    modified = run("apikey", "modify", key["apiKey"], "--label", "bot-main", "--no-ip", "--json", data_dir=data)
+    assert modified.returncode == 0, modified.stderr
+    assert json.loads(modified.stdout)["ip"] == "" and json.loads(modified.stdout)["label"] == "bot-main"
+    assert "withdraw" in run("apikey", "modify", key["apiKey"], "--perm", "read_only,withdraw", data_dir=data).stderr
+
+    rotated = run("apikey", "rotate", key["apiKey"], "--grace", "2h", "--json", data_dir=data)
+    assert rotated.returncode == 0, rotated.stderr
+    out = json.loads(rotated.stdout)
+    assert out["rotatedFrom"] == key["apiKey"] and out["label"] == "bot-main-r2" and "passphrase" not in out
+    assert len(out["secretKey"]) == 32 and out["secretKey"] != key["secretKey"]
+    listing = json.loads(run("apikey", "list", "--json", data_dir=data).stdout)
+    old = next(k for k in listing if k["apiKey"] == key["apiKey"])
+    assert old["expiryReason"] == "explicit" and int(old["expiresAt"]) == int(out["oldKeyExpiresAt"])
+    bad = run("apikey", "rotate", key["apiKey"], "--grace", "31d", data_dir=data)
+    assert bad.returncode != 0 and "0 to 30 days" in bad.stderr

@@ -27,6 +27,8 @@ public struct APIKey: Sendable, Hashable {
     /// uses in memory until it writes them).
     public var lastUsedAt: Int64?
     public var lastUsedIP: String?
+    /// The key this one replaced by rotation, if any.
+    public var rotatedFrom: String?
 
     public init(
         apiKey: String, accountUID: String, label: String, purpose: KeyPurpose = .own, permissions: Permissions,

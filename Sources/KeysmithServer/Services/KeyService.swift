@@ -13,6 +13,8 @@ import KeysmithStore
 public struct KeyService: Sendable {
     public static let maximumKeysPerAccount = 50
     public static let maximumLabelLength = 50
+    /// Rotation keeps the old key for at most 30 days.
+    public static let maximumGrace: Int64 = 30 * 86_400_000
 
     private let store: any KeyStore
     private let sealer: SecretSealer
@@ -90,6 +92,49 @@ public struct KeyService: Sendable {
         guard revoked else { throw OKXError.apiKeyDoesNotExist }
     }
 
+    /// Issues a successor that inherits every setting of `apiKey` (permissions, IPs, purpose, environment, rate limit,
+    /// explicit expiry — a temporary key stays temporary) under the label with a `-rN` suffix, and keeps the old key
+    /// valid only until `grace` has passed. The passphrase stays the same unless a new one is given. The new secret
+    /// is returned once.
+    public func rotate(apiKey: String, grace: Int64, passphrase: String? = nil) async throws(OKXError) -> RotatedKey {
+        guard (0...Self.maximumGrace).contains(grace) else {
+            throw OKXError.parameterError("grace").with(message: "Parameter grace error: the grace period is 0 to 30 days")
+        }
+        let stored = try await mapped { () async throws(StoreError) in try await store.key(apiKey: apiKey) }
+        let now = clock.milliseconds
+        guard let stored, stored.key.status(at: now) == .active else { throw OKXError.apiKeyDoesNotExist }
+        let old = stored.key
+        var verifier = stored.passphraseVerifier
+        if let passphrase {
+            try PassphrasePolicy.validate(passphrase)
+            verifier = passphrases.verifier(for: passphrase)
+        }
+        let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: KeyMaterial.secret(), passphrase: passphrase ?? "")
+        var successor = APIKey(
+            apiKey: credentials.apiKey, accountUID: old.accountUID, label: Self.rotatedLabel(old.label), purpose: old.purpose,
+            permissions: old.permissions, allowlist: old.allowlist, environment: old.environment, createdAt: now,
+            expiresAt: old.expiresAt, rateLimit: old.rateLimit)
+        successor.rotatedFrom = old.apiKey
+        let oldExpiry = min(old.expiresAt ?? .max, now + grace)
+        let sealed = try sealed(credentials)
+        let newKey = successor
+        try await keyWrite { () async throws(StoreError) in
+            try await store.rotate(
+                apiKey: old.apiKey, oldKeyExpiresAt: oldExpiry,
+                successor: StoredKey(key: newKey, sealedSecret: sealed, passphraseVerifier: verifier))
+        }
+        return RotatedKey(key: newKey, credentials: credentials, passphraseChanged: passphrase != nil, oldKeyExpiresAt: oldExpiry)
+    }
+
+    /// The account a key belongs to (59506 for an unknown key).
+    public func owner(of apiKey: String) async throws(OKXError) -> Account {
+        let stored = try await mapped { () async throws(StoreError) in try await store.key(apiKey: apiKey) }
+        guard let stored,
+            let account = try await mapped({ () async throws(StoreError) in try await store.account(uid: stored.key.accountUID) })
+        else { throw OKXError.apiKeyDoesNotExist }
+        return account
+    }
+
     /// Keys of an account (revoked ones too when asked), oldest first. Never a secret.
     public func keys(of account: Account, includeRevoked: Bool = false) async throws(OKXError) -> [APIKey] {
         let stored = try await mapped { () async throws(StoreError) in try await store.keys(accountUID: account.uid) }
@@ -106,6 +151,19 @@ public struct KeyService: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// `bot` → `bot-r2`, `bot-r2` → `bot-r3`, within the label length limit.
+    static func rotatedLabel(_ label: String) -> String {
+        var base = Substring(label), generation = 2
+        if let dash = label.lastIndex(of: "-"), label[label.index(after: dash)...].first == "r",
+            let n = Int(label[label.index(dash, offsetBy: 2)...]), n >= 2
+        {
+            base = label[..<dash]
+            generation = n + 1
+        }
+        let suffix = "-r\(generation)"
+        return String(base.prefix(maximumLabelLength - suffix.count)) + suffix
+    }
 
     private static func validate(label: String) throws(OKXError) {
         guard !label.isEmpty else { throw OKXError.parameterEmpty("label") }
@@ -166,6 +224,15 @@ public struct NewKeyRequest: Sendable {
         self.expiresAt = expiresAt
         self.rateLimit = rateLimit
     }
+}
+
+/// A rotated key: the successor, its once-shown credentials (`passphrase` empty when unchanged), and when the old
+/// key stops working.
+public struct RotatedKey: Sendable {
+    public let key: APIKey
+    public let credentials: KeyCredentials
+    public let passphraseChanged: Bool
+    public let oldKeyExpiresAt: Int64
 }
 
 /// A created key and its once-shown credentials.

@@ -95,6 +95,19 @@ public struct SQLiteKeyStore: KeyStore {
         }
     }
 
+    public func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey) async throws(StoreError) {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE api_key SET expires_at = ?, change_seq = ? WHERE api_key = ? AND revoked_at IS NULL",
+                arguments: [oldKeyExpiresAt, try Self.nextSequence(db), apiKey])
+            guard db.changesCount == 1 else { throw StoreError.notFound("no active API key \(apiKey)") }
+            try Self.checkLabelIsFree(db, successor.key, excluding: nil)
+            var row = KeyRow(successor)
+            row.changeSeq = try Self.nextSequence(db)
+            try row.insert(db)
+        }
+    }
+
     public func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool {
         try await database.write { db in
             let sequence = try Self.nextSequence(db)

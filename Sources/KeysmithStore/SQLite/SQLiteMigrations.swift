@@ -55,6 +55,9 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_at INTEGER")
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_ip TEXT")
         }
+        migrator.registerMigration("v4-key-rotation") { db in
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN rotated_from TEXT")
+        }
         return migrator
     }
 }

@@ -62,12 +62,13 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var rate_limit: String?
     var last_used_at: Int64?
     var last_used_ip: String?
+    var rotated_from: String?
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
         case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
-        case last_used_at, last_used_ip
+        case last_used_at, last_used_ip, rotated_from
         case changeSeq = "change_seq"
     }
 
@@ -91,6 +92,7 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         rate_limit = key.rateLimit?.text
         last_used_at = key.lastUsedAt
         last_used_ip = key.lastUsedIP
+        rotated_from = key.rotatedFrom
         changeSeq = stored.changeSequence
     }
 
@@ -115,6 +117,7 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
             revokedAt: revoked_at, revokeReason: revoke_reason, rateLimit: rateLimit)
         key.lastUsedAt = last_used_at
         key.lastUsedIP = last_used_ip
+        key.rotatedFrom = rotated_from
         return StoredKey(
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier), changeSequence: changeSeq)
     }
