@@ -19,6 +19,7 @@ public struct Installation: Sendable {
     public let cacheLoader: KeyCacheLoader
     public let accounts: AccountService
     public let keys: KeyService
+    public let apps: AppService
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -50,12 +51,12 @@ public struct Installation: Sendable {
         let sealer = master.secretSealer()
         try await store.bindMasterKey(sealer)
         return Installation(
-            dataDirectory: dataDirectory, database: database, store: store, sealer: sealer,
+            dataDirectory: dataDirectory, database: database, store: store, appStore: store, sealer: sealer,
             passphrases: master.passphraseVerifier(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
     }
 
     init(
-        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, sealer: SecretSealer,
+        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, sealer: SecretSealer,
         passphrases: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration, logger: Logger
     ) {
         let cache = KeyCache()
@@ -73,6 +74,7 @@ public struct Installation: Sendable {
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, clock: clock,
             onChange: { try? await loader.refresh() })
+        self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: { try? await loader.refresh() })
     }
 
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }

@@ -17,6 +17,7 @@ struct ApikeyCommand: AsyncParsableCommand {
         @Option(help: "Permissions, OKX comma form: read_only, trade, withdraw.") var perm = "read_only"
         @Option(name: .customLong("ip"), help: "Allowed address or CIDR (repeatable, or comma-separated; at most 20).")
         var addresses: [String] = []
+        @Option(help: "Link the key to a registered third-party app: its IPs become the key's allowlist.") var app: String?
         @Option(help: "Passphrase (8–32 chars with upper, lower, digit, special); generated when omitted.") var passphrase: String?
         @Flag(help: "A demo-trading key (clients send x-simulated-trading: 1).") var demo = false
         @Option(name: .customLong("rate-limit"), help: "Override OKX's per-endpoint limits: N/s, N/2s, N/m or unlimited.")
@@ -26,6 +27,7 @@ struct ApikeyCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (subaccount != nil) != master else { throw ValidationError("give either --subaccount NAME or --master") }
+            guard app == nil || addresses.isEmpty else { throw ValidationError("an app key takes the app's IPs: give --app or --ip, not both") }
         }
 
         func run() async throws {
@@ -36,12 +38,19 @@ struct ApikeyCommand: AsyncParsableCommand {
                 try await installation.accounts.master()
             }
             let now = installation.clock.milliseconds
-            let created = try await installation.keys.create(
+            let permissions = try Permissions(okx: perm)
+            let expiresAt = try expires.map { try Expiry.parse($0, now: now) }
+            let limit = try rateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) }
+            let request = if let app {
                 NewKeyRequest(
-                    account: account, label: label, permissions: try Permissions(okx: perm),
-                    allowlist: try IPAllowlist(parsing: addresses), passphrase: passphrase,
-                    environment: demo ? .demo : .live, expiresAt: try expires.map { try Expiry.parse($0, now: now) },
-                    rateLimit: try rateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) }))
+                    account: account, label: label, linking: try await installation.apps.app(named: app), permissions: permissions,
+                    passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
+            } else {
+                NewKeyRequest(
+                    account: account, label: label, permissions: permissions, allowlist: try IPAllowlist(parsing: addresses),
+                    passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
+            }
+            let created = try await installation.keys.create(request)
             let key = created.key, c = created.credentials
             if options.json {
                 try Output.json(CreatedKeyJSON(
@@ -202,6 +211,8 @@ struct KeyJSON: Encodable {
     let ip: String
     let env: String
     let status: String
+    let purpose: String
+    let app: String
     let ts: String
     /// Effective expiry: the explicit one, or 14 days after last use for unbound trade/withdraw keys.
     let expiresAt: String
@@ -221,6 +232,8 @@ struct KeyJSON: Encodable {
         ip = key.allowlist.okxString
         env = key.environment.rawValue
         status = key.status(at: now).rawValue
+        purpose = key.purpose.name
+        app = key.purpose.app ?? ""
         ts = String(key.createdAt)
         let expiry = key.expiry()
         expiresAt = expiry.map { String($0.at) } ?? ""

@@ -112,3 +112,23 @@ def test_modify_and_rotate(tmp_path):
     assert old["expiryReason"] == "explicit" and int(old["expiresAt"]) == int(out["oldKeyExpiresAt"])
     bad = run("apikey", "rotate", key["apiKey"], "--grace", "31d", data_dir=data)
     assert bad.returncode != 0 and "0 to 30 days" in bad.stderr
+
+
+def test_app_registry(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    added = run("app", "add", "tradebot", "--ip", "198.51.100.0/28", "--url", "https://tradebot.example", "--json", data_dir=data)
+    assert added.returncode == 0, added.stderr
+    key = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "tb", "--app", "tradebot",
+                         "--perm", "read_only,trade", "--json", data_dir=data).stdout)
+    assert key["ip"] == "198.51.100.0/28"
+    updated = json.loads(run("app", "update", "tradebot", "--ip", "203.0.113.0/28", "--json", data_dir=data).stdout)
+    assert updated["reboundKeys"] == [key["apiKey"]]
+    listed = next(k for k in json.loads(run("apikey", "list", "--json", data_dir=data).stdout) if k["apiKey"] == key["apiKey"])
+    assert listed["ip"] == "203.0.113.0/28" and listed["app"] == "tradebot" and listed["purpose"] == "third_party"
+    assert json.loads(run("app", "list", "--json", data_dir=data).stdout)[0]["ip"] == "203.0.113.0/28"
+    refused = run("app", "remove", "tradebot", data_dir=data)
+    assert refused.returncode != 0 and "linked" in refused.stderr
+    unknown = run("apikey", "create", "--subaccount", "bot01trader", "--label", "x", "--app", "nope", data_dir=data)
+    assert unknown.returncode != 0 and "no app named nope" in unknown.stderr

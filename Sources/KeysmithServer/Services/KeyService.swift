@@ -226,6 +226,20 @@ public struct NewKeyRequest: Sendable {
     }
 }
 
+extension NewKeyRequest {
+    /// A key linking `app`: its purpose names the app and its allowlist is the app's addresses (kept in step when
+    /// the app's addresses change).
+    public init(
+        account: Account, label: String, linking app: App, permissions: Permissions = .readOnly, passphrase: String? = nil,
+        environment: KeyEnvironment = .live, expiresAt: Int64? = nil, rateLimit: RateLimit? = nil
+    ) {
+        self.init(
+            account: account, label: label, purpose: .thirdParty(app: app.name), permissions: permissions,
+            allowlist: app.allowlist, passphrase: passphrase, environment: environment, expiresAt: expiresAt,
+            rateLimit: rateLimit)
+    }
+}
+
 /// A rotated key: the successor, its once-shown credentials (`passphrase` empty when unchanged), and when the old
 /// key stops working.
 public struct RotatedKey: Sendable {

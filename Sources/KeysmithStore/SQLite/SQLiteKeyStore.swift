@@ -8,7 +8,7 @@ import KeysmithCore
 /// transaction (SQLite serialises writers, so sequences are unique and increasing); revoked keys keep their
 /// rows, so no change is ever lost to a delete.
 public struct SQLiteKeyStore: KeyStore {
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     public init(database: SQLiteDatabase) {
         self.database = database
@@ -185,7 +185,7 @@ public struct SQLiteKeyStore: KeyStore {
 
     // MARK: - Helpers
 
-    private static func nextSequence(_ db: Database) throws -> Int64 {
+    static func nextSequence(_ db: Database) throws -> Int64 {
         (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM api_key")) ?? 1
     }
 

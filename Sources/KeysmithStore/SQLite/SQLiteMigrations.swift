@@ -58,6 +58,17 @@ enum SQLiteMigrations {
         migrator.registerMigration("v4-key-rotation") { db in
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN rotated_from TEXT")
         }
+        migrator.registerMigration("v5-apps") { db in
+            try db.execute(sql: """
+                CREATE TABLE app (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    ip_allowlist TEXT NOT NULL,
+                    url TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX api_key_app ON api_key(app) WHERE app IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }
