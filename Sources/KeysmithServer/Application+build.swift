@@ -29,7 +29,10 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     router.add(middleware: OKXErrorMiddleware())
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
 
-    let api = router.group("api/v5")
+    var api = router.group("api/v5")
+    if let limit = configuration.publicRateLimit {
+        api = api.add(middleware: PublicRateLimitMiddleware(limit: limit, limiter: RateLimiter(), clock: installation.clock))
+    }
     PublicRoutes(clock: installation.clock).register(on: api)
 
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)

@@ -12,11 +12,14 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodySize: Int
     /// When repeated authentication failures lock a client IP out.
     public var failedAuthLockout: FailedAuthLockout.Policy
+    /// A per-client-IP limit on public endpoints; nil (the default) leaves them unlimited, so that a self-hosted
+    /// server never throttles its own benchmarks or many platforms behind one NAT.
+    public var publicRateLimit: RateLimit?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
         cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024,
-        failedAuthLockout: FailedAuthLockout.Policy = .init()
+        failedAuthLockout: FailedAuthLockout.Policy = .init(), publicRateLimit: RateLimit? = nil
     ) {
         self.host = host
         self.port = port
@@ -24,5 +27,6 @@ public struct ServerConfiguration: Sendable {
         self.cacheRefreshInterval = cacheRefreshInterval
         self.maximumBodySize = maximumBodySize
         self.failedAuthLockout = failedAuthLockout
+        self.publicRateLimit = publicRateLimit
     }
 }

@@ -4,7 +4,7 @@ import KeysmithServer
 
 struct ApikeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Modify.self, Rotate.self, Revoke.self])
+        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Modify.self, Rotate.self, Revoke.self, Audit.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -172,6 +172,38 @@ struct ApikeyCommand: AsyncParsableCommand {
         }
     }
 
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Least-privilege report: keys with withdraw, unbound trade keys, unused, never used or expiring keys.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let now = installation.clock.milliseconds
+            var rows: [AuditFindingJSON] = []
+            let accounts = [try await installation.accounts.master()] + (try await installation.accounts.subAccounts())
+            for account in accounts {
+                for key in try await installation.keys.keys(of: account) {
+                    for finding in LeastPrivilege.findings(for: key, now: now) {
+                        rows.append(AuditFindingJSON(
+                            apiKey: key.apiKey, subAcct: account.isMaster ? "" : account.name, label: key.label,
+                            finding: finding.kind.rawValue, fix: finding.fix))
+                    }
+                }
+            }
+            if options.json {
+                try Output.json(rows)
+            } else if rows.isEmpty {
+                Output.line("No findings: every active key is as narrow as it can be.")
+            } else {
+                Output.table(
+                    ["API KEY", "ACCOUNT", "LABEL", "FINDING", "FIX"],
+                    rows.map { [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.finding, $0.fix] })
+            }
+        }
+    }
+
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an API key; a running server refuses it within a second.")
@@ -190,6 +222,14 @@ struct ApikeyCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+struct AuditFindingJSON: Encodable {
+    let apiKey: String
+    let subAcct: String
+    let label: String
+    let finding: String
+    let fix: String
 }
 
 struct CreatedKeyJSON: Encodable {

@@ -18,6 +18,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("trusted-proxy"), help: "A proxy address or CIDR whose X-Forwarded-For is trusted (repeatable).")
     var trustedProxies: [String] = []
 
+    @Option(name: .customLong("public-rate-limit"), help: "Limit public endpoints per client IP (N/s, N/m); unlimited by default.")
+    var publicRateLimit: String?
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
@@ -25,7 +28,8 @@ struct Serve: AsyncParsableCommand {
             Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }
         let configuration = ServerConfiguration(
-            host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies))
+            host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies),
+            publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) })
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
         }

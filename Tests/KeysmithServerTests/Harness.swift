@@ -73,7 +73,9 @@ struct Harness {
     let master: KeyCredentials
     let logs: LogCollector
 
-    static func run(_ test: @escaping @Sendable (Harness) async throws -> Void) async throws {
+    static func run(
+        configure: (inout ServerConfiguration) -> Void = { _ in }, _ test: @escaping @Sendable (Harness) async throws -> Void
+    ) async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "keysmith-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clock = ManualClock()
@@ -81,7 +83,8 @@ struct Harness {
         let installation = try await Installation.open(
             dataDirectory: folder, masterKey: nil, clock: clock, cacheRefreshInterval: .milliseconds(50), logger: logs.logger)
         let first = try #require(try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback))
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: try IPAllowlist(okx: "127.0.0.1,::1"))
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: try IPAllowlist(okx: "127.0.0.1,::1"))
+        configure(&configuration)
         let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
         try await app.test(.live) { client in
             try await test(Harness(client: client, installation: installation, clock: clock, master: first.credentials, logs: logs))

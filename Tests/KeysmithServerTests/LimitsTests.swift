@@ -123,4 +123,24 @@ import Testing
         #expect(!FailedAuthLockout.counts(.environmentMismatch))
         #expect(!FailedAuthLockout.counts(.parameterEmpty("x")))
     }
+
+    @Test
+    func publicEndpointsAreUnlimitedUnlessTheOperatorLimitsThem() async throws {
+        try await Harness.run { h in
+            for _ in 0..<50 {
+                let reply = try await h.call(.get, "/api/v5/public/time", as: nil)
+                #expect(reply.code == "0")
+            }
+        }
+        try await Harness.run(configure: { $0.publicRateLimit = .limit(requests: 2, periodMilliseconds: 1000) }) { h in
+            #expect(try await h.call(.get, "/api/v5/public/time", as: nil, from: "198.51.100.1").code == "0")
+            #expect(try await h.call(.get, "/api/v5/public/time", as: nil, from: "198.51.100.1").code == "0")
+            let limited = try await h.call(.get, "/api/v5/public/time", as: nil, from: "198.51.100.1")
+            #expect(limited.code == "50011")
+            #expect(limited.status == 429)
+            // Per client IP: another address has its own budget; private endpoints are not affected.
+            #expect(try await h.call(.get, "/api/v5/public/time", as: nil, from: "198.51.100.2").code == "0")
+            #expect(try await h.call(.get, Self.config, as: h.master, from: "198.51.100.1").code != "50011")
+        }
+    }
 }

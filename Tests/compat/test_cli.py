@@ -132,3 +132,22 @@ def test_app_registry(tmp_path):
     assert refused.returncode != 0 and "linked" in refused.stderr
     unknown = run("apikey", "create", "--subaccount", "bot01trader", "--label", "x", "--app", "nope", data_dir=data)
     assert unknown.returncode != 0 and "no app named nope" in unknown.stderr
+
+
+def test_least_privilege_audit(tmp_path):
+    data = tmp_path / "d"
+    boot = json.loads(run("init", "--json", data_dir=data).stdout)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    narrow = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "narrow", "--ip", "192.0.2.1",
+                            "--json", data_dir=data).stdout)
+    risky = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "risky", "--perm", "read_only,trade",
+                           "--json", data_dir=data).stdout)
+    findings = json.loads(run("apikey", "audit", "--json", data_dir=data).stdout)
+    by_key = {}
+    for f in findings:
+        by_key.setdefault(f["apiKey"], []).append(f["finding"])
+    assert by_key[boot["apiKey"]] == ["withdraw_permission"]
+    assert by_key[risky["apiKey"]] == ["unbound_trade_key"]
+    assert narrow["apiKey"] not in by_key
+    assert all(f["fix"].startswith(("unless", "bind", "revoke", "rotate", "it expires")) for f in findings)
+    assert "risky" in run("apikey", "audit", data_dir=data).stdout

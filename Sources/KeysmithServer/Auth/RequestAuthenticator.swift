@@ -111,7 +111,7 @@ public struct RequestAuthenticator: Sendable {
             throw OKXError.environmentMismatch
         }
         guard cached.key.permissions.contains(permission) else { throw OKXError.keyLacksPermission }
-        if let retry = limiter.take(apiKey: cached.key.apiKey, family: family, override: cached.key.rateLimit, now: now) {
+        if let retry = limiter.take(subject: cached.key.apiKey, family: family, override: cached.key.rateLimit, now: now) {
             throw OKXError.tooManyRequests.retrying(after: retry)
         }
         usage.record(apiKey: cached.key.apiKey, ip: request.clientIP, at: now)

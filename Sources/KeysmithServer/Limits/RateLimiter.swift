@@ -1,6 +1,6 @@
 import KeysmithCore
 
-/// Per-key token buckets, one per key and endpoint family. A key's own override (``APIKey/rateLimit``) replaces
+/// Token buckets, one per subject (an API key, or a client IP for public endpoints) and endpoint family. A key's own override (``APIKey/rateLimit``) replaces
 /// the family's default; `unlimited` skips the buckets entirely.
 ///
 /// ```swift
@@ -10,7 +10,7 @@ import KeysmithCore
 /// ```
 public final class RateLimiter: Sendable {
     private struct BucketKey: Hashable, Sendable {
-        let apiKey: String
+        let subject: String
         let family: String
     }
 
@@ -18,12 +18,12 @@ public final class RateLimiter: Sendable {
 
     public init() {}
 
-    /// Takes one request from the key's budget for the family: nil when allowed, else milliseconds until retry.
-    public func take(apiKey: String, family: EndpointFamily, override: RateLimit?, now: Int64) -> Int64? {
+    /// Takes one request from the subject's budget for the family: nil when allowed, else milliseconds until retry.
+    public func take(subject: String, family: EndpointFamily, override: RateLimit?, now: Int64) -> Int64? {
         let limit = override ?? family.limit
         guard case .limit(let requests, let period) = limit else { return nil }
         // A key whose limit changed gets a fresh bucket: the family name carries the limit.
-        let key = BucketKey(apiKey: apiKey, family: override == nil ? family.name : "\(family.name)@\(limit.text)")
+        let key = BucketKey(subject: subject, family: override == nil ? family.name : "\(family.name)@\(limit.text)")
         return buckets.withEntry(key, isStale: { $0.isFull(at: now) }) { bucket in
             var value = bucket ?? TokenBucket(requests: requests, periodMilliseconds: period, now: now)
             let retry = value.take(at: now)
@@ -54,6 +54,9 @@ public struct EndpointFamily: Sendable, Hashable {
         "POST /api/v5/users/subaccount/modify-apikey": EndpointFamily("users/subaccount/modify-apikey", 1, per: 1000),
         "POST /api/v5/users/subaccount/delete-apikey": EndpointFamily("users/subaccount/delete-apikey", 1, per: 1000),
     ]
+
+    /// Public endpoints, when the operator limits them per client IP (`serve --public-rate-limit`).
+    public static let publicPerIP = EndpointFamily("public", 1, per: 1000)
 
     /// Endpoints without a published limit.
     public static let other = EndpointFamily("other", 10, per: 1000)
