@@ -60,6 +60,7 @@ let package = Package(
                 "KeysmithStore",
                 "KeysmithServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -40,13 +40,18 @@ public struct StoredKey: Sendable, Hashable {
     public var sealedSecret: [UInt8]
     /// Peppered HMAC-SHA256 of the passphrase.
     public var passphraseVerifier: [UInt8]
+    /// The raw Ed25519 public key of an Ed25519 key (its `sealedSecret` is empty).
+    public var publicKey: [UInt8]?
     /// The change sequence of the last write to this key.
     public var changeSequence: Int64
 
-    public init(key: APIKey, sealedSecret: [UInt8], passphraseVerifier: [UInt8], changeSequence: Int64 = 0) {
+    public init(
+        key: APIKey, sealedSecret: [UInt8], passphraseVerifier: [UInt8], publicKey: [UInt8]? = nil, changeSequence: Int64 = 0
+    ) {
         self.key = key
         self.sealedSecret = sealedSecret
         self.passphraseVerifier = passphraseVerifier
+        self.publicKey = publicKey
         self.changeSequence = changeSequence
     }
 }

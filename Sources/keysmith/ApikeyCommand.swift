@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KeysmithCore
 import KeysmithServer
 
@@ -24,6 +25,8 @@ struct ApikeyCommand: AsyncParsableCommand {
         var rateLimit: String?
         @Option(help: "Expiry: a date (2026-12-31), an OKX timestamp, or a duration from now (12h, 30d).")
         var expires: String?
+        @Option(name: .customLong("ed25519-public-key"), help: "An Ed25519 key: its public key (a PEM file, or PEM/base64/hex text). No secret is issued.")
+        var ed25519PublicKey: String?
 
         func validate() throws {
             guard (subaccount != nil) != master else { throw ValidationError("give either --subaccount NAME or --master") }
@@ -50,21 +53,27 @@ struct ApikeyCommand: AsyncParsableCommand {
                     account: account, label: label, permissions: permissions, allowlist: try IPAllowlist(parsing: addresses),
                     passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
             }
-            let created = try await installation.keys.create(request)
+            var keyRequest = request
+            if let ed25519PublicKey {
+                let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
+                keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)
+            }
+            let created = try await installation.keys.create(keyRequest)
             let key = created.key, c = created.credentials
             if options.json {
                 try Output.json(CreatedKeyJSON(
                     apiKey: c.apiKey, secretKey: c.secretKey, passphrase: c.passphrase, label: key.label,
-                    perm: key.permissions.okxString, ip: key.allowlist.okxString, subAcct: subaccount ?? ""))
+                    perm: key.permissions.okxString, ip: key.allowlist.okxString, subAcct: subaccount ?? "",
+                    algorithm: key.algorithm.rawValue))
                 return
             }
             Output.line("""
                 Created API key '\(key.label)' for \(subaccount.map { "sub-account \($0)" } ?? "the master account") \
                 (\(key.permissions.okxString); IPs: \(key.allowlist.isEmpty ? "any" : key.allowlist.okxString)\(demo ? "; demo" : "")).
-                Copy these now: the secret and passphrase are never shown again.
+                Copy these now: the \(key.algorithm == .hmac ? "secret and passphrase are" : "passphrase is") never shown again.
 
                   API key:     \(c.apiKey)
-                  Secret key:  \(c.secretKey)
+                  \(key.algorithm == .hmac ? "Secret key:  \(c.secretKey)" : "Signing:     Ed25519 (sign with your private key)")
                   Passphrase:  \(c.passphrase)
                 """)
         }
@@ -240,6 +249,8 @@ struct CreatedKeyJSON: Encodable {
     let perm: String
     let ip: String
     let subAcct: String
+    /// "hmac", or "ed25519" (then `secretKey` is empty: the holder signs with the private key).
+    let algorithm: String
 }
 
 struct KeyJSON: Encodable {
@@ -253,6 +264,7 @@ struct KeyJSON: Encodable {
     let status: String
     let purpose: String
     let app: String
+    let algorithm: String
     let ts: String
     /// Effective expiry: the explicit one, or 14 days after last use for unbound trade/withdraw keys.
     let expiresAt: String
@@ -273,6 +285,7 @@ struct KeyJSON: Encodable {
         env = key.environment.rawValue
         status = key.status(at: now).rawValue
         purpose = key.purpose.name
+        algorithm = key.algorithm.rawValue
         app = key.purpose.app ?? ""
         ts = String(key.createdAt)
         let expiry = key.expiry()

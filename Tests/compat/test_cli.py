@@ -32,7 +32,8 @@ def test_apikey_create_list_revoke(tmp_path):
 
     created = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "bot", "--perm", "read_only,trade",
                              "--ip", "10.0.0.0/8,2001:db8::/32", "--json", data_dir=data).stdout)
-    assert set(created) == {"apiKey", "secretKey", "passphrase", "label", "perm", "ip", "subAcct"}
+    assert set(created) >= {"apiKey", "secretKey", "passphrase", "label", "perm", "ip", "subAcct"}
+    assert created["algorithm"] == "hmac"
     assert created["ip"] == "10.0.0.0/8,2001:db8::/32" and created["perm"] == "read_only,trade"
 
     listing = run("apikey", "list", "--json", data_dir=data).stdout
@@ -151,3 +152,17 @@ def test_least_privilege_audit(tmp_path):
     assert narrow["apiKey"] not in by_key
     assert all(f["fix"].startswith(("unless", "bind", "revoke", "rotate", "it expires")) for f in findings)
     assert "risky" in run("apikey", "audit", data_dir=data).stdout
+
+
+def test_keygen_ed25519(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    out = tmp_path / "me.pem"
+    result = subprocess.run([str(BINARY), "keygen", "ed25519", "--out", str(out), "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    private_key = serialization.load_pem_private_key(out.read_bytes(), password=None)   # standard PKCS#8, readable by OpenSSL tools
+    public = serialization.load_pem_public_key((tmp_path / "me.pem.pub").read_bytes())
+    assert private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == \
+        public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    again = subprocess.run([str(BINARY), "keygen", "ed25519", "--out", str(out)], capture_output=True, text=True)
+    assert again.returncode != 0 and "already exists" in again.stderr

@@ -213,3 +213,28 @@ def test_unbound_trade_key_shows_its_inactivity_expiry(server):
     item = account_api(server, key)._request_with_params("GET", "/api/v5/users/self/apikey", {})["data"][0]
     assert item["expiryReason"] == "inactivity"
     assert int(item["expTime"]) - int(item["lastUsedTs"]) == 14 * 86_400_000
+
+
+# --- Ed25519 keys ---
+
+def test_ed25519_key_signed_by_python_cryptography(server, tmp_path, monkeypatch):
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private_key = Ed25519PrivateKey.generate()
+    pem = private_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "ed.pub").write_bytes(pem)
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "ed", "--ed25519-public-key", str(tmp_path / "ed.pub"),
+                          "--passphrase", "Ed-pass-1234")
+    assert out["algorithm"] == "ed25519" and out["secretKey"] == ""
+    # python-okx signs through okx.utils.sign(message, secret): swap in Ed25519 over the same prehash.
+    monkeypatch.setattr(okx.utils, "sign", lambda message, secret: base64.b64encode(private_key.sign(message.encode())))
+    api = Account.AccountAPI(out["apiKey"], "unused", "Ed-pass-1234", False, "0", domain=server.url, debug=False)
+    reply = api.get_account_config()
+    assert reply["code"] == "0", reply
+    assert reply["data"][0]["label"] == "ed"
+    assert api.get_account_balance(ccy="USDT")["code"] == "0"
+    other = Ed25519PrivateKey.generate()
+    monkeypatch.setattr(okx.utils, "sign", lambda message, secret: base64.b64encode(other.sign(message.encode())))
+    assert api.get_account_config()["code"] == "50113"

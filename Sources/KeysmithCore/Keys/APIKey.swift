@@ -29,6 +29,8 @@ public struct APIKey: Sendable, Hashable {
     public var lastUsedIP: String?
     /// The key this one replaced by rotation, if any.
     public var rotatedFrom: String?
+    /// HMAC-SHA256 with a secret Keysmith seals, or Ed25519 with a public key only.
+    public var algorithm: SignatureAlgorithm = .hmac
 
     public init(
         apiKey: String, accountUID: String, label: String, purpose: KeyPurpose = .own, permissions: Permissions,

@@ -7,16 +7,21 @@ import Synchronization
 public struct CachedKey: Sendable {
     public let key: APIKey
     public let account: Account
-    let signer: OKXSigner
+    let signer: RequestVerifier
     let passphraseVerifier: [UInt8]
     /// Response bodies that depend only on this key and its account (`account/config`), rendered on first use.
     /// A modified key enters the cache as a new `CachedKey` with an empty memo, so a body is never stale.
     let responses = ResponseMemo()
 
+    /// An HMAC key, with its unsealed secret.
     public init(key: APIKey, account: Account, secret: String, passphraseVerifier: [UInt8]) {
+        self.init(key: key, account: account, verifier: .hmac(OKXSigner(secret: secret)), passphraseVerifier: passphraseVerifier)
+    }
+
+    public init(key: APIKey, account: Account, verifier: RequestVerifier, passphraseVerifier: [UInt8]) {
         self.key = key
         self.account = account
-        self.signer = OKXSigner(secret: secret)
+        self.signer = verifier
         self.passphraseVerifier = passphraseVerifier
     }
 }

@@ -46,8 +46,8 @@ public actor KeyCacheLoader: Service {
                 removals.append(stored.key.apiKey)
                 continue
             }
-            let secret = try sealer.open(stored.sealedSecret, for: stored.key.apiKey)
-            upserts.append(CachedKey(key: stored.key, account: account, secret: secret, passphraseVerifier: stored.passphraseVerifier))
+            upserts.append(
+                CachedKey(key: stored.key, account: account, verifier: try verifier(for: stored), passphraseVerifier: stored.passphraseVerifier))
         }
         cache.apply(upserts: upserts, removals: removals, sequence: changes.latestSequence)
         logger.debug("key cache refreshed", metadata: ["changes": "\(changes.keys.count)", "sequence": "\(changes.latestSequence)"])
@@ -82,6 +82,18 @@ public actor KeyCacheLoader: Service {
                 logger.error("key cache refresh failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func verifier(for stored: StoredKey) throws(StoreError) -> RequestVerifier {
+        switch stored.key.algorithm {
+        case .hmac:
+            return .hmac(OKXSigner(secret: try sealer.open(stored.sealedSecret, for: stored.key.apiKey)))
+        case .ed25519:
+            guard let publicKey = stored.publicKey, let verifier = try? Ed25519Verifier(publicKey: publicKey) else {
+                throw StoreError.database("Ed25519 key \(stored.key.apiKey) has no usable public key")
+            }
+            return .ed25519(verifier)
         }
     }
 

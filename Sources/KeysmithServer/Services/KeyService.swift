@@ -47,16 +47,21 @@ public struct KeyService: Sendable {
         if let expiresAt = request.expiresAt, expiresAt <= now {
             throw OKXError.parameterError("expires").with(message: "Parameter expires error: the expiry is in the past")
         }
-        let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: KeyMaterial.secret(), passphrase: passphrase)
-        let key = APIKey(
+        if let publicKey = request.ed25519PublicKey { _ = try Ed25519Verifier(publicKey: publicKey) }
+        // An Ed25519 key has no secret: its holder keeps the private key.
+        let secret = request.ed25519PublicKey == nil ? KeyMaterial.secret() : ""
+        let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: secret, passphrase: passphrase)
+        var key = APIKey(
             apiKey: credentials.apiKey, accountUID: request.account.uid, label: request.label, purpose: request.purpose,
             permissions: request.permissions, allowlist: request.allowlist, environment: request.environment,
             createdAt: now, expiresAt: request.expiresAt, rateLimit: request.rateLimit)
-        let sealed = try sealed(credentials)
+        key.algorithm = request.ed25519PublicKey == nil ? .hmac : .ed25519
+        let sealed = secret.isEmpty ? [] : try sealed(credentials)
+        let stored = StoredKey(
+            key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase),
+            publicKey: request.ed25519PublicKey)
         try await keyWrite { () async throws(StoreError) in
-            try await store.insert(
-                key: StoredKey(key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase)),
-                maximumPerAccount: Self.maximumKeysPerAccount)
+            try await store.insert(key: stored, maximumPerAccount: Self.maximumKeysPerAccount)
         }
         return CreatedKey(key: key, credentials: credentials)
     }
@@ -104,6 +109,10 @@ public struct KeyService: Sendable {
         let now = clock.milliseconds
         guard let stored, stored.key.status(at: now) == .active else { throw OKXError.apiKeyDoesNotExist }
         let old = stored.key
+        guard old.algorithm == .hmac else {
+            throw OKXError.parameterError("apiKey").with(
+                message: "Parameter apiKey error: an Ed25519 key is rotated by creating a key for a new public key")
+        }
         var verifier = stored.passphraseVerifier
         if let passphrase {
             try PassphrasePolicy.validate(passphrase)
@@ -208,6 +217,8 @@ public struct NewKeyRequest: Sendable {
     public var expiresAt: Int64?
     /// nil: OKX's limits per endpoint family.
     public var rateLimit: RateLimit?
+    /// Set for an Ed25519 key: the 32 raw bytes of its public key. nil: an HMAC key with a generated secret.
+    public var ed25519PublicKey: [UInt8]?
 
     public init(
         account: Account, label: String, purpose: KeyPurpose = .own, permissions: Permissions = .readOnly,

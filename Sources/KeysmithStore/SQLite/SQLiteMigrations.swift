@@ -69,6 +69,10 @@ enum SQLiteMigrations {
                 CREATE INDEX api_key_app ON api_key(app) WHERE app IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v6-ed25519-keys") { db in
+            // Ed25519 keys: the public key only; their sealed_secret is empty.
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN public_key BLOB")
+        }
         return migrator
     }
 }

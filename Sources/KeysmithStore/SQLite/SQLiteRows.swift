@@ -63,12 +63,13 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var last_used_at: Int64?
     var last_used_ip: String?
     var rotated_from: String?
+    var public_key: Data?
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
         case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
-        case last_used_at, last_used_ip, rotated_from
+        case last_used_at, last_used_ip, rotated_from, public_key
         case changeSeq = "change_seq"
     }
 
@@ -81,7 +82,8 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         app = key.purpose.app
         permissions = key.permissions.okxString
         ip_allowlist = key.allowlist.okxString
-        algorithm = "hmac"
+        algorithm = key.algorithm.rawValue
+        public_key = stored.publicKey.map { Data($0) }
         environment = key.environment.rawValue
         sealed_secret = Data(stored.sealedSecret)
         passphrase_verifier = Data(stored.passphraseVerifier)
@@ -107,8 +109,8 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         } catch {
             throw StoreError.database("API key \(api_key) has unreadable permissions, IP allowlist or rate limit")
         }
-        guard let environment = KeyEnvironment(rawValue: environment) else {
-            throw StoreError.database("API key \(api_key) has an unreadable environment")
+        guard let environment = KeyEnvironment(rawValue: environment), let algorithm = SignatureAlgorithm(rawValue: algorithm) else {
+            throw StoreError.database("API key \(api_key) has an unreadable environment or algorithm")
         }
         let purpose: KeyPurpose = app.map { .thirdParty(app: $0) } ?? .own
         var key = APIKey(
@@ -118,7 +120,9 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         key.lastUsedAt = last_used_at
         key.lastUsedIP = last_used_ip
         key.rotatedFrom = rotated_from
+        key.algorithm = algorithm
         return StoredKey(
-            key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier), changeSequence: changeSeq)
+            key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier),
+            publicKey: public_key.map { Array($0) }, changeSequence: changeSeq)
     }
 }

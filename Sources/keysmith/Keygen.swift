@@ -1,0 +1,29 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import KeysmithCore
+
+struct Keygen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a key pair locally for Ed25519 API keys: the private key stays with you.")
+
+    @Argument(help: "The algorithm: ed25519.") var algorithm: String
+    @Option(help: "Write the private key (PEM, mode 0600) to this file; the public key goes to FILE.pub.") var out = "keysmith-ed25519.pem"
+    @Flag(help: "Print machine-readable JSON.") var json = false
+
+    func run() async throws {
+        guard algorithm == "ed25519" else { throw CLIError("only ed25519 key pairs can be generated") }
+        guard !FileManager.default.fileExists(atPath: out) else { throw CLIError("\(out) already exists; choose another --out") }
+        let privateKey = Curve25519.Signing.PrivateKey()
+        let publicPEM = Ed25519KeyText.publicKeyPEM(privateKey.publicKey)
+        guard FileManager.default.createFile(
+                atPath: out, contents: Data(Ed25519KeyText.privateKeyPEM(privateKey).utf8), attributes: [.posixPermissions: 0o600]),
+            FileManager.default.createFile(atPath: out + ".pub", contents: Data(publicPEM.utf8))
+        else { throw CLIError("cannot write \(out)") }
+        if json {
+            try Output.json(["privateKeyFile": out, "publicKeyFile": out + ".pub", "publicKey": privateKey.publicKey.rawRepresentation.base64EncodedString()])
+        } else {
+            Output.line("Private key: \(out) (mode 0600; keep it, Keysmith never sees it)\nPublic key:  \(out).pub — register it with: keysmith apikey create --ed25519-public-key \(out).pub ...")
+        }
+    }
+}
