@@ -25,6 +25,10 @@ struct ApikeyCommand: AsyncParsableCommand {
         var rateLimit: String?
         @Option(help: "Expiry: a date (2026-12-31), an OKX timestamp, or a duration from now (12h, 30d).")
         var expires: String?
+        @Option(name: .customLong("inst"), help: "Instruments the key may trade, e.g. BTC-USDT,ETH-USDT (default: any).")
+        var instruments: String?
+        @Option(name: .customLong("max-order-usdt"), help: "Largest order notional in USDT.") var maxOrderUSDT: String?
+        @Option(name: .customLong("max-daily-usdt"), help: "Largest notional traded per UTC day in USDT.") var maxDailyUSDT: String?
         @Option(name: .customLong("ed25519-public-key"), help: "An Ed25519 key: its public key (a PEM file, or PEM/base64/hex text). No secret is issued.")
         var ed25519PublicKey: String?
 
@@ -54,6 +58,7 @@ struct ApikeyCommand: AsyncParsableCommand {
                     passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
             }
             var keyRequest = request
+            keyRequest.trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT)
             if let ed25519PublicKey {
                 let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
                 keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)
@@ -265,6 +270,10 @@ struct KeyJSON: Encodable {
     let purpose: String
     let app: String
     let algorithm: String
+    /// Comma list; empty: any instrument.
+    let instruments: String
+    let maxOrderUsdt: String
+    let maxDailyUsdt: String
     let ts: String
     /// Effective expiry: the explicit one, or 14 days after last use for unbound trade/withdraw keys.
     let expiresAt: String
@@ -286,6 +295,9 @@ struct KeyJSON: Encodable {
         status = key.status(at: now).rawValue
         purpose = key.purpose.name
         algorithm = key.algorithm.rawValue
+        instruments = key.trading.instruments.joined(separator: ",")
+        maxOrderUsdt = key.trading.maxOrderUSDT ?? ""
+        maxDailyUsdt = key.trading.maxDailyUSDT ?? ""
         app = key.purpose.app ?? ""
         ts = String(key.createdAt)
         let expiry = key.expiry()

@@ -166,3 +166,20 @@ def test_keygen_ed25519(tmp_path):
         public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     again = subprocess.run([str(BINARY), "keygen", "ed25519", "--out", str(out)], capture_output=True, text=True)
     assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def test_instrument_allowlist_and_spending_limits(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    created = run("apikey", "create", "--subaccount", "bot01trader", "--label", "spot", "--perm", "read_only,trade", "--ip", "192.0.2.1",
+                  "--inst", "btc-usdt,ETH-USDT", "--max-order-usdt", "500", "--max-daily-usdt", "5000", "--json", data_dir=data)
+    assert created.returncode == 0, created.stderr
+    key = next(k for k in json.loads(run("apikey", "list", "--json", data_dir=data).stdout) if k["label"] == "spot")
+    assert (key["instruments"], key["maxOrderUsdt"], key["maxDailyUsdt"]) == ("BTC-USDT,ETH-USDT", "500", "5000")
+    bad = run("apikey", "create", "--subaccount", "bot01trader", "--label", "bad", "--max-order-usdt", "900", "--max-daily-usdt", "100",
+              data_dir=data)
+    assert bad.returncode != 0 and "exceeds the daily limit" in bad.stderr
+    rotated = json.loads(run("apikey", "rotate", key["apiKey"], "--json", data_dir=data).stdout)
+    successor = next(k for k in json.loads(run("apikey", "list", "--json", data_dir=data).stdout) if k["apiKey"] == rotated["apiKey"])
+    assert successor["instruments"] == "BTC-USDT,ETH-USDT" and successor["maxDailyUsdt"] == "5000"

@@ -31,6 +31,8 @@ public struct APIKey: Sendable, Hashable {
     public var rotatedFrom: String?
     /// HMAC-SHA256 with a secret Keysmith seals, or Ed25519 with a public key only.
     public var algorithm: SignatureAlgorithm = .hmac
+    /// Instrument allowlist and USDT notional limits (enforced by the ledger on orders).
+    public var trading: TradingRestrictions = .none
 
     public init(
         apiKey: String, accountUID: String, label: String, purpose: KeyPurpose = .own, permissions: Permissions,

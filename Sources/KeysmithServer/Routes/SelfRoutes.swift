@@ -31,6 +31,9 @@ struct SelfKeyItem: Encodable, Sendable {
     let lastUsedIp: String
     /// "" when the key follows OKX's limits per endpoint family.
     let rateLimit: String
+    let instruments: String
+    let maxOrderUsdt: String
+    let maxDailyUsdt: String
 
     init(_ cached: CachedKey, latest: (at: Int64, ip: IPAddress?)?) {
         let key = cached.key
@@ -54,5 +57,8 @@ struct SelfKeyItem: Encodable, Sendable {
             lastUsedIp = key.lastUsedIP ?? ""
         }
         rateLimit = key.rateLimit?.text ?? ""
+        instruments = key.trading.instruments.joined(separator: ",")
+        maxOrderUsdt = key.trading.maxOrderUSDT ?? ""
+        maxDailyUsdt = key.trading.maxDailyUSDT ?? ""
     }
 }

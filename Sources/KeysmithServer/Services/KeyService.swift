@@ -56,6 +56,7 @@ public struct KeyService: Sendable {
             permissions: request.permissions, allowlist: request.allowlist, environment: request.environment,
             createdAt: now, expiresAt: request.expiresAt, rateLimit: request.rateLimit)
         key.algorithm = request.ed25519PublicKey == nil ? .hmac : .ed25519
+        key.trading = request.trading
         let sealed = secret.isEmpty ? [] : try sealed(credentials)
         let stored = StoredKey(
             key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase),
@@ -124,6 +125,7 @@ public struct KeyService: Sendable {
             permissions: old.permissions, allowlist: old.allowlist, environment: old.environment, createdAt: now,
             expiresAt: old.expiresAt, rateLimit: old.rateLimit)
         successor.rotatedFrom = old.apiKey
+        successor.trading = old.trading
         let oldExpiry = min(old.expiresAt ?? .max, now + grace)
         let sealed = try sealed(credentials)
         let newKey = successor
@@ -219,6 +221,8 @@ public struct NewKeyRequest: Sendable {
     public var rateLimit: RateLimit?
     /// Set for an Ed25519 key: the 32 raw bytes of its public key. nil: an HMAC key with a generated secret.
     public var ed25519PublicKey: [UInt8]?
+    /// Instrument allowlist and USDT notional limits.
+    public var trading: TradingRestrictions = .none
 
     public init(
         account: Account, label: String, purpose: KeyPurpose = .own, permissions: Permissions = .readOnly,

@@ -84,11 +84,12 @@ public struct SQLiteKeyStore: KeyStore {
             try db.execute(
                 sql: """
                     UPDATE api_key SET label = ?, permissions = ?, ip_allowlist = ?, expires_at = ?, rate_limit = ?,
-                    change_seq = ?
+                    instruments = ?, max_order_usdt = ?, max_daily_usdt = ?, change_seq = ?
                     WHERE api_key = ? AND revoked_at IS NULL
                     """,
                 arguments: [
                     key.label, key.permissions.okxString, key.allowlist.okxString, key.expiresAt, key.rateLimit?.text,
+                    key.trading.instruments.joined(separator: ","), key.trading.maxOrderUSDT, key.trading.maxDailyUSDT,
                     sequence, key.apiKey,
                 ])
             guard db.changesCount == 1 else { throw StoreError.notFound("no active API key \(key.apiKey)") }

@@ -73,6 +73,11 @@ enum SQLiteMigrations {
             // Ed25519 keys: the public key only; their sealed_secret is empty.
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN public_key BLOB")
         }
+        migrator.registerMigration("v7-trading-restrictions") { db in
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN instruments TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN max_order_usdt TEXT")
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN max_daily_usdt TEXT")
+        }
         return migrator
     }
 }

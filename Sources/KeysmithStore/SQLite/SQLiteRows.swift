@@ -64,12 +64,15 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var last_used_ip: String?
     var rotated_from: String?
     var public_key: Data?
+    var instruments: String
+    var max_order_usdt: String?
+    var max_daily_usdt: String?
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
         case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
-        case last_used_at, last_used_ip, rotated_from, public_key
+        case last_used_at, last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt
         case changeSeq = "change_seq"
     }
 
@@ -84,6 +87,9 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         ip_allowlist = key.allowlist.okxString
         algorithm = key.algorithm.rawValue
         public_key = stored.publicKey.map { Data($0) }
+        instruments = key.trading.instruments.joined(separator: ",")
+        max_order_usdt = key.trading.maxOrderUSDT
+        max_daily_usdt = key.trading.maxDailyUSDT
         environment = key.environment.rawValue
         sealed_secret = Data(stored.sealedSecret)
         passphrase_verifier = Data(stored.passphraseVerifier)
@@ -102,7 +108,9 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         let permissions: Permissions
         let allowlist: IPAllowlist
         let rateLimit: RateLimit?
+        let trading: TradingRestrictions
         do {
+            trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: max_order_usdt, maxDailyUSDT: max_daily_usdt)
             permissions = try Permissions(okx: self.permissions)
             allowlist = try IPAllowlist(okx: ip_allowlist)
             rateLimit = try rate_limit.map { text throws(OKXError) in try RateLimit(parsing: text) }
@@ -121,6 +129,7 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         key.lastUsedIP = last_used_ip
         key.rotatedFrom = rotated_from
         key.algorithm = algorithm
+        key.trading = trading
         return StoredKey(
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier),
             publicKey: public_key.map { Array($0) }, changeSequence: changeSeq)
