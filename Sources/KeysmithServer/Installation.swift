@@ -23,6 +23,9 @@ public struct Installation: Sendable {
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
+    /// Records expiry warnings and expiries.
+    public let expiryWatcher: ExpiryWatcher
+    public let events: any KeyEventStore
     let passphrases: PassphraseVerifier
 
     /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
@@ -51,12 +54,13 @@ public struct Installation: Sendable {
         let sealer = master.secretSealer()
         try await store.bindMasterKey(sealer)
         return Installation(
-            dataDirectory: dataDirectory, database: database, store: store, appStore: store, sealer: sealer,
+            dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, sealer: sealer,
             passphrases: master.passphraseVerifier(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
     }
 
     init(
-        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, sealer: SecretSealer,
+        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
+        sealer: SecretSealer,
         passphrases: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration, logger: Logger
     ) {
         let cache = KeyCache()
@@ -70,6 +74,8 @@ public struct Installation: Sendable {
         self.passphrases = passphrases
         self.usage = UsageRecorder()
         self.usageWriter = UsageWriter(recorder: usage, store: store, logger: logger)
+        self.events = eventStore
+        self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, clock: clock,

@@ -32,6 +32,12 @@ public final class KeyCache: Sendable {
 
     public var count: Int { snapshot.withLock { $0.keys.count } }
 
+    /// Every cached key (a snapshot).
+    public var allKeys: [CachedKey] {
+        let keys = snapshot.withLock { $0.keys }
+        return Array(keys.values)
+    }
+
     /// Applies a batch of changes read from the store at `sequence`. Older batches are ignored.
     public func apply(upserts: [CachedKey], removals: [String], sequence: Int64) {
         snapshot.withLock { state in

@@ -78,6 +78,19 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN max_order_usdt TEXT")
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN max_daily_usdt TEXT")
         }
+        migrator.registerMigration("v8-key-events") { db in
+            try db.execute(sql: """
+                CREATE TABLE key_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    api_key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    UNIQUE (api_key, kind, expires_at)
+                );
+                """)
+        }
         return migrator
     }
 }
