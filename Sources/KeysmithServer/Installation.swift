@@ -55,13 +55,14 @@ public struct Installation: Sendable {
         try await store.bindMasterKey(sealer)
         return Installation(
             dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, sealer: sealer,
-            passphrases: master.passphraseVerifier(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
+            passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
     }
 
     init(
         dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
         sealer: SecretSealer,
-        passphrases: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration, logger: Logger
+        passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
+        logger: Logger
     ) {
         let cache = KeyCache()
         let loader = KeyCacheLoader(store: store, sealer: sealer, cache: cache, interval: cacheRefreshInterval, logger: logger)
@@ -78,7 +79,7 @@ public struct Installation: Sendable {
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
         self.keys = KeyService(
-            store: store, sealer: sealer, passphrases: passphrases, clock: clock,
+            store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock,
             onChange: { try? await loader.refresh() })
         self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: { try? await loader.refresh() })
     }

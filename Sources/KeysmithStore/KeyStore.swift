@@ -25,6 +25,8 @@ public protocol KeyStore: Sendable {
     /// Marks a key revoked. Returns false when it was unknown or already revoked.
     func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool
     func key(apiKey: String) async throws(StoreError) -> StoredKey?
+    /// The key whose secret has this fingerprint (see ``MasterKey/secretFingerprints()``).
+    func key(secretFingerprint: [UInt8]) async throws(StoreError) -> StoredKey?
     func keys(accountUID: String) async throws(StoreError) -> [StoredKey]
     /// Records when and from where keys were last used — one batched write for many requests. Does not count as a
     /// key change (no new change sequence), so it never makes caches reload keys.
@@ -42,12 +44,16 @@ public struct StoredKey: Sendable, Hashable {
     public var passphraseVerifier: [UInt8]
     /// The raw Ed25519 public key of an Ed25519 key (its `sealedSecret` is empty).
     public var publicKey: [UInt8]?
+    /// Peppered HMAC of an HMAC key's secret, for finding the key of a leaked secret.
+    public var secretFingerprint: [UInt8]?
     /// The change sequence of the last write to this key.
     public var changeSequence: Int64
 
     public init(
-        key: APIKey, sealedSecret: [UInt8], passphraseVerifier: [UInt8], publicKey: [UInt8]? = nil, changeSequence: Int64 = 0
+        key: APIKey, sealedSecret: [UInt8], passphraseVerifier: [UInt8], publicKey: [UInt8]? = nil,
+        secretFingerprint: [UInt8]? = nil, changeSequence: Int64 = 0
     ) {
+        self.secretFingerprint = secretFingerprint
         self.key = key
         self.sealedSecret = sealedSecret
         self.passphraseVerifier = passphraseVerifier

@@ -25,6 +25,8 @@ struct ApikeyCommand: AsyncParsableCommand {
         var rateLimit: String?
         @Option(help: "Expiry: a date (2026-12-31), an OKX timestamp, or a duration from now (12h, 30d).")
         var expires: String?
+        @Option(help: "Secret format: hex (OKX's, default) or scannable (ks_… with a checksum, found by `keysmith scan`).")
+        var format = "hex"
         @Option(name: .customLong("inst"), help: "Instruments the key may trade, e.g. BTC-USDT,ETH-USDT (default: any).")
         var instruments: String?
         @Option(name: .customLong("max-order-usdt"), help: "Largest order notional in USDT.") var maxOrderUSDT: String?
@@ -58,6 +60,8 @@ struct ApikeyCommand: AsyncParsableCommand {
                     passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
             }
             var keyRequest = request
+            guard let secretFormat = SecretFormat(rawValue: format) else { throw CLIError("--format is hex or scannable") }
+            keyRequest.secretFormat = secretFormat
             keyRequest.trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT)
             if let ed25519PublicKey {
                 let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey

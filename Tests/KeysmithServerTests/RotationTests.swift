@@ -70,4 +70,24 @@ import Testing
             #expect(try await h.installation.keys.keys(of: account, includeRevoked: true).count == 1)
         }
     }
+
+    @Test
+    func scannableSecretsAuthenticateAndNameTheirKey() async throws {
+        try await Harness.run { h in
+            let account = try await h.existingOrNewSubAccount("bot01trader")
+            var request = NewKeyRequest(account: account, label: "scannable")
+            request.secretFormat = .scannable
+            let created = try await h.installation.keys.create(request)
+            #expect(ScannableSecret.isValid(created.credentials.secretKey))
+            #expect(try await h.call(.get, Self.config, as: created.credentials).code == "0")
+            #expect(try await h.installation.keys.key(bySecret: created.credentials.secretKey)?.apiKey == created.key.apiKey)
+            #expect(try await h.installation.keys.key(bySecret: ScannableSecret.generate()) == nil)
+            // Rotation keeps the format; hex keys are found by their secret too.
+            let rotated = try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0)
+            #expect(ScannableSecret.isValid(rotated.credentials.secretKey))
+            let hex = try await h.installation.keys.create(NewKeyRequest(account: account, label: "hex"))
+            #expect(KeyMaterial.isSecret(hex.credentials.secretKey))
+            #expect(try await h.installation.keys.key(bySecret: hex.credentials.secretKey)?.apiKey == hex.key.apiKey)
+        }
+    }
 }

@@ -183,3 +183,27 @@ def test_instrument_allowlist_and_spending_limits(tmp_path):
     rotated = json.loads(run("apikey", "rotate", key["apiKey"], "--json", data_dir=data).stdout)
     successor = next(k for k in json.loads(run("apikey", "list", "--json", data_dir=data).stdout) if k["apiKey"] == rotated["apiKey"])
     assert successor["instruments"] == "BTC-USDT,ETH-USDT" and successor["maxDailyUsdt"] == "5000"
+
+
+def test_scannable_secrets_are_found_and_revoked(tmp_path):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    key = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "leaky", "--format", "scannable",
+                         "--json", data_dir=data).stdout)
+    assert key["secretKey"].startswith("ks_") and len(key["secretKey"]) == 39
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "bot.py").write_text(f'API_KEY = "{key["apiKey"]}"\nSECRET = "{key["secretKey"]}"\n')
+    (repo / "README").write_text("nothing here ks_notarealsecret\n")
+    found = run("scan", str(repo), "--json", data_dir=data)
+    assert found.returncode == 1
+    assert key["secretKey"] not in found.stdout + found.stderr
+    findings = json.loads(found.stdout)
+    assert [(f["line"], f["apiKey"], f["status"]) for f in findings] == [(2, key["apiKey"], "active")]
+    assert findings[0]["file"].endswith("bot.py")
+    revoked = json.loads(run("scan", str(repo), "--revoke", "--json", data_dir=data).stdout)
+    assert revoked[0]["status"] == "revoked now"
+    assert key["apiKey"] not in run("apikey", "list", "--json", data_dir=data).stdout
+    clean = run("scan", str(repo / "README"), data_dir=data)
+    assert clean.returncode == 0 and "No Keysmith secrets" in clean.stdout

@@ -238,3 +238,9 @@ def test_ed25519_key_signed_by_python_cryptography(server, tmp_path, monkeypatch
     other = Ed25519PrivateKey.generate()
     monkeypatch.setattr(okx.utils, "sign", lambda message, secret: base64.b64encode(other.sign(message.encode())))
     assert api.get_account_config()["code"] == "50113"
+
+
+def test_scannable_secret_works_with_python_okx(server):
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "scannable", "--format", "scannable")
+    assert out["secretKey"].startswith("ks_")
+    assert account_api(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"])).get_account_config()["code"] == "0"

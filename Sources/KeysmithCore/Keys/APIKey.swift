@@ -31,6 +31,8 @@ public struct APIKey: Sendable, Hashable {
     public var rotatedFrom: String?
     /// HMAC-SHA256 with a secret Keysmith seals, or Ed25519 with a public key only.
     public var algorithm: SignatureAlgorithm = .hmac
+    /// The shape of an HMAC key's secret: OKX's 32 hex characters, or a scannable `ks_` secret.
+    public var secretFormat: SecretFormat = .hex
     /// Instrument allowlist and USDT notional limits (enforced by the ledger on orders).
     public var trading: TradingRestrictions = .none
 
@@ -81,6 +83,14 @@ public struct APIKey: Sendable, Hashable {
 
 public enum KeyStatus: String, Sendable, Hashable {
     case active, expired, revoked
+}
+
+/// The shape of a generated secret.
+public enum SecretFormat: String, Sendable, Hashable {
+    /// 32 uppercase hex characters, as OKX issues.
+    case hex
+    /// `ks_…` with a checksum, findable by `keysmith scan` (``ScannableSecret``).
+    case scannable
 }
 
 /// Why a key expires: a date set for it, or OKX's 14-days-unused rule for unbound trade/withdraw keys.

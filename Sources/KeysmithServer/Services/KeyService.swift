@@ -19,14 +19,16 @@ public struct KeyService: Sendable {
     private let store: any KeyStore
     private let sealer: SecretSealer
     private let passphrases: PassphraseVerifier
+    private let fingerprints: PassphraseVerifier
     private let clock: any WallClock
     private let onChange: @Sendable () async -> Void
 
     /// - Parameter onChange: called after every key write (the server refreshes its cache at once).
     public init(
-        store: any KeyStore, sealer: SecretSealer, passphrases: PassphraseVerifier, clock: any WallClock,
-        onChange: @escaping @Sendable () async -> Void = {}
+        store: any KeyStore, sealer: SecretSealer, passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier,
+        clock: any WallClock, onChange: @escaping @Sendable () async -> Void = {}
     ) {
+        self.fingerprints = fingerprints
         self.store = store
         self.sealer = sealer
         self.passphrases = passphrases
@@ -49,7 +51,7 @@ public struct KeyService: Sendable {
         }
         if let publicKey = request.ed25519PublicKey { _ = try Ed25519Verifier(publicKey: publicKey) }
         // An Ed25519 key has no secret: its holder keeps the private key.
-        let secret = request.ed25519PublicKey == nil ? KeyMaterial.secret() : ""
+        let secret = request.ed25519PublicKey != nil ? "" : Self.newSecret(request.secretFormat)
         let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: secret, passphrase: passphrase)
         var key = APIKey(
             apiKey: credentials.apiKey, accountUID: request.account.uid, label: request.label, purpose: request.purpose,
@@ -57,10 +59,11 @@ public struct KeyService: Sendable {
             createdAt: now, expiresAt: request.expiresAt, rateLimit: request.rateLimit)
         key.algorithm = request.ed25519PublicKey == nil ? .hmac : .ed25519
         key.trading = request.trading
+        key.secretFormat = request.secretFormat
         let sealed = secret.isEmpty ? [] : try sealed(credentials)
         let stored = StoredKey(
             key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase),
-            publicKey: request.ed25519PublicKey)
+            publicKey: request.ed25519PublicKey, secretFingerprint: secret.isEmpty ? nil : fingerprints.verifier(for: secret))
         try await keyWrite { () async throws(StoreError) in
             try await store.insert(key: stored, maximumPerAccount: Self.maximumKeysPerAccount)
         }
@@ -119,22 +122,32 @@ public struct KeyService: Sendable {
             try PassphrasePolicy.validate(passphrase)
             verifier = passphrases.verifier(for: passphrase)
         }
-        let credentials = KeyCredentials(apiKey: KeyMaterial.apiKey(), secretKey: KeyMaterial.secret(), passphrase: passphrase ?? "")
+        let credentials = KeyCredentials(
+            apiKey: KeyMaterial.apiKey(), secretKey: Self.newSecret(old.secretFormat), passphrase: passphrase ?? "")
         var successor = APIKey(
             apiKey: credentials.apiKey, accountUID: old.accountUID, label: Self.rotatedLabel(old.label), purpose: old.purpose,
             permissions: old.permissions, allowlist: old.allowlist, environment: old.environment, createdAt: now,
             expiresAt: old.expiresAt, rateLimit: old.rateLimit)
         successor.rotatedFrom = old.apiKey
         successor.trading = old.trading
+        successor.secretFormat = old.secretFormat
         let oldExpiry = min(old.expiresAt ?? .max, now + grace)
         let sealed = try sealed(credentials)
         let newKey = successor
         try await keyWrite { () async throws(StoreError) in
             try await store.rotate(
                 apiKey: old.apiKey, oldKeyExpiresAt: oldExpiry,
-                successor: StoredKey(key: newKey, sealedSecret: sealed, passphraseVerifier: verifier))
+                successor: StoredKey(
+                    key: newKey, sealedSecret: sealed, passphraseVerifier: verifier,
+                    secretFingerprint: fingerprints.verifier(for: credentials.secretKey)))
         }
         return RotatedKey(key: newKey, credentials: credentials, passphraseChanged: passphrase != nil, oldKeyExpiresAt: oldExpiry)
+    }
+
+    /// The key a (leaked) secret belongs to, if it is one of this installation's.
+    public func key(bySecret secret: String) async throws(OKXError) -> APIKey? {
+        let fingerprint = fingerprints.verifier(for: secret)
+        return try await mapped { () async throws(StoreError) in try await store.key(secretFingerprint: fingerprint) }?.key
     }
 
     /// The account a key belongs to (59506 for an unknown key).
@@ -162,6 +175,13 @@ public struct KeyService: Sendable {
     }
 
     // MARK: - Helpers
+
+    private static func newSecret(_ format: SecretFormat) -> String {
+        switch format {
+        case .hex: KeyMaterial.secret()
+        case .scannable: ScannableSecret.generate()
+        }
+    }
 
     /// `bot` → `bot-r2`, `bot-r2` → `bot-r3`, within the label length limit.
     static func rotatedLabel(_ label: String) -> String {
@@ -223,6 +243,8 @@ public struct NewKeyRequest: Sendable {
     public var ed25519PublicKey: [UInt8]?
     /// Instrument allowlist and USDT notional limits.
     public var trading: TradingRestrictions = .none
+    /// OKX's hex secret (default) or a scannable `ks_` secret.
+    public var secretFormat: SecretFormat = .hex
 
     public init(
         account: Account, label: String, purpose: KeyPurpose = .own, permissions: Permissions = .readOnly,

@@ -143,6 +143,14 @@ public struct SQLiteKeyStore: KeyStore {
         return try row?.storedKey()
     }
 
+    public func key(secretFingerprint: [UInt8]) async throws(StoreError) -> StoredKey? {
+        let fingerprint = Data(secretFingerprint)
+        let row = try await database.read { db in
+            try KeyRow.fetchOne(db, sql: "SELECT * FROM api_key WHERE secret_fingerprint = ?", arguments: [fingerprint])
+        }
+        return try row?.storedKey()
+    }
+
     public func keys(accountUID: String) async throws(StoreError) -> [StoredKey] {
         let rows = try await database.read { db in
             try KeyRow.fetchAll(

@@ -91,6 +91,12 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v9-secret-fingerprints") { db in
+            // A peppered HMAC of each HMAC secret, so that a leaked secret found by `keysmith scan` names its key.
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN secret_fingerprint BLOB")
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN secret_format TEXT NOT NULL DEFAULT 'hex'")
+            try db.execute(sql: "CREATE UNIQUE INDEX api_key_secret_fingerprint ON api_key(secret_fingerprint) WHERE secret_fingerprint IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -67,12 +67,15 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var instruments: String
     var max_order_usdt: String?
     var max_daily_usdt: String?
+    var secret_fingerprint: Data?
+    var secret_format: String
     var changeSeq: Int64
 
     enum CodingKeys: String, CodingKey {
         case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
         case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
         case last_used_at, last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt
+        case secret_fingerprint, secret_format
         case changeSeq = "change_seq"
     }
 
@@ -90,6 +93,8 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         instruments = key.trading.instruments.joined(separator: ",")
         max_order_usdt = key.trading.maxOrderUSDT
         max_daily_usdt = key.trading.maxDailyUSDT
+        secret_fingerprint = stored.secretFingerprint.map { Data($0) }
+        secret_format = key.secretFormat.rawValue
         environment = key.environment.rawValue
         sealed_secret = Data(stored.sealedSecret)
         passphrase_verifier = Data(stored.passphraseVerifier)
@@ -130,8 +135,10 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
         key.rotatedFrom = rotated_from
         key.algorithm = algorithm
         key.trading = trading
+        key.secretFormat = SecretFormat(rawValue: secret_format) ?? .hex
         return StoredKey(
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier),
-            publicKey: public_key.map { Array($0) }, changeSequence: changeSeq)
+            publicKey: public_key.map { Array($0) }, secretFingerprint: secret_fingerprint.map { Array($0) },
+            changeSequence: changeSeq)
     }
 }

@@ -76,6 +76,12 @@ public struct MasterKey: Sendable {
         PassphraseVerifier(pepper: derive("keysmith/v1/passphrase-pepper").withUnsafeBytes { Array($0) })
     }
 
+    /// Peppered HMAC-SHA256 fingerprints of API secrets (the same construction as passphrase verifiers, under its
+    /// own derived key): not reversible, but a secret found in the wild can be matched to its key.
+    public func secretFingerprints() -> PassphraseVerifier {
+        PassphraseVerifier(pepper: derive("keysmith/v1/secret-fingerprint").withUnsafeBytes { Array($0) })
+    }
+
     private func derive(_ info: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),
