@@ -18,7 +18,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
-        services: [installation.cacheLoader, installation.usageWriter, installation.expiryWatcher],
+        services: [installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

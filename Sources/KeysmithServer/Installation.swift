@@ -25,6 +25,8 @@ public struct Installation: Sendable {
     public let usageWriter: UsageWriter
     /// Records expiry warnings and expiries.
     public let expiryWatcher: ExpiryWatcher
+    /// Applies cooled-down key changes.
+    public let pendingChanges: PendingChangeApplier
     public let events: any KeyEventStore
     let passphrases: PassphraseVerifier
 
@@ -33,7 +35,7 @@ public struct Installation: Sendable {
     /// does not match the database is refused.
     public static func open(
         dataDirectory: URL, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
-        cacheRefreshInterval: Duration = .milliseconds(250), logger: Logger
+        cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, logger: Logger
     ) async throws(StoreError) -> Installation {
         let manager = FileManager.default
         if !manager.fileExists(atPath: dataDirectory.path) {
@@ -55,14 +57,15 @@ public struct Installation: Sendable {
         try await store.bindMasterKey(sealer)
         return Installation(
             dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, sealer: sealer,
-            passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(), clock: clock, cacheRefreshInterval: cacheRefreshInterval, logger: logger)
+            passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(), clock: clock, cacheRefreshInterval: cacheRefreshInterval,
+            cooldown: cooldown, logger: logger)
     }
 
     init(
         dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
         sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
-        logger: Logger
+        cooldown: Int64, logger: Logger
     ) {
         let cache = KeyCache()
         let loader = KeyCacheLoader(store: store, sealer: sealer, cache: cache, interval: cacheRefreshInterval, logger: logger)
@@ -79,9 +82,10 @@ public struct Installation: Sendable {
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
         self.keys = KeyService(
-            store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock,
+            store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
             onChange: { try? await loader.refresh() })
         self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: { try? await loader.refresh() })
+        self.pendingChanges = PendingChangeApplier(keys: keys, logger: logger)
     }
 
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }

@@ -31,6 +31,16 @@ public protocol KeyStore: Sendable {
     /// Records when and from where keys were last used — one batched write for many requests. Does not count as a
     /// key change (no new change sequence), so it never makes caches reload keys.
     func recordUsage(_ usage: [KeyUsage]) async throws(StoreError)
+    // MARK: Pending (cooling-down) changes
+    /// Replaces the key's pending change.
+    func setPending(_ change: PendingKeyChange) async throws(StoreError)
+    func pending(apiKey: String) async throws(StoreError) -> PendingKeyChange?
+    func allPending() async throws(StoreError) -> [PendingKeyChange]
+    /// Drops the key's pending change; false when there was none.
+    func cancelPending(apiKey: String) async throws(StoreError) -> Bool
+    /// Applies every pending change due at `now` to its (still active) key, in one transaction; returns the keys.
+    func applyPending(dueAt now: Int64) async throws(StoreError) -> [String]
+
     /// Keys written after `sequence` (inserted, modified or revoked), and the newest sequence.
     func keyChanges(after sequence: Int64) async throws(StoreError) -> KeyChanges
 }
@@ -59,6 +69,24 @@ public struct StoredKey: Sendable, Hashable {
         self.passphraseVerifier = passphraseVerifier
         self.publicKey = publicKey
         self.changeSequence = changeSequence
+    }
+}
+
+/// A widening change to a key (withdraw added, or IPs widened) waiting out the cool-down.
+public struct PendingKeyChange: Sendable, Hashable {
+    public var apiKey: String
+    /// The permissions and allowlist the key gets when the change takes effect.
+    public var permissions: Permissions
+    public var allowlist: IPAllowlist
+    public var requestedAt: Int64
+    public var effectiveAt: Int64
+
+    public init(apiKey: String, permissions: Permissions, allowlist: IPAllowlist, requestedAt: Int64, effectiveAt: Int64) {
+        self.apiKey = apiKey
+        self.permissions = permissions
+        self.allowlist = allowlist
+        self.requestedAt = requestedAt
+        self.effectiveAt = effectiveAt
     }
 }
 

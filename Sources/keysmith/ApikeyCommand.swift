@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import KeysmithCore
 import KeysmithServer
+import KeysmithStore
 
 struct ApikeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Modify.self, Rotate.self, Revoke.self, Audit.self])
+        commandName: "apikey", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Modify.self, Rotate.self, Revoke.self, Audit.self, Pending.self, CancelPending.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -105,9 +106,10 @@ struct ApikeyCommand: AsyncParsableCommand {
             }
             var rows: [KeyJSON] = []
             let now = installation.clock.milliseconds
+            let pending = Dictionary(uniqueKeysWithValues: try await installation.keys.allPending().map { ($0.apiKey, $0) })
             for account in accounts {
                 for key in try await installation.keys.keys(of: account, includeRevoked: includeRevoked) {
-                    rows.append(KeyJSON(key, account: account, now: now))
+                    rows.append(KeyJSON(key, account: account, now: now, pending: pending[key.apiKey]))
                 }
             }
             if options.json {
@@ -150,11 +152,17 @@ struct ApikeyCommand: AsyncParsableCommand {
             let key = try await installation.keys.modify(
                 apiKey: apiKey, of: account, label: label,
                 permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist)
-            let row = KeyJSON(key, account: account, now: installation.clock.milliseconds)
+            let pending = try await installation.keys.pending(apiKey: apiKey)
+            let row = KeyJSON(key, account: account, now: installation.clock.milliseconds, pending: pending)
             if options.json {
                 try Output.json(row)
             } else {
                 Output.line("Modified API key \(key.apiKey): label '\(key.label)', \(key.permissions.okxString), IPs \(row.ip.isEmpty ? "any" : row.ip).")
+                if let pending {
+                    Output.line("""
+                        Cooling down until \(Expiry.format(String(pending.effectiveAt))) UTC: \(pending.permissions.okxString),                         IPs \(pending.allowlist.isEmpty ? "any" : pending.allowlist.okxString). Cancel with: keysmith apikey cancel-pending \(apiKey)
+                        """)
+                }
             }
         }
     }
@@ -222,6 +230,36 @@ struct ApikeyCommand: AsyncParsableCommand {
         }
     }
 
+    struct Pending: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Changes waiting out the cool-down (withdraw added, IPs widened), with when they apply.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let pending = try await installation.keys.allPending().map(PendingJSON.init)
+            if options.json { try Output.json(pending); return }
+            if pending.isEmpty { Output.line("No pending key changes."); return }
+            Output.table(
+                ["API KEY", "NEW PERM", "NEW IP", "REQUESTED", "APPLIES"],
+                pending.map { [$0.apiKey, $0.perm, $0.ip.isEmpty ? "any" : $0.ip, Expiry.format($0.requestedAt), Expiry.format($0.effectiveAt)] })
+        }
+    }
+
+    struct CancelPending: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "cancel-pending", abstract: "Cancel a key's pending change.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The API key.") var apiKey: String
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            try await installation.keys.cancelPending(apiKey: apiKey)
+            if options.json { try Output.json(["apiKey": apiKey, "status": "cancelled"]) } else { Output.line("Cancelled the pending change of \(apiKey).") }
+        }
+    }
+
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an API key; a running server refuses it within a second.")
@@ -239,6 +277,22 @@ struct ApikeyCommand: AsyncParsableCommand {
                 Output.line("Revoked API key \(apiKey).")
             }
         }
+    }
+}
+
+struct PendingJSON: Encodable {
+    let apiKey: String
+    let perm: String
+    let ip: String
+    let requestedAt: String
+    let effectiveAt: String
+
+    init(_ change: PendingKeyChange) {
+        apiKey = change.apiKey
+        perm = change.permissions.okxString
+        ip = change.allowlist.okxString
+        requestedAt = String(change.requestedAt)
+        effectiveAt = String(change.effectiveAt)
     }
 }
 
@@ -287,8 +341,11 @@ struct KeyJSON: Encodable {
     let lastUsedIp: String
     /// Empty: OKX's limits per endpoint family.
     let rateLimit: String
+    /// A widening change waiting out the cool-down, if any.
+    let pending: PendingJSON?
 
-    init(_ key: APIKey, account: Account, now: Int64) {
+    init(_ key: APIKey, account: Account, now: Int64, pending: PendingKeyChange? = nil) {
+        self.pending = pending.map(PendingJSON.init)
         apiKey = key.apiKey
         subAcct = account.isMaster ? "" : account.name
         accountUid = account.uid

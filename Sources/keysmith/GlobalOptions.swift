@@ -12,12 +12,17 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print machine-readable JSON.")
     var json = false
 
-    /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file.
+    /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file, and the
+    /// cool-down for widening key changes from KEYSMITH_COOLDOWN (a duration such as 24h, 30m or 0m; default 24h).
     func openInstallation(logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250)) async throws -> Installation {
-        let masterKey = try ProcessInfo.processInfo.environment["KEYSMITH_MASTER_KEY"].map { try MasterKey(text: $0) }
+        let environment = ProcessInfo.processInfo.environment
+        let masterKey = try environment["KEYSMITH_MASTER_KEY"].map { try MasterKey(text: $0) }
+        let cooldown = try environment["KEYSMITH_COOLDOWN"].map {
+            try Expiry.parse($0, now: 0, allowZero: true, flag: "KEYSMITH_COOLDOWN")
+        } ?? KeyService.defaultCooldown
         return try await Installation.open(
             dataDirectory: URL(filePath: dataDirectory), masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
-            logger: logger)
+            cooldown: cooldown, logger: logger)
     }
 }
 

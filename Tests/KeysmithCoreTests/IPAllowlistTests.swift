@@ -70,3 +70,22 @@ struct IPAllowlistTests {
         #expect(try IPRange("::ffff:0:0/96").description == IPRange(IPRange("::ffff:0:0/96").description).description)
     }
 }
+
+struct AllowlistWideningTests {
+    @Test(arguments: [
+        ("10.0.0.0/8", "10.1.0.0/16", false), ("10.0.0.0/8", "10.0.0.0/8,10.2.3.4", false), ("10.0.0.0/8", "11.0.0.1", true),
+        ("10.0.0.0/16", "10.0.0.0/8", true), ("10.0.0.0/8", "", true), ("", "10.0.0.0/8", false), ("", "", false),
+        ("192.0.2.1", "192.0.2.1,2001:db8::1", true), ("::/0", "2001:db8::/32", false),
+    ])
+    func widening(_ old: String, _ new: String, _ wider: Bool) throws {
+        #expect(try IPAllowlist(okx: new).isWider(than: IPAllowlist(okx: old)) == wider)
+    }
+
+    @Test
+    func narrowedKeepsOnlyWhatTheOldListAllows() throws {
+        let old = try IPAllowlist(okx: "10.0.0.0/8")
+        #expect(try IPAllowlist(okx: "10.1.0.0/16,11.0.0.0/8").narrowed(within: old).okxString == "10.1.0.0/16")
+        #expect(try IPAllowlist(okx: "11.0.0.0/8").narrowed(within: old) == old)   // never unbinds
+        #expect(IPAllowlist.empty.narrowed(within: old) == old)
+    }
+}

@@ -47,23 +47,26 @@ import Testing
     @Test
     func modifyReplacesLabelPermissionsAndIPs() async throws {
         try await Harness.run { h in
-            let key = try await h.subAccountKey(allowlist: "127.0.0.1")
+            let key = try await h.subAccountKey(allowlist: "127.0.0.1,198.51.100.0/24")
+            // Narrowing (fewer permissions, a sub-range) is live at once.
             let modified = try await h.call(
                 .post, "/api/v5/users/subaccount/modify-apikey",
                 body: #"{"subAcct":"bot01trader","apiKey":"\#(key.apiKey)","label":"renamed","perm":"read_only","ip":"198.51.100.1"}"#,
                 as: h.master)
             #expect(modified.code == "0")
             #expect(modified.data.first?["ip"] as? String == "198.51.100.1")
-            // The change is live at once: the old address is refused, and trade is gone.
             #expect(try await h.call(.get, "/api/v5/account/config", as: key).code == "50110")
             let config = try await h.call(.get, "/api/v5/account/config", as: key, from: "198.51.100.1")
             #expect(config.data.first?["perm"] as? String == "read_only")
             #expect(config.data.first?["label"] as? String == "renamed")
-            // An explicit empty ip unbinds every address.
-            let unbound = try await h.call(
-                .post, "/api/v5/users/subaccount/modify-apikey", body: #"{"subAcct":"bot01trader","apiKey":"\#(key.apiKey)","ip":""}"#,
+            // Moving to an address outside the list widens it: the response shows what is in force, the move cools down.
+            let moved = try await h.call(
+                .post, "/api/v5/users/subaccount/modify-apikey", body: #"{"subAcct":"bot01trader","apiKey":"\#(key.apiKey)","ip":"203.0.113.50"}"#,
                 as: h.master)
-            #expect(unbound.data.first?["ip"] as? String == "")
+            #expect(moved.data.first?["ip"] as? String == "198.51.100.1")
+            #expect(try await h.call(.get, "/api/v5/account/config", as: key, from: "203.0.113.50").code == "50110")
+            h.clock.advance(by: KeyService.defaultCooldown)
+            try await h.installation.keys.applyDueChanges()
             #expect(try await h.call(.get, "/api/v5/account/config", as: key, from: "203.0.113.50").code == "0")
         }
     }

@@ -100,7 +100,13 @@ def test_modify_and_rotate(tmp_path):
                          "--ip", "192.0.2.1", "--passphrase", "Bot-pass-123", "--json", data_dir=data).stdout)
     modified = run("apikey", "modify", key["apiKey"], "--label", "bot-main", "--no-ip", "--json", data_dir=data)
     assert modified.returncode == 0, modified.stderr
-    assert json.loads(modified.stdout)["ip"] == "" and json.loads(modified.stdout)["label"] == "bot-main"
+    out = json.loads(modified.stdout)
+    # Unbinding widens the key: the label changes at once, the unbinding waits out the cool-down.
+    assert out["label"] == "bot-main" and out["ip"] == "192.0.2.1"
+    assert out["pending"]["ip"] == "" and int(out["pending"]["effectiveAt"]) - int(out["pending"]["requestedAt"]) == 86_400_000
+    assert [p["apiKey"] for p in json.loads(run("apikey", "pending", "--json", data_dir=data).stdout)] == [key["apiKey"]]
+    assert run("apikey", "cancel-pending", key["apiKey"], data_dir=data).returncode == 0
+    assert json.loads(run("apikey", "pending", "--json", data_dir=data).stdout) == []
     assert "withdraw" in run("apikey", "modify", key["apiKey"], "--perm", "read_only,withdraw", data_dir=data).stderr
 
     rotated = run("apikey", "rotate", key["apiKey"], "--grace", "2h", "--json", data_dir=data)
@@ -207,3 +213,18 @@ def test_scannable_secrets_are_found_and_revoked(tmp_path):
     assert key["apiKey"] not in run("apikey", "list", "--json", data_dir=data).stdout
     clean = run("scan", str(repo / "README"), data_dir=data)
     assert clean.returncode == 0 and "No Keysmith secrets" in clean.stdout
+
+
+
+def test_cooldown_is_configurable(tmp_path, monkeypatch):
+    data = tmp_path / "d"
+    run("init", data_dir=data)
+    run("subaccount", "create", "bot01trader", data_dir=data)
+    key = json.loads(run("apikey", "create", "--subaccount", "bot01trader", "--label", "bot", "--ip", "192.0.2.1",
+                         "--json", data_dir=data).stdout)
+    monkeypatch.setenv("KEYSMITH_COOLDOWN", "0m")
+    out = json.loads(run("apikey", "modify", key["apiKey"], "--ip", "198.51.100.7", "--json", data_dir=data).stdout)
+    assert out["ip"] == "198.51.100.7" and out.get("pending") is None
+    monkeypatch.setenv("KEYSMITH_COOLDOWN", "soon")
+    bad = run("apikey", "list", data_dir=data)
+    assert bad.returncode != 0 and "KEYSMITH_COOLDOWN" in bad.stderr

@@ -244,3 +244,21 @@ def test_scannable_secret_works_with_python_okx(server):
     out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "scannable", "--format", "scannable")
     assert out["secretKey"].startswith("ks_")
     assert account_api(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"])).get_account_config()["code"] == "0"
+
+
+def test_rotation_flow_with_python_okx(server):
+    out = server.cli_json("apikey", "create", "--subaccount", SUB, "--label", "rotating", "--perm", "read_only,trade",
+                          "--ip", "127.0.0.1", "--passphrase", "Rot-pass-123", "--rate-limit", "unlimited")
+    old = account_api(server, Credentials(out["apiKey"], out["secretKey"], "Rot-pass-123"))
+    assert old.get_account_config()["code"] == "0"
+    rotated = server.cli_json("apikey", "rotate", out["apiKey"], "--grace", "0m")
+    new = account_api(server, Credentials(rotated["apiKey"], rotated["secretKey"], "Rot-pass-123"))
+    config = new.get_account_config()
+    assert config["code"] == "0", config
+    assert config["data"][0]["label"] == "rotating-r2" and config["data"][0]["perm"] == "read_only,trade"
+    # Grace 0: the old key stops at once (within the cache's refresh interval).
+    deadline = time.monotonic() + 5
+    code = old.get_account_config()["code"]
+    while code == "0" and time.monotonic() < deadline:
+        code = old.get_account_config()["code"]
+    assert code == "50111"

@@ -53,6 +53,27 @@ public struct IPAllowlist: Sendable, Hashable {
         entries.isEmpty || entries.contains { $0.contains(address) }
     }
 
+    /// Whether some entry of this list contains every address of `range`.
+    public func covers(_ range: IPRange) -> Bool {
+        entries.contains { $0.prefixLength <= range.prefixLength && $0.contains(range.address) }
+    }
+
+    /// Whether this list admits an address `old` does not: unbinding a bound key, or adding an uncovered entry.
+    /// Nothing is wider than the empty (unbound) list.
+    public func isWider(than old: IPAllowlist) -> Bool {
+        if old.isEmpty { return false }
+        if isEmpty { return true }
+        return entries.contains { !old.covers($0) }
+    }
+
+    /// The part of this list that `old` already allows — what may apply at once while the rest cools down. When
+    /// nothing is left, `old` itself (never the empty list, which would unbind the key).
+    public func narrowed(within old: IPAllowlist) -> IPAllowlist {
+        if old.isEmpty { return self }
+        let kept = entries.filter { old.covers($0) }
+        return kept.isEmpty ? old : IPAllowlist(uncheckedEntries: kept)
+    }
+
     /// The OKX comma form (no spaces).
     public var okxString: String { entries.map(\.description).joined(separator: ",") }
 }

@@ -13,6 +13,8 @@ import KeysmithStore
 public struct KeyService: Sendable {
     public static let maximumKeysPerAccount = 50
     public static let maximumLabelLength = 50
+    /// Adding withdraw or widening a key's IPs takes effect after 24 hours by default.
+    public static let defaultCooldown: Int64 = 24 * 3_600_000
     /// Rotation keeps the old key for at most 30 days.
     public static let maximumGrace: Int64 = 30 * 86_400_000
 
@@ -21,13 +23,16 @@ public struct KeyService: Sendable {
     private let passphrases: PassphraseVerifier
     private let fingerprints: PassphraseVerifier
     private let clock: any WallClock
+    /// How long adding withdraw or widening IPs waits before it applies (milliseconds; 0: at once).
+    public let cooldown: Int64
     private let onChange: @Sendable () async -> Void
 
     /// - Parameter onChange: called after every key write (the server refreshes its cache at once).
     public init(
         store: any KeyStore, sealer: SecretSealer, passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier,
-        clock: any WallClock, onChange: @escaping @Sendable () async -> Void = {}
+        clock: any WallClock, cooldown: Int64 = KeyService.defaultCooldown, onChange: @escaping @Sendable () async -> Void = {}
     ) {
+        self.cooldown = cooldown
         self.fingerprints = fingerprints
         self.store = store
         self.sealer = sealer
@@ -71,10 +76,15 @@ public struct KeyService: Sendable {
     }
 
     /// Changes label, permissions and/or allowlist of an active key of `account` (nil leaves a field as it is).
+    ///
+    /// Cool-down: what widens the key — adding withdraw, or admitting addresses its allowlist did not — becomes a
+    /// pending change that applies after ``cooldown`` (visible in ``pending(apiKey:)``, cancellable); everything
+    /// else (label, removed permissions, narrower IPs) applies at once. A newer change replaces a pending one.
     public func modify(apiKey: String, of account: Account, label: String?, permissions: Permissions?, allowlist: IPAllowlist?)
         async throws(OKXError) -> APIKey
     {
         var key = try await activeKey(apiKey, of: account)
+        let current = key.permissions, currentAllowlist = key.allowlist
         if let label {
             try Self.validate(label: label)
             key.label = label
@@ -86,9 +96,30 @@ public struct KeyService: Sendable {
             }
             key.permissions = permissions
         }
-        if let allowlist { key.allowlist = allowlist }
+        let targetPermissions = key.permissions
+        let targetAllowlist = allowlist ?? key.allowlist
+        let widensPermissions = targetPermissions.contains(.withdraw) && !current.contains(.withdraw)
+        let widensAllowlist = targetAllowlist.isWider(than: currentAllowlist)
+        let coolsDown = cooldown > 0 && (widensPermissions || widensAllowlist)
+        if coolsDown {
+            key.permissions = widensPermissions ? targetPermissions.subtracting(.withdraw) : targetPermissions
+            key.allowlist = widensAllowlist ? targetAllowlist.narrowed(within: currentAllowlist) : targetAllowlist
+        } else {
+            key.allowlist = targetAllowlist
+        }
         let updated = key
-        try await keyWrite { () async throws(StoreError) in try await store.update(key: updated) }
+        let now = clock.milliseconds
+        try await keyWrite { () async throws(StoreError) in
+            try await store.update(key: updated)
+            if coolsDown {
+                try await store.setPending(
+                    PendingKeyChange(
+                        apiKey: updated.apiKey, permissions: targetPermissions, allowlist: targetAllowlist, requestedAt: now,
+                        effectiveAt: now + cooldown))
+            } else {
+                _ = try await store.cancelPending(apiKey: updated.apiKey)
+            }
+        }
         return updated
     }
 
@@ -142,6 +173,31 @@ public struct KeyService: Sendable {
                     secretFingerprint: fingerprints.verifier(for: credentials.secretKey)))
         }
         return RotatedKey(key: newKey, credentials: credentials, passphraseChanged: passphrase != nil, oldKeyExpiresAt: oldExpiry)
+    }
+
+    /// The widening change waiting on a key, if any.
+    public func pending(apiKey: String) async throws(OKXError) -> PendingKeyChange? {
+        try await mapped { () async throws(StoreError) in try await store.pending(apiKey: apiKey) }
+    }
+
+    public func allPending() async throws(OKXError) -> [PendingKeyChange] {
+        try await mapped { () async throws(StoreError) in try await store.allPending() }
+    }
+
+    /// Cancels a key's pending change; 59506 when there is none.
+    public func cancelPending(apiKey: String) async throws(OKXError) {
+        guard try await mapped({ () async throws(StoreError) in try await store.cancelPending(apiKey: apiKey) }) else {
+            throw OKXError.apiKeyDoesNotExist.with(message: "API key \(apiKey) has no pending change")
+        }
+    }
+
+    /// Applies every pending change whose cool-down has ended; returns the keys changed.
+    @discardableResult
+    public func applyDueChanges() async throws(OKXError) -> [String] {
+        let now = clock.milliseconds
+        let applied = try await mapped { () async throws(StoreError) in try await store.applyPending(dueAt: now) }
+        if !applied.isEmpty { await onChange() }
+        return applied
     }
 
     /// The key a (leaked) secret belongs to, if it is one of this installation's.

@@ -118,7 +118,9 @@ public struct SQLiteKeyStore: KeyStore {
                     WHERE api_key = ? AND revoked_at IS NULL
                     """,
                 arguments: [time, reason, sequence, apiKey])
-            return db.changesCount == 1
+            let revoked = db.changesCount == 1
+            try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
+            return revoked
         }
     }
 

@@ -97,6 +97,18 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN secret_format TEXT NOT NULL DEFAULT 'hex'")
             try db.execute(sql: "CREATE UNIQUE INDEX api_key_secret_fingerprint ON api_key(secret_fingerprint) WHERE secret_fingerprint IS NOT NULL")
         }
+        migrator.registerMigration("v10-pending-key-changes") { db in
+            try db.execute(sql: """
+                CREATE TABLE pending_key_change (
+                    api_key TEXT PRIMARY KEY NOT NULL REFERENCES api_key(api_key),
+                    permissions TEXT NOT NULL,
+                    ip_allowlist TEXT NOT NULL,
+                    requested_at INTEGER NOT NULL,
+                    effective_at INTEGER NOT NULL
+                );
+                CREATE INDEX pending_key_change_due ON pending_key_change(effective_at);
+                """)
+        }
         return migrator
     }
 }

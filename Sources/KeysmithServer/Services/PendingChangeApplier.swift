@@ -1,0 +1,32 @@
+import KeysmithCore
+import Logging
+import ServiceLifecycle
+
+/// Applies cooled-down key changes (withdraw added, IPs widened) when they fall due: at start, then every `interval`.
+public struct PendingChangeApplier: Service {
+    private let keys: KeyService
+    private let interval: Duration
+    private let logger: Logger
+
+    public init(keys: KeyService, interval: Duration = .seconds(10), logger: Logger) {
+        self.keys = keys
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let applied = try await keys.applyDueChanges()
+                    if !applied.isEmpty {
+                        logger.notice("cooled-down key changes applied", metadata: ["keys": "\(applied.joined(separator: ","))"])
+                    }
+                } catch {
+                    logger.error("applying pending key changes failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
