@@ -2,9 +2,10 @@ import KeysmithCore
 import NIOCore
 import Synchronization
 
-/// A key as the hot path needs it: its description, its account, and the per-key material derived once when the
+/// A key as the hot path needs it (a class, so that passing it along a request costs one retain rather than a copy of
+/// every field): its description, its account, and the per-key material derived once when the
 /// key enters the cache (the keyed HMAC state and the passphrase verifier), never per request.
-public struct CachedKey: Sendable {
+public final class CachedKey: Sendable {
     public let key: APIKey
     public let account: Account
     let signer: RequestVerifier
@@ -14,7 +15,7 @@ public struct CachedKey: Sendable {
     let responses = ResponseMemo()
 
     /// An HMAC key, with its unsealed secret.
-    public init(key: APIKey, account: Account, secret: String, passphraseVerifier: [UInt8]) {
+    public convenience init(key: APIKey, account: Account, secret: String, passphraseVerifier: [UInt8]) {
         self.init(key: key, account: account, verifier: .hmac(OKXSigner(secret: secret)), passphraseVerifier: passphraseVerifier)
     }
 
