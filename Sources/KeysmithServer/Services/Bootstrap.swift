@@ -5,7 +5,7 @@ import KeysmithCore
 ///
 /// ```swift
 /// if let first = try await Bootstrap(accounts: accounts, keys: keys).initializeIfNeeded(allowlist: .loopback) {
-///     print(first.credentials.secretKey)   // the only time it is shown
+///     show(first.credentials)   // the only time the secret and passphrase are shown
 /// }
 /// ```
 public struct Bootstrap: Sendable {
