@@ -14,6 +14,9 @@ public final class ReplayGuard: Sendable {
 
     public init() {}
 
+    /// How many accepted signatures are held (expired ones are dropped as shards grow).
+    public var trackedSignatures: Int { seen.count }
+
     /// Records the signature; false when it was already recorded and has not yet expired.
     public func accept(apiKey: String, signature: String, signedAt: Int64, now: Int64) -> Bool {
         let expiry = signedAt + OKXTimestamp.window

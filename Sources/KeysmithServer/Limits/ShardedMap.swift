@@ -1,38 +1,53 @@
 import Synchronization
 
 /// A dictionary split over independently locked shards, so concurrent requests for different keys rarely contend.
-/// A shard that has grown past `pruneThreshold` entries drops its stale ones on the next access.
+///
+/// A shard that has grown past its threshold drops its stale entries on the next access; the threshold then becomes
+/// twice what survived (never below the initial one), so a shard full of live entries is not rescanned on every
+/// access — pruning stays amortised O(1).
 final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct State {
+        var entries: [Key: Value] = [:]
+        var pruneAt: Int
+    }
+
     private final class Shard: Sendable {
-        let entries = Mutex<[Key: Value]>([:])
+        let state: Mutex<State>
+
+        init(pruneAt: Int) {
+            state = Mutex(State(pruneAt: pruneAt))
+        }
     }
 
     private let shards: [Shard]
     private let pruneThreshold: Int
 
     init(shards: Int = 16, pruneThreshold: Int = 4096) {
-        self.shards = (0..<shards).map { _ in Shard() }
+        self.shards = (0..<shards).map { _ in Shard(pruneAt: pruneThreshold) }
         self.pruneThreshold = pruneThreshold
     }
 
     /// Runs `body` on the entry for `key` (nil when absent; set it to nil to remove it), under its shard's lock.
     func withEntry<R: Sendable>(_ key: Key, isStale: (Value) -> Bool, _ body: (inout Value?) -> R) -> R {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
-        return shard.entries.withLock { entries in
-            if entries.count > pruneThreshold {
-                entries = entries.filter { !isStale($0.value) }
+        let minimum = pruneThreshold
+        return shard.state.withLock { state in
+            if state.entries.count > state.pruneAt {
+                state.entries = state.entries.filter { !isStale($0.value) }
+                let doubled = state.entries.count.multipliedReportingOverflow(by: 2)
+                state.pruneAt = max(minimum, doubled.overflow ? .max : doubled.partialValue)
             }
-            var value = entries[key]
+            var value = state.entries[key]
             let result = body(&value)
-            entries[key] = value
+            state.entries[key] = value
             return result
         }
     }
 
     /// Runs `body` on every shard in turn, under its lock, and gathers what it returns.
     func gather<T: Sendable>(_ body: (inout [Key: Value]) -> [T]) -> [T] {
-        shards.flatMap { shard in shard.entries.withLock { body(&$0) } }
+        shards.flatMap { shard in shard.state.withLock { body(&$0.entries) } }
     }
 
-    var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
+    var count: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
 }
