@@ -12,6 +12,8 @@ public final class RateLimiter: Sendable {
     private struct BucketKey: Hashable, Sendable {
         let subject: String
         let family: String
+        /// The limit the bucket was made for: a key whose limit changes gets a fresh bucket.
+        let limit: RateLimit
     }
 
     private let buckets = ShardedMap<BucketKey, TokenBucket>()
@@ -22,8 +24,7 @@ public final class RateLimiter: Sendable {
     public func take(subject: String, family: EndpointFamily, override: RateLimit?, now: Int64) -> Int64? {
         let limit = override ?? family.limit
         guard case .limit(let requests, let period) = limit else { return nil }
-        // A key whose limit changed gets a fresh bucket: the family name carries the limit.
-        let key = BucketKey(subject: subject, family: override == nil ? family.name : "\(family.name)@\(limit.text)")
+        let key = BucketKey(subject: subject, family: family.name, limit: limit)
         return buckets.withEntry(key, isStale: { $0.isFull(at: now) }) { bucket in
             var value = bucket ?? TokenBucket(requests: requests, periodMilliseconds: period, now: now)
             let retry = value.take(at: now)
@@ -43,8 +44,26 @@ public struct EndpointFamily: Sendable, Hashable {
         self.limit = .limit(requests: requests, periodMilliseconds: periodMilliseconds)
     }
 
-    /// OKX's published limits (okx-v5.md §4.1), by "METHOD /path". Endpoints not listed share `other`.
-    static let okx: [String: EndpointFamily] = [
+    private struct Route: Hashable {
+        let method: String
+        let path: String
+
+        init(_ text: String) {
+            let parts = text.split(separator: " ", maxSplits: 1)
+            method = String(parts[0])
+            path = parts.count > 1 ? String(parts[1]) : ""
+        }
+
+        init(method: String, path: String) {
+            self.method = method
+            self.path = path
+        }
+    }
+
+    /// OKX's published limits (okx-v5.md §4.1), by route. Endpoints not listed share `other`.
+    private static let okx: [Route: EndpointFamily] = Dictionary(uniqueKeysWithValues: okxTable.map { (Route($0.key), $0.value) })
+
+    private static let okxTable: [String: EndpointFamily] = [
         "GET /api/v5/account/config": EndpointFamily("account/config", 5, per: 2000),
         "GET /api/v5/account/balance": EndpointFamily("account/balance", 10, per: 2000),
         "GET /api/v5/users/subaccount/list": EndpointFamily("users/subaccount/list", 2, per: 2000),
@@ -64,6 +83,6 @@ public struct EndpointFamily: Sendable, Hashable {
     /// The family of a matched route.
     public static func of(method: String, routePath: String?) -> EndpointFamily {
         guard let routePath else { return other }
-        return okx["\(method) \(routePath)"] ?? other
+        return okx[Route(method: method, path: routePath)] ?? other
     }
 }
