@@ -15,10 +15,19 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
     let router = buildRouter(installation, configuration: configuration)
+    let auditWriter = AuditWriter(
+        queue: installation.auditQueue, store: installation.auditStore, checkpoints: installation.checkpoints,
+        clock: installation.clock, checkpointInterval: configuration.auditCheckpointInterval, logger: logger)
+    let alertWorker = AlertDeliveryWorker(
+        store: installation.alertStore, sealer: installation.sinkSealer, clock: installation.clock,
+        policy: configuration.alertDelivery, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
-        services: [installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges],
+        services: [
+            installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
+            alertWorker,
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -26,7 +35,13 @@ public func buildApplication(
 /// The router alone (tests and benchmarks drive it directly).
 public func buildRouter(_ installation: Installation, configuration: ServerConfiguration) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: OKXErrorMiddleware())
+    let auditor =
+        configuration.auditRequests
+        ? RequestAuditor(
+            queue: installation.auditQueue, hasher: installation.auditHasher,
+            bursts: AuthFailureBursts(policy: configuration.authFailureBursts), cache: installation.cache, clock: installation.clock)
+        : nil
+    router.add(middleware: OKXErrorMiddleware(auditor: auditor))
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
 
     var api = router.group("api/v5")

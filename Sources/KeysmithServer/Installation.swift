@@ -28,6 +28,15 @@ public struct Installation: Sendable {
     /// Applies cooled-down key changes.
     public let pendingChanges: PendingChangeApplier
     public let events: any KeyEventStore
+    /// The audit chain, the queue the batched writer drains, and its checkpoints.
+    public let auditStore: any AuditStore
+    public let auditQueue: AuditQueue
+    public let auditHasher: AuditHasher
+    public let checkpoints: AuditCheckpoints
+    /// Alert sinks and their outbox.
+    public let alertStore: any AlertStore
+    public let alertSinks: AlertSinks
+    let sinkSealer: SecretSealer
     let passphrases: PassphraseVerifier
 
     /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
@@ -55,15 +64,20 @@ public struct Installation: Sendable {
         let store = SQLiteKeyStore(database: database)
         let sealer = master.secretSealer()
         try await store.bindMasterKey(sealer)
+        let auditStore = SQLiteAuditStore(database: database)
+        let audit = AuditParts(
+            store: auditStore, alerts: SQLiteAlertStore(database: database), hasher: master.auditHasher(),
+            signer: master.auditSigner(), sinkSealer: master.sinkSealer())
         return Installation(
-            dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, sealer: sealer,
+            dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, audit: audit,
+            sealer: sealer,
             passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(), clock: clock, cacheRefreshInterval: cacheRefreshInterval,
             cooldown: cooldown, logger: logger)
     }
 
     init(
         dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
-        sealer: SecretSealer,
+        audit: AuditParts, sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
         cooldown: Int64, logger: Logger
     ) {
@@ -86,6 +100,24 @@ public struct Installation: Sendable {
             onChange: { try? await loader.refresh() })
         self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: { try? await loader.refresh() })
         self.pendingChanges = PendingChangeApplier(keys: keys, logger: logger)
+        self.auditStore = audit.store
+        self.auditQueue = AuditQueue()
+        self.auditHasher = audit.hasher
+        self.checkpoints = AuditCheckpoints(
+            store: audit.store, signer: audit.signer, file: dataDirectory.appending(path: "audit-checkpoints.jsonl"), clock: clock,
+            logger: logger)
+        self.alertStore = audit.alerts
+        self.sinkSealer = audit.sinkSealer
+        self.alertSinks = AlertSinks(store: audit.alerts, audit: audit.store, sealer: audit.sinkSealer, clock: clock)
+    }
+
+    /// The audit and alert stores and the keys derived for them, as opened.
+    struct AuditParts: Sendable {
+        let store: any AuditStore
+        let alerts: any AlertStore
+        let hasher: AuditHasher
+        let signer: AuditCheckpointSigner
+        let sinkSealer: SecretSealer
     }
 
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }

@@ -15,12 +15,27 @@ public struct ServerConfiguration: Sendable {
     /// A per-client-IP limit on public endpoints; nil (the default) leaves them unlimited, so that a self-hosted
     /// server never throttles its own benchmarks or many platforms behind one NAT.
     public var publicRateLimit: RateLimit?
+    /// Whether every private API request is audited. State changes are audited in their own transaction either way;
+    /// turning this off is for measuring what auditing reads costs.
+    public var auditRequests: Bool
+    /// How many authentication failures within a window raise an `auth.failure_burst` alert (per key and per IP).
+    public var authFailureBursts: AuthFailureBursts.Policy
+    /// Retries, backoff and timeouts of alert delivery.
+    public var alertDelivery: AlertDeliveryWorker.Policy
+    /// How often the audit chain head is verified and signed (milliseconds).
+    public var auditCheckpointInterval: Int64
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
         cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024,
-        failedAuthLockout: FailedAuthLockout.Policy = .init(), publicRateLimit: RateLimit? = nil
+        failedAuthLockout: FailedAuthLockout.Policy = .init(), publicRateLimit: RateLimit? = nil, auditRequests: Bool = true,
+        authFailureBursts: AuthFailureBursts.Policy = .init(), alertDelivery: AlertDeliveryWorker.Policy = .init(),
+        auditCheckpointInterval: Int64 = 60_000
     ) {
+        self.auditRequests = auditRequests
+        self.authFailureBursts = authFailureBursts
+        self.alertDelivery = alertDelivery
+        self.auditCheckpointInterval = auditCheckpointInterval
         self.host = host
         self.port = port
         self.trustedProxies = trustedProxies

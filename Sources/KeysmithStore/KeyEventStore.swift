@@ -1,10 +1,10 @@
 import KeysmithCore
 
-/// Lifecycle events about keys that someone should hear of (expiring soon, expired). Stored now; the alerting
-/// issue's delivery reads them.
+/// Lifecycle events about keys that someone should hear of (expiring soon, expired); each recorded event also
+/// joins the audit chain (and raises its alert) in the same transaction.
 public protocol KeyEventStore: Sendable {
     /// Records the event unless one of the same kind about the same key and expiry exists; true when recorded.
-    func record(_ event: KeyEvent) async throws(StoreError) -> Bool
+    func record(_ event: KeyEvent, audit: AuditRecord) async throws(StoreError) -> Bool
     /// Events, oldest first; of one key when `apiKey` is given.
     func keyEvents(apiKey: String?) async throws(StoreError) -> [KeyEvent]
 }

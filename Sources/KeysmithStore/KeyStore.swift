@@ -1,13 +1,14 @@
 import KeysmithCore
 
-/// Accounts and API keys, persisted. Implementations: ``SQLiteKeyStore`` (embedded default).
+/// Accounts and API keys, persisted. Every write takes the ``AuditRecord`` of the action and appends it to the
+/// audit chain in the write's own transaction (only when the write changes something). Implementations: ``SQLiteKeyStore`` (embedded default).
 ///
 /// Every key write bumps a store-wide change sequence, so a reader can ask for what changed since the last
 /// sequence it saw (``keyChanges(after:)``) — how the server's key cache stays current with writes made by the
 /// CLI or other processes.
 public protocol KeyStore: Sendable {
     // MARK: Accounts
-    func insert(account: Account) async throws(StoreError)
+    func insert(account: Account, audit: AuditRecord) async throws(StoreError)
     func masterAccount() async throws(StoreError) -> Account?
     func account(uid: String) async throws(StoreError) -> Account?
     func subAccount(named name: String, parentUID: String) async throws(StoreError) -> Account?
@@ -16,14 +17,15 @@ public protocol KeyStore: Sendable {
     // MARK: Keys
     /// Inserts a key. Fails with `.limitReached` when the account already holds `maximumPerAccount` unrevoked keys,
     /// and `.duplicate` when an unrevoked key of the account has the same label — both checked in the write transaction.
-    func insert(key: StoredKey, maximumPerAccount: Int) async throws(StoreError)
-    /// Replaces label, permissions, allowlist, expiry and rate limit of an unrevoked key; fails with `.duplicate` on a label clash.
-    func update(key: APIKey) async throws(StoreError)
+    func insert(key: StoredKey, maximumPerAccount: Int, audit: AuditRecord) async throws(StoreError)
+    /// Replaces label, permissions, allowlist, expiry and rate limit of an unrevoked key, and its pending change
+    /// (`nil` drops it); fails with `.duplicate` on a label clash.
+    func update(key: APIKey, pending: PendingKeyChange?, audit: AuditRecord) async throws(StoreError)
     /// Rotation in one transaction: shortens the old key's expiry to `oldKeyExpiresAt` and inserts its successor.
     /// Fails with `.notFound` when the old key is no longer active, `.duplicate` on a label clash.
-    func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey) async throws(StoreError)
+    func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey, audit: AuditRecord) async throws(StoreError)
     /// Marks a key revoked. Returns false when it was unknown or already revoked.
-    func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool
+    func revoke(apiKey: String, at time: Int64, reason: String, audit: AuditRecord) async throws(StoreError) -> Bool
     func key(apiKey: String) async throws(StoreError) -> StoredKey?
     /// The key whose secret has this fingerprint (see ``MasterKey/secretFingerprints()``).
     func key(secretFingerprint: [UInt8]) async throws(StoreError) -> StoredKey?
@@ -32,14 +34,13 @@ public protocol KeyStore: Sendable {
     /// key change (no new change sequence), so it never makes caches reload keys.
     func recordUsage(_ usage: [KeyUsage]) async throws(StoreError)
     // MARK: Pending (cooling-down) changes
-    /// Replaces the key's pending change.
-    func setPending(_ change: PendingKeyChange) async throws(StoreError)
     func pending(apiKey: String) async throws(StoreError) -> PendingKeyChange?
     func allPending() async throws(StoreError) -> [PendingKeyChange]
     /// Drops the key's pending change; false when there was none.
-    func cancelPending(apiKey: String) async throws(StoreError) -> Bool
-    /// Applies every pending change due at `now` to its (still active) key, in one transaction; returns the keys.
-    func applyPending(dueAt now: Int64) async throws(StoreError) -> [String]
+    func cancelPending(apiKey: String, audit: AuditRecord) async throws(StoreError) -> Bool
+    /// Applies every pending change due at `now` to its (still active) key, in one transaction with an audit event
+    /// per key; returns the keys.
+    func applyPending(dueAt now: Int64, audit: @escaping @Sendable (String) -> AuditRecord) async throws(StoreError) -> [String]
 
     /// Keys written after `sequence` (inserted, modified or revoked), and the newest sequence.
     func keyChanges(after sequence: Int64) async throws(StoreError) -> KeyChanges

@@ -62,7 +62,7 @@ extension ApikeyCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.keys.cancelPending(apiKey: apiKey)
+            try await installation.keys.cancelPending(apiKey: apiKey, origin: .cli("apikey.cancel-pending"))
             if options.json { try Output.json(["apiKey": apiKey, "status": "cancelled"]) } else { Output.line("Cancelled the pending change of \(apiKey).") }
         }
     }

@@ -68,7 +68,7 @@ struct ApikeyCommand: AsyncParsableCommand {
                 let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
                 keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)
             }
-            let created = try await installation.keys.create(keyRequest)
+            let created = try await installation.keys.create(keyRequest, origin: .cli("apikey.create"))
             let key = created.key, c = created.credentials
             if options.json {
                 try Output.json(CreatedKeyJSON(
@@ -151,7 +151,7 @@ struct ApikeyCommand: AsyncParsableCommand {
             let allowlist: IPAllowlist? = unbind ? .empty : (addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses))
             let key = try await installation.keys.modify(
                 apiKey: apiKey, of: account, label: label,
-                permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist)
+                permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist, origin: .cli("apikey.modify"))
             let pending = try await installation.keys.pending(apiKey: apiKey)
             let row = KeyJSON(key, account: account, now: installation.clock.milliseconds, pending: pending)
             if options.json {
@@ -179,7 +179,7 @@ struct ApikeyCommand: AsyncParsableCommand {
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let graceMilliseconds = try Expiry.parse(grace, now: 0, allowZero: true, flag: "--grace")
-            let rotated = try await installation.keys.rotate(apiKey: apiKey, grace: graceMilliseconds, passphrase: passphrase)
+            let rotated = try await installation.keys.rotate(apiKey: apiKey, grace: graceMilliseconds, passphrase: passphrase, origin: .cli("apikey.rotate"))
             let c = rotated.credentials
             if options.json {
                 var out = ["apiKey": c.apiKey, "secretKey": c.secretKey, "label": rotated.key.label,
@@ -208,7 +208,7 @@ struct ApikeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.keys.revoke(apiKey: apiKey, reason: reason)
+            try await installation.keys.revoke(apiKey: apiKey, reason: reason, origin: .cli("apikey.revoke"))
             if options.json {
                 try Output.json(["apiKey": apiKey, "status": "revoked"])
             } else {

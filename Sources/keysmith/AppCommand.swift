@@ -17,7 +17,7 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let app = try await installation.apps.add(name: name, allowlist: try IPAllowlist(parsing: addresses), url: url)
+            let app = try await installation.apps.add(name: name, allowlist: try IPAllowlist(parsing: addresses), url: url, origin: .cli("app.add"))
             if options.json { try Output.json(AppJSON(app)) } else { Output.line("Registered app \(app.name) (IPs \(app.allowlist.okxString)).") }
         }
     }
@@ -47,7 +47,7 @@ struct AppCommand: AsyncParsableCommand {
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let allowlist = addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses)
-            let (app, rebound) = try await installation.apps.update(name: name, allowlist: allowlist, url: url)
+            let (app, rebound) = try await installation.apps.update(name: name, allowlist: allowlist, url: url, origin: .cli("app.update"))
             if options.json {
                 try Output.json(AppUpdateJSON(app: AppJSON(app), reboundKeys: rebound))
             } else {
@@ -64,7 +64,7 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.apps.remove(name: name)
+            try await installation.apps.remove(name: name, origin: .cli("app.remove"))
             if options.json { try Output.json(["app": name, "status": "removed"]) } else { Output.line("Removed app \(name).") }
         }
     }

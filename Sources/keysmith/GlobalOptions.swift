@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithCore
 import KeysmithServer
 import KeysmithStore
 import Logging
@@ -66,5 +67,14 @@ struct CLIError: Error, CustomStringConvertible {
 
     init(_ description: String) {
         self.description = description
+    }
+}
+
+extension AuditOrigin {
+    /// A CLI action, attributed to the operating-system user who ran it (`cli:alice`).
+    static func cli(_ action: String) -> AuditOrigin {
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? String(getuid())
+        return AuditOrigin(actor: "cli:\(user)", action: action)
     }
 }

@@ -15,7 +15,7 @@ struct Init: AsyncParsableCommand {
         let logger = CLILogging.logger(default: .warning)
         let installation = try await options.openInstallation(logger: logger)
         let allowlist = addresses.isEmpty ? IPAllowlist.loopback : try IPAllowlist(parsing: addresses)
-        guard let first = try await installation.bootstrap.initializeIfNeeded(allowlist: allowlist) else {
+        guard let first = try await installation.bootstrap.initializeIfNeeded(allowlist: allowlist, origin: .cli("init")) else {
             throw CLIError("\(installation.dataDirectory.path) is already initialised")
         }
         Self.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)

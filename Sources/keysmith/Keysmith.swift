@@ -5,5 +5,8 @@ struct Keysmith: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keysmith",
         abstract: "Self-hosted exchange accounts and API keys, speaking the OKX v5 REST API.",
-        subcommands: [Serve.self, Init.self, SubaccountCommand.self, ApikeyCommand.self, AppCommand.self, Keygen.self, Scan.self])
+        subcommands: [
+            Serve.self, Init.self, SubaccountCommand.self, ApikeyCommand.self, AppCommand.self, Keygen.self, Scan.self, AuditCommand.self,
+            AlertsCommand.self,
+        ])
 }

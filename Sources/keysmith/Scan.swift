@@ -23,7 +23,7 @@ struct Scan: AsyncParsableCommand {
                 let key = try await installation.keys.key(bySecret: secret)
                 var status = key == nil ? "unknown" : (key?.revokedAt == nil ? "active" : "revoked")
                 if revoke, let key, key.revokedAt == nil {
-                    try await installation.keys.revoke(apiKey: key.apiKey, reason: "secret found by keysmith scan in \(file):\(line)")
+                    try await installation.keys.revoke(apiKey: key.apiKey, reason: "secret found by keysmith scan in \(file):\(line)", origin: .cli("scan.revoke"))
                     status = "revoked now"
                 }
                 findings.append(ScanFindingJSON(file: file, line: line, secret: ScannableSecret.masked(secret), apiKey: key?.apiKey ?? "", status: status))

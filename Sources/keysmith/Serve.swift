@@ -21,18 +21,47 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("public-rate-limit"), help: "Limit public endpoints per client IP (N/s, N/m); unlimited by default.")
     var publicRateLimit: String?
 
+    @Flag(name: .customLong("no-audit-requests"), help: "Do not audit each API request (state changes are always audited).")
+    var noAuditRequests = false
+
+    @Option(name: .customLong("alert-auth-failures"), help: "Failures per key or IP that raise auth.failure_burst, as N/WINDOW.")
+    var alertAuthFailures = "10/60s"
+
+    @Option(name: .customLong("alert-max-attempts"), help: "Delivery attempts before an alert is dead-lettered.")
+    var alertMaxAttempts = 8
+
+    @Option(name: .customLong("alert-retry-base"), help: "Wait before the first retry of an alert; doubles each time (jittered).")
+    var alertRetryBase = "2s"
+
+    @Option(name: .customLong("audit-checkpoint-interval"), help: "How often the audit chain head is verified and signed.")
+    var auditCheckpointInterval = "60s"
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
-        if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback) {
+        if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
             Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }
         let configuration = ServerConfiguration(
             host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies),
-            publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) })
+            publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) },
+            auditRequests: !noAuditRequests, authFailureBursts: try burstPolicy(),
+            alertDelivery: AlertDeliveryWorker.Policy(
+                maximumAttempts: alertMaxAttempts,
+                baseDelayMilliseconds: try Durations.milliseconds(alertRetryBase, flag: "--alert-retry-base")),
+            auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")))
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
         }
         try await app.runService()
+    }
+
+    private func burstPolicy() throws -> AuthFailureBursts.Policy {
+        let parts = alertAuthFailures.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else {
+            throw CLIError("--alert-auth-failures takes N/WINDOW such as 10/60s; got '\(alertAuthFailures)'")
+        }
+        let window = try Durations.milliseconds(String(parts[1]), flag: "--alert-auth-failures window")
+        return AuthFailureBursts.Policy(threshold: count, windowMilliseconds: max(1, window))
     }
 }

@@ -25,7 +25,7 @@ struct SubaccountCommand: AsyncParsableCommand {
             }
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let account = try await installation.accounts.createSubAccount(
-                SubAccountRequest(name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits))
+                SubAccountRequest(name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits), origin: .cli("subaccount.create"))
             if options.json {
                 try Output.json(SubAccountItem(account))
             } else {

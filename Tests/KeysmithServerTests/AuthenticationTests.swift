@@ -49,7 +49,7 @@ import Testing
         try await Harness.run { h in
             let key = try await h.subAccountKey()
             #expect(try await h.call(.get, Self.config, as: key).code == "0")
-            try await h.installation.keys.revoke(apiKey: key.apiKey, reason: "test")
+            try await h.installation.keys.revoke(apiKey: key.apiKey, reason: "test", origin: .test)
             #expect(try await h.call(.get, Self.config, as: key).code == "50111")
         }
     }
@@ -207,7 +207,7 @@ import Testing
             // A second installation on the same folder stands for the CLI running beside the server.
             let cli = try await Installation.open(
                 dataDirectory: h.installation.dataDirectory, masterKey: nil, logger: .init(label: "cli"))
-            try await cli.keys.revoke(apiKey: key.apiKey, reason: "revoked from the CLI")
+            try await cli.keys.revoke(apiKey: key.apiKey, reason: "revoked from the CLI", origin: .test)
             let revokedAt = ContinuousClock.now
             var code = "0"
             while code == "0", ContinuousClock.now - revokedAt < .seconds(10) {
@@ -223,8 +223,8 @@ import Testing
         try await Harness.run { h in
             let cli = try await Installation.open(
                 dataDirectory: h.installation.dataDirectory, masterKey: nil, clock: h.clock, logger: .init(label: "cli"))
-            let account = try await cli.accounts.createSubAccount(SubAccountRequest(name: "fromthecli"))
-            let created = try await cli.keys.create(NewKeyRequest(account: account, label: "fresh"))
+            let account = try await cli.accounts.createSubAccount(SubAccountRequest(name: "fromthecli"), origin: .test)
+            let created = try await cli.keys.create(NewKeyRequest(account: account, label: "fresh"), origin: .test)
             // No waiting: a cache miss waits for a store refresh that began after the request arrived.
             #expect(try await h.call(.get, Self.config, as: created.credentials).code == "0")
         }

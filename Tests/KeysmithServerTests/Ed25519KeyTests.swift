@@ -17,7 +17,7 @@ import Testing
             let account = try await h.existingOrNewSubAccount("bot01trader")
             var request = NewKeyRequest(account: account, label: "ed", permissions: [.readOnly, .trade], passphrase: "Ed-pass-1234")
             request.ed25519PublicKey = Array(privateKey.publicKey.rawRepresentation)
-            let created = try await h.installation.keys.create(request)
+            let created = try await h.installation.keys.create(request, origin: .test)
             #expect(created.key.algorithm == .ed25519)
             #expect(created.credentials.secretKey.isEmpty)
 
@@ -48,7 +48,7 @@ import Testing
             let stored = try #require(try await h.installation.store.key(apiKey: created.key.apiKey))
             #expect(stored.sealedSecret.isEmpty)
             #expect(stored.publicKey == Array(privateKey.publicKey.rawRepresentation))
-            let rotate = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0) }
+            let rotate = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0, origin: .test) }
             #expect(rotate?.message.contains("Ed25519") == true)
         }
     }

@@ -14,7 +14,7 @@ import Testing
             let account = try await h.existingOrNewSubAccount("bot01trader")
             let expiresAt = h.clock.milliseconds + 10 * Self.day
             let key = try await h.installation.keys.create(
-                NewKeyRequest(account: account, label: "temp", allowlist: try IPAllowlist(okx: "127.0.0.1"), expiresAt: expiresAt)).key
+                NewKeyRequest(account: account, label: "temp", allowlist: try IPAllowlist(okx: "127.0.0.1"), expiresAt: expiresAt), origin: .test).key
             let watcher = h.installation.expiryWatcher
             #expect(await watcher.scan().isEmpty)
             h.clock.advance(by: 7 * Self.day)

@@ -82,7 +82,7 @@ struct Harness {
         let logs = LogCollector()
         let installation = try await Installation.open(
             dataDirectory: folder, masterKey: nil, clock: clock, cacheRefreshInterval: .milliseconds(50), logger: logs.logger)
-        let first = try #require(try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback))
+        let first = try #require(try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .test))
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: try IPAllowlist(okx: "127.0.0.1,::1"))
         configure(&configuration)
         let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
@@ -128,13 +128,13 @@ struct Harness {
             NewKeyRequest(
                 account: account, label: "key-\(UUID().uuidString.prefix(8))", permissions: permissions,
                 allowlist: try IPAllowlist(okx: allowlist), environment: environment, expiresAt: expiresAt,
-                rateLimit: rateLimit)
+                rateLimit: rateLimit), origin: .test
         ).credentials
     }
 
     func existingOrNewSubAccount(_ name: String) async throws -> Account {
         if let existing = try? await installation.accounts.subAccount(named: name) { return existing }
-        return try await installation.accounts.createSubAccount(SubAccountRequest(name: name))
+        return try await installation.accounts.createSubAccount(SubAccountRequest(name: name), origin: .test)
     }
 }
 
@@ -143,4 +143,9 @@ extension HTTPFields {
         get { self[HTTPField.Name(name)!] }
         set { self[HTTPField.Name(name)!] = newValue }
     }
+}
+
+extension AuditOrigin {
+    /// Actions taken by a test directly on the services.
+    static var test: AuditOrigin { AuditOrigin(actor: "test", action: "test") }
 }

@@ -16,8 +16,8 @@ import Testing
             let old = try await h.installation.keys.create(
                 NewKeyRequest(
                     account: account, label: "bot", permissions: [.readOnly, .trade], allowlist: try IPAllowlist(okx: "127.0.0.1,::1"),
-                    passphrase: "Bot-pass-123", expiresAt: expiresAt, rateLimit: try RateLimit(parsing: "50/s")))
-            let rotated = try await h.installation.keys.rotate(apiKey: old.key.apiKey, grace: 24 * Self.hour)
+                    passphrase: "Bot-pass-123", expiresAt: expiresAt, rateLimit: try RateLimit(parsing: "50/s")), origin: .test)
+            let rotated = try await h.installation.keys.rotate(apiKey: old.key.apiKey, grace: 24 * Self.hour, origin: .test)
             let new = rotated.key
             #expect(new.label == "bot-r2")
             #expect(new.permissions == old.key.permissions)
@@ -37,7 +37,7 @@ import Testing
             #expect(expired.msg.contains("expired"))
             #expect(try await h.call(.get, Self.config, as: successor).code == "0")
             // Rotating again counts the generation up.
-            #expect(try await h.installation.keys.rotate(apiKey: new.apiKey, grace: 0).key.label == "bot-r3")
+            #expect(try await h.installation.keys.rotate(apiKey: new.apiKey, grace: 0, origin: .test).key.label == "bot-r3")
         }
     }
 
@@ -45,7 +45,7 @@ import Testing
     func aNewPassphraseCanBeSet() async throws {
         try await Harness.run { h in
             let old = try await h.subAccountKey()
-            let rotated = try await h.installation.keys.rotate(apiKey: old.apiKey, grace: 0, passphrase: "New-pass-456")
+            let rotated = try await h.installation.keys.rotate(apiKey: old.apiKey, grace: 0, passphrase: "New-pass-456", origin: .test)
             #expect(rotated.passphraseChanged)
             let successor = KeyCredentials(apiKey: rotated.key.apiKey, secretKey: rotated.credentials.secretKey, passphrase: "New-pass-456")
             #expect(try await h.call(.get, Self.config, as: successor).code == "0")
@@ -59,13 +59,13 @@ import Testing
             let key = try await h.subAccountKey()
             let account = try await h.existingOrNewSubAccount("bot01trader")
             for grace in [Int64(-1), 30 * 24 * Self.hour + 1] {
-                let error = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: grace) }
+                let error = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: grace, origin: .test) }
                 #expect(error?.code == "51000")
             }
-            let weak = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: 0, passphrase: "weak") }
+            let weak = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: 0, passphrase: "weak", origin: .test) }
             #expect(weak?.code == "59505")
-            try await h.installation.keys.revoke(apiKey: key.apiKey, reason: "test")
-            let revoked = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: 0) }
+            try await h.installation.keys.revoke(apiKey: key.apiKey, reason: "test", origin: .test)
+            let revoked = await #expect(throws: OKXError.self) { try await h.installation.keys.rotate(apiKey: key.apiKey, grace: 0, origin: .test) }
             #expect(revoked?.code == "59506")
             #expect(try await h.installation.keys.keys(of: account, includeRevoked: true).count == 1)
         }
@@ -77,15 +77,15 @@ import Testing
             let account = try await h.existingOrNewSubAccount("bot01trader")
             var request = NewKeyRequest(account: account, label: "scannable")
             request.secretFormat = .scannable
-            let created = try await h.installation.keys.create(request)
+            let created = try await h.installation.keys.create(request, origin: .test)
             #expect(ScannableSecret.isValid(created.credentials.secretKey))
             #expect(try await h.call(.get, Self.config, as: created.credentials).code == "0")
             #expect(try await h.installation.keys.key(bySecret: created.credentials.secretKey)?.apiKey == created.key.apiKey)
             #expect(try await h.installation.keys.key(bySecret: ScannableSecret.generate()) == nil)
             // Rotation keeps the format; hex keys are found by their secret too.
-            let rotated = try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0)
+            let rotated = try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0, origin: .test)
             #expect(ScannableSecret.isValid(rotated.credentials.secretKey))
-            let hex = try await h.installation.keys.create(NewKeyRequest(account: account, label: "hex"))
+            let hex = try await h.installation.keys.create(NewKeyRequest(account: account, label: "hex"), origin: .test)
             #expect(KeyMaterial.isSecret(hex.credentials.secretKey))
             #expect(try await h.installation.keys.key(bySecret: hex.credentials.secretKey)?.apiKey == hex.key.apiKey)
         }

@@ -104,7 +104,7 @@ import Testing
             _ = try await h.existingOrNewSubAccount("bot01trader")
             let master = try await h.installation.accounts.master()
             let unbound = try await h.installation.keys.create(
-                NewKeyRequest(account: master, label: "unbound", permissions: [.readOnly, .trade])).credentials
+                NewKeyRequest(account: master, label: "unbound", permissions: [.readOnly, .trade]), origin: .test).credentials
             let reply = try await h.call(
                 .post, Self.createKey, body: #"{"subAcct":"bot01trader","label":"x","passphrase":"Abcdef1!"}"#, as: unbound)
             #expect(reply.code == "50035")
@@ -152,12 +152,12 @@ import Testing
         try await Harness.run { h in
             let account = try await h.existingOrNewSubAccount("bot01trader")
             for i in 0..<50 {
-                _ = try await h.installation.keys.create(NewKeyRequest(account: account, label: "k\(i)"))
+                _ = try await h.installation.keys.create(NewKeyRequest(account: account, label: "k\(i)"), origin: .test)
             }
             let body = #"{"subAcct":"bot01trader","label":"k7","passphrase":"Abcdef1!"}"#
             #expect(try await h.call(.post, Self.createKey, body: body, as: h.master).code == "59501")
             let first = try await h.installation.keys.keys(of: account)[0]
-            try await h.installation.keys.revoke(apiKey: first.apiKey, reason: "make room")
+            try await h.installation.keys.revoke(apiKey: first.apiKey, reason: "make room", origin: .test)
             h.clock.advance(by: 1)
             #expect(try await h.call(.post, Self.createKey, body: body, as: h.master).code == "59502")
             let fresh = #"{"subAcct":"bot01trader","label":"fresh","passphrase":"Abcdef1!"}"#

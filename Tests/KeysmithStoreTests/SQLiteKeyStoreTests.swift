@@ -10,20 +10,20 @@ struct SQLiteKeyStoreTests {
             let start = try await store.keyChanges(after: 0)
             #expect(start.keys.isEmpty)
             let first = try storedKey(account: master, label: "one")
-            try await store.insert(key: first, maximumPerAccount: 50)
-            try await store.insert(key: try storedKey(account: master, label: "two"), maximumPerAccount: 50)
+            try await store.insert(key: first, maximumPerAccount: 50, audit: audit())
+            try await store.insert(key: try storedKey(account: master, label: "two"), maximumPerAccount: 50, audit: audit())
             let afterInserts = try await store.keyChanges(after: 0)
             #expect(afterInserts.keys.map(\.key.label) == ["one", "two"])
 
             var modified = first.key
             modified.label = "one-renamed"
-            try await store.update(key: modified)
+            try await store.update(key: modified, pending: nil, audit: audit())
             let afterUpdate = try await store.keyChanges(after: afterInserts.latestSequence)
             #expect(afterUpdate.keys.map(\.key.label) == ["one-renamed"])
             #expect(afterUpdate.latestSequence > afterInserts.latestSequence)
 
-            #expect(try await store.revoke(apiKey: first.key.apiKey, at: 5, reason: "test"))
-            #expect(try await store.revoke(apiKey: first.key.apiKey, at: 6, reason: "again") == false)
+            #expect(try await store.revoke(apiKey: first.key.apiKey, at: 5, reason: "test", audit: audit()))
+            #expect(try await store.revoke(apiKey: first.key.apiKey, at: 6, reason: "again", audit: audit()) == false)
             let afterRevoke = try await store.keyChanges(after: afterUpdate.latestSequence)
             #expect(afterRevoke.keys.count == 1)
             #expect(afterRevoke.keys[0].key.revokedAt == 5)
@@ -35,22 +35,22 @@ struct SQLiteKeyStoreTests {
     func labelsAreUniqueAmongActiveKeys() async throws {
         try await withStore { store, master in
             let first = try storedKey(account: master, label: "bot")
-            try await store.insert(key: first, maximumPerAccount: 50)
+            try await store.insert(key: first, maximumPerAccount: 50, audit: audit())
             let error = await #expect(throws: StoreError.self) {
-                try await store.insert(key: try storedKey(account: master, label: "bot"), maximumPerAccount: 50)
+                try await store.insert(key: try storedKey(account: master, label: "bot"), maximumPerAccount: 50, audit: audit())
             }
             #expect(error?.kind == .duplicate)
-            _ = try await store.revoke(apiKey: first.key.apiKey, at: 1, reason: "free the label")
-            try await store.insert(key: try storedKey(account: master, label: "bot"), maximumPerAccount: 50)
+            _ = try await store.revoke(apiKey: first.key.apiKey, at: 1, reason: "free the label", audit: audit())
+            try await store.insert(key: try storedKey(account: master, label: "bot"), maximumPerAccount: 50, audit: audit())
         }
     }
 
     @Test
     func keyLimitIsEnforcedInTheTransaction() async throws {
         try await withStore { store, master in
-            for i in 0..<3 { try await store.insert(key: try storedKey(account: master, label: "k\(i)"), maximumPerAccount: 3) }
+            for i in 0..<3 { try await store.insert(key: try storedKey(account: master, label: "k\(i)"), maximumPerAccount: 3, audit: audit()) }
             let error = await #expect(throws: StoreError.self) {
-                try await store.insert(key: try storedKey(account: master, label: "k3"), maximumPerAccount: 3)
+                try await store.insert(key: try storedKey(account: master, label: "k3"), maximumPerAccount: 3, audit: audit())
             }
             #expect(error?.kind == .limitReached)
         }
@@ -60,9 +60,9 @@ struct SQLiteKeyStoreTests {
     func subAccountNamesAreUniqueAndOneMasterOnly() async throws {
         try await withStore { store, master in
             let sub = account(name: "bot01trader", parent: master.uid)
-            try await store.insert(account: sub)
-            await #expect(throws: StoreError.self) { try await store.insert(account: account(name: "bot01trader", parent: master.uid)) }
-            await #expect(throws: StoreError.self) { try await store.insert(account: account(name: "other", parent: nil)) }
+            try await store.insert(account: sub, audit: audit())
+            await #expect(throws: StoreError.self) { try await store.insert(account: account(name: "bot01trader", parent: master.uid), audit: audit()) }
+            await #expect(throws: StoreError.self) { try await store.insert(account: account(name: "other", parent: nil), audit: audit()) }
             #expect(try await store.subAccount(named: "bot01trader", parentUID: master.uid) == sub)
             #expect(try await store.subAccounts(parentUID: master.uid) == [sub])
             #expect(try await store.masterAccount() == master)
@@ -159,6 +159,11 @@ func withStore(_ body: (SQLiteKeyStore, Account) async throws -> Void) async thr
     defer { try? FileManager.default.removeItem(at: folder) }
     let store = SQLiteKeyStore(database: try SQLiteDatabase(path: folder.appending(path: "keysmith.sqlite").path))
     let master = account(name: "master", parent: nil)
-    try await store.insert(account: master)
+    try await store.insert(account: master, audit: audit())
     try await body(store, master)
+}
+
+/// A throwaway audit record for store writes under test.
+func audit(_ action: String = "test") -> AuditRecord {
+    AuditRecord(time: 1, actor: "test", action: action)
 }

@@ -24,6 +24,12 @@ public enum KeyMaterial {
         return bytes.uppercaseHex
     }
 
+    /// `count` bytes from the system CSPRNG.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
     /// A new 128-bit secret from the system CSPRNG.
     public static func secret() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -75,3 +81,29 @@ extension Collection where Element == UInt8 {
     }
 }
 
+
+extension Collection where Element == UInt8 {
+    /// Lowercase hexadecimal text of these bytes.
+    public var lowercaseHex: String { uppercaseHex.lowercased() }
+}
+
+extension Array where Element == UInt8 {
+    /// Bytes from hexadecimal text (either case); nil for anything else.
+    public init?(hex text: String) {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count / 2)
+        var high: UInt8?
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case 0x30...0x39: v = c - 0x30
+            case 0x41...0x46: v = c - 0x41 + 10
+            case 0x61...0x66: v = c - 0x61 + 10
+            default: return nil
+            }
+            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+        }
+        guard high == nil else { return nil }
+        self = out
+    }
+}

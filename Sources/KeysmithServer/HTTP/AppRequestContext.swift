@@ -17,15 +17,26 @@ public struct AppRequestContext: RequestContext {
     public var body = ByteBuffer()
     /// The key that signed this request; set by ``OKXAuthMiddleware``.
     public var authenticated: CachedKey? {
-        didSet { facts.apiKey = authenticated?.key.apiKey }
+        didSet { facts.authenticated(authenticated) }
     }
     /// What inner middleware learnt, readable by the outer request logger (contexts are values).
     let facts = RequestFacts()
+    /// When the request arrived, for latencies.
+    public let started = ContinuousClock.now
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.peerAddress = source.channel.remoteAddress.flatMap(IPAddress.init(socketAddress:))
         self.clientIP = peerAddress
+    }
+
+    /// Where a state change made by this request comes from. The service writes the request's audit event in the
+    /// change's own transaction, so the request logger does not queue a second one.
+    public func auditOrigin(_ request: Request) -> AuditOrigin {
+        facts.markAuditedInTransaction()
+        return AuditOrigin(
+            actor: authenticated?.key.apiKey ?? "", action: "\(request.method.rawValue) \(request.uri.path)", requestID: id,
+            clientIP: clientIP?.description ?? "", started: started)
     }
 
     /// The authenticated key, for handlers behind the auth middleware.
@@ -55,17 +66,40 @@ extension IPAddress {
     }
 }
 
-/// Facts about a request that the outermost middleware logs after inner middleware has set them.
+/// Facts about a request that the outermost middleware logs and audits after inner middleware has set them
+/// (contexts are values, so inner changes reach it only through this shared box).
 final class RequestFacts: Sendable {
-    private let state = Mutex<(apiKey: String?, clientIP: IPAddress?)>((nil, nil))
-
-    var apiKey: String? {
-        get { state.withLock { $0.apiKey } }
-        set { state.withLock { $0.apiKey = newValue } }
+    struct Snapshot: Sendable {
+        var apiKey: String?
+        var accountUID: String?
+        var clientIP: IPAddress?
+        /// The authenticated key has no IP allowlist (its first use from each address is reported).
+        var unboundKey = false
+        /// The request reached a route that requires authentication.
+        var guarded = false
+        /// A state change handed its audit origin out: on success its event was written in the change's transaction.
+        var auditedInTransaction = false
     }
+
+    private let state = Mutex(Snapshot())
+
+    var snapshot: Snapshot { state.withLock { $0 } }
 
     var clientIP: IPAddress? {
         get { state.withLock { $0.clientIP } }
         set { state.withLock { $0.clientIP = newValue } }
     }
+
+    var apiKey: String? { state.withLock { $0.apiKey } }
+
+    func authenticated(_ key: CachedKey?) {
+        state.withLock {
+            $0.apiKey = key?.key.apiKey
+            $0.accountUID = key?.key.accountUID
+            $0.unboundKey = key?.key.allowlist.isEmpty ?? false
+        }
+    }
+
+    func markGuarded() { state.withLock { $0.guarded = true } }
+    func markAuditedInTransaction() { state.withLock { $0.auditedInTransaction = true } }
 }

@@ -33,6 +33,7 @@ struct OKXAuthMiddleware: RouterMiddleware {
         let arrival = ContinuousClock.now
         var request = request
         var context = context
+        context.facts.markGuarded()
         // OKX signs an empty body for GET; only requests that carry one are read.
         if request.method != .get && request.method != .head {
             context.body = try await request.collectBody(upTo: maximumBodySize)

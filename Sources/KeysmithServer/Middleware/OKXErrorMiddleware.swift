@@ -6,12 +6,15 @@ import Logging
 
 /// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
 /// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
-/// code, latency, client IP and the key's public id. Never a header value, signature, passphrase or body.
+/// code, latency, client IP and the key's public id. Never a header value, signature, passphrase or body. Private
+/// requests then go to the ``RequestAuditor`` (nil: audit of reads turned off).
 struct OKXErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
+    let auditor: RequestAuditor?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
+        let start = context.started
         var response: Response
         var code = "0"
         do {
@@ -38,6 +41,7 @@ struct OKXErrorMiddleware: RouterMiddleware {
                 "ip": "\((context.facts.clientIP ?? context.peerAddress)?.description ?? "-")",
                 "apiKey": "\(context.facts.apiKey ?? "-")",
             ])
+        await auditor?.record(request, context: context, code: code, elapsed: elapsed)
         return response
     }
 

@@ -52,7 +52,7 @@ struct SubAccountRoutes {
             guard let parsed = PositionMode(rawValue: mode) else { throw OKXError.parameterError("posMode") }
             spec.positionMode = parsed
         }
-        let account = try await accounts.createSubAccount(spec)
+        let account = try await accounts.createSubAccount(spec, origin: context.auditOrigin(request))
         return OKXResponse([CreatedSubAccount(subAcct: account.name, label: account.label, uid: account.uid, ts: String(account.createdAt))])
     }
 
@@ -69,7 +69,7 @@ struct SubAccountRoutes {
         let created = try await keys.create(
             NewKeyRequest(
                 account: account, label: label, permissions: permissions, allowlist: allowlist, passphrase: passphrase,
-                environment: caller.key.environment))
+                environment: caller.key.environment), origin: context.auditOrigin(request))
         var response = OKXResponse([CreatedKeyItem(subAcct: account.name, created)])
         response.headers[.cacheControl] = "no-store"
         return response
@@ -94,7 +94,8 @@ struct SubAccountRoutes {
         // OKX: `ip` replaces the list and an explicit "" unbinds every address.
         let allowlist = try params.exact("ip").map { text throws(OKXError) in try IPAllowlist(okx: text) }
         let key = try await keys.modify(
-            apiKey: apiKey, of: account, label: params.optional("label"), permissions: permissions, allowlist: allowlist)
+            apiKey: apiKey, of: account, label: params.optional("label"), permissions: permissions, allowlist: allowlist,
+            origin: context.auditOrigin(request))
         return OKXResponse([KeyItem(key, subAcct: account.name)])
     }
 
@@ -102,7 +103,8 @@ struct SubAccountRoutes {
         let caller = try masterKey(context, mustBeIPBound: true)
         let params = try OKXParameters(jsonBody: context.body)
         let account = try await accounts.subAccount(named: try params.required("subAcct"))
-        try await keys.revoke(apiKey: try params.required("apiKey"), of: account, reason: "deleted by master key \(caller.key.apiKey)")
+        try await keys.revoke(apiKey: try params.required("apiKey"), of: account, reason: "deleted by master key \(caller.key.apiKey)",
+            origin: context.auditOrigin(request))
         return OKXResponse([DeletedKeyItem(subAcct: account.name)])
     }
 

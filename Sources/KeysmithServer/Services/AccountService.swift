@@ -28,15 +28,16 @@ public struct AccountService: Sendable {
     }
 
     /// Creates the master account; fails with 50071 when one exists.
-    public func createMaster(label: String = "master") async throws(OKXError) -> Account {
+    public func createMaster(label: String = "master", origin: AuditOrigin) async throws(OKXError) -> Account {
         let account = Account(
             uid: KeyMaterial.accountUID(), parentUID: nil, name: label, type: .master, level: .spotAndFutures,
             positionMode: .net, depositsAllowed: true, frozen: false, label: label, createdAt: clock.milliseconds)
-        try await mapped { () async throws(StoreError) in try await store.insert(account: account) }
+        let audit = origin.record(at: account.createdAt, account: account.uid, target: label)
+        try await mapped { () async throws(StoreError) in try await store.insert(account: account, audit: audit) }
         return account
     }
 
-    public func createSubAccount(_ request: SubAccountRequest) async throws(OKXError) -> Account {
+    public func createSubAccount(_ request: SubAccountRequest, origin: AuditOrigin) async throws(OKXError) -> Account {
         try SubAccountName.validate(request.name)
         guard request.label.count <= 50 else {
             throw OKXError.parameterError("label").with(message: "Parameter label error: at most 50 characters")
@@ -46,7 +47,10 @@ public struct AccountService: Sendable {
             uid: KeyMaterial.accountUID(), parentUID: master.uid, name: request.name, type: .standard,
             level: request.level, positionMode: request.positionMode, depositsAllowed: request.depositsAllowed,
             frozen: false, label: request.label, createdAt: clock.milliseconds)
-        try await mapped { () async throws(StoreError) in try await store.insert(account: account) }
+        let audit = origin.record(
+            at: account.createdAt, account: account.uid, target: account.name,
+            details: ["acctLv": account.level.rawValue, "posMode": account.positionMode.rawValue, "deposits": String(account.depositsAllowed)])
+        try await mapped { () async throws(StoreError) in try await store.insert(account: account, audit: audit) }
         return account
     }
 

@@ -21,9 +21,10 @@ public struct AppService: Sendable {
         self.onChange = onChange
     }
 
-    public func add(name: String, allowlist: IPAllowlist, url: String?) async throws(OKXError) -> App {
+    public func add(name: String, allowlist: IPAllowlist, url: String?, origin: AuditOrigin) async throws(OKXError) -> App {
         let app = try App(name: name, allowlist: allowlist, url: url, createdAt: clock.milliseconds)
-        try await appWrite { () async throws(StoreError) in try await store.insert(app: app) }
+        let audit = origin.record(at: app.createdAt, account: "", target: name, details: ["ip": allowlist.okxString])
+        try await appWrite { () async throws(StoreError) in try await store.insert(app: app, audit: audit) }
         return app
     }
 
@@ -41,10 +42,13 @@ public struct AppService: Sendable {
 
     /// Changes an app's addresses and/or URL; every active key linked to it takes the new allowlist in the same
     /// transaction (and in the running server at once).
-    public func update(name: String, allowlist: IPAllowlist?, url: String?) async throws(OKXError) -> (app: App, rebound: [String]) {
+    public func update(name: String, allowlist: IPAllowlist?, url: String?, origin: AuditOrigin) async throws(OKXError) -> (app: App, rebound: [String]) {
         let current = try await app(named: name)
         let updated = try App(name: name, allowlist: allowlist ?? current.allowlist, url: url ?? current.url, createdAt: current.createdAt)
-        let rebound = try await appWrite { () async throws(StoreError) in try await store.update(app: updated) }
+        // Re-binding changes linked keys' allowlists: their owners hear of it as a key modification.
+        let audit = origin.record(
+            at: clock.milliseconds, account: "", target: name, details: ["ip": updated.allowlist.okxString], alert: .keyModified)
+        let rebound = try await appWrite { () async throws(StoreError) in try await store.update(app: updated, audit: audit) }
         logger.notice(
             "app addresses changed; linked keys re-bound",
             metadata: ["app": "\(name)", "ip": "\(updated.allowlist.okxString)", "keys": "\(rebound.joined(separator: ","))"])
@@ -52,8 +56,9 @@ public struct AppService: Sendable {
         return (updated, rebound)
     }
 
-    public func remove(name: String) async throws(OKXError) {
-        try await appWrite { () async throws(StoreError) in try await store.removeApp(named: name) }
+    public func remove(name: String, origin: AuditOrigin) async throws(OKXError) {
+        let audit = origin.record(at: clock.milliseconds, account: "", target: name)
+        try await appWrite { () async throws(StoreError) in try await store.removeApp(named: name, audit: audit) }
     }
 
     private func appWrite<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {

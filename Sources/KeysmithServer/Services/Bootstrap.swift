@@ -18,13 +18,13 @@ public struct Bootstrap: Sendable {
     }
 
     /// Creates the master account and bootstrap key when the store has no master account; nil otherwise.
-    public func initializeIfNeeded(allowlist: IPAllowlist) async throws(OKXError) -> Initialized? {
+    public func initializeIfNeeded(allowlist: IPAllowlist, origin: AuditOrigin) async throws(OKXError) -> Initialized? {
         if try await accounts.masterIfPresent() != nil { return nil }
-        let master = try await accounts.createMaster()
+        let master = try await accounts.createMaster(origin: origin.with(action: "account.create-master"))
         let created = try await keys.create(
             NewKeyRequest(
                 account: master, label: "bootstrap", permissions: [.readOnly, .trade, .withdraw], allowlist: allowlist,
-                rateLimit: .unlimited))
+                rateLimit: .unlimited), origin: origin.with(action: "apikey.create"))
         return Initialized(master: master, key: created.key, credentials: created.credentials)
     }
 

@@ -42,7 +42,12 @@ public struct ExpiryWatcher: Service {
             guard let kind else { continue }
             let event = KeyEvent(apiKey: key.apiKey, kind: kind, expiresAt: expiry.at, reason: expiry.reason, at: now)
             do {
-                if try await events.record(event) {
+                let expired = kind == .expired
+                let audit = AuditOrigin.system(expired ? "apikey.expired" : "apikey.expiring").record(
+                    at: now, account: key.accountUID, target: key.apiKey,
+                    details: ["expiresAt": OKXTimestamp.string(fromMilliseconds: expiry.at), "reason": expiry.reason.rawValue],
+                    alert: expired ? .keyExpired : .keyExpiring)
+                if try await events.record(event, audit: audit) {
                     recorded.append(event)
                     logger.notice(
                         "key expiry event",

@@ -41,7 +41,7 @@ public struct KeyService: Sendable {
         self.onChange = onChange
     }
 
-    public func create(_ request: NewKeyRequest) async throws(OKXError) -> CreatedKey {
+    public func create(_ request: NewKeyRequest, origin: AuditOrigin) async throws(OKXError) -> CreatedKey {
         try Self.validate(label: request.label)
         if !request.account.isMaster && request.permissions.contains(.withdraw) {
             throw OKXError.parameterError("perm").with(
@@ -69,8 +69,10 @@ public struct KeyService: Sendable {
         let stored = StoredKey(
             key: key, sealedSecret: sealed, passphraseVerifier: passphrases.verifier(for: passphrase),
             publicKey: request.ed25519PublicKey, secretFingerprint: secret.isEmpty ? nil : fingerprints.verifier(for: secret))
+        let audit = origin.record(
+            at: now, account: key.accountUID, target: key.apiKey, details: Self.auditDetails(of: key), alert: .keyCreated)
         try await keyWrite { () async throws(StoreError) in
-            try await store.insert(key: stored, maximumPerAccount: Self.maximumKeysPerAccount)
+            try await store.insert(key: stored, maximumPerAccount: Self.maximumKeysPerAccount, audit: audit)
         }
         return CreatedKey(key: key, credentials: credentials)
     }
@@ -80,8 +82,9 @@ public struct KeyService: Sendable {
     /// Cool-down: what widens the key — adding withdraw, or admitting addresses its allowlist did not — becomes a
     /// pending change that applies after ``cooldown`` (visible in ``pending(apiKey:)``, cancellable); everything
     /// else (label, removed permissions, narrower IPs) applies at once. A newer change replaces a pending one.
-    public func modify(apiKey: String, of account: Account, label: String?, permissions: Permissions?, allowlist: IPAllowlist?)
-        async throws(OKXError) -> APIKey
+    public func modify(
+        apiKey: String, of account: Account, label: String?, permissions: Permissions?, allowlist: IPAllowlist?, origin: AuditOrigin
+    ) async throws(OKXError) -> APIKey
     {
         var key = try await activeKey(apiKey, of: account)
         let current = key.permissions, currentAllowlist = key.allowlist
@@ -109,25 +112,36 @@ public struct KeyService: Sendable {
         }
         let updated = key
         let now = clock.milliseconds
+        let pending =
+            coolsDown
+            ? PendingKeyChange(
+                apiKey: updated.apiKey, permissions: targetPermissions, allowlist: targetAllowlist, requestedAt: now,
+                effectiveAt: now + cooldown) : nil
+        var details = Self.auditDetails(of: updated)
+        if let pending {
+            details["pendingPerm"] = pending.permissions.okxString
+            details["pendingIp"] = pending.allowlist.okxString
+            details["pendingAt"] = String(pending.effectiveAt)
+        }
+        let audit = origin.record(at: now, account: updated.accountUID, target: updated.apiKey, details: details, alert: .keyModified)
         try await keyWrite { () async throws(StoreError) in
-            try await store.update(key: updated)
-            if coolsDown {
-                try await store.setPending(
-                    PendingKeyChange(
-                        apiKey: updated.apiKey, permissions: targetPermissions, allowlist: targetAllowlist, requestedAt: now,
-                        effectiveAt: now + cooldown))
-            } else {
-                _ = try await store.cancelPending(apiKey: updated.apiKey)
-            }
+            try await store.update(key: updated, pending: pending, audit: audit)
         }
         return updated
     }
 
     /// Revokes a key at once; the server's cache drops it before this returns. 59506 when unknown or already revoked.
-    public func revoke(apiKey: String, of account: Account? = nil, reason: String) async throws(OKXError) {
-        if let account { _ = try await activeKey(apiKey, of: account) }
+    public func revoke(apiKey: String, of account: Account? = nil, reason: String, origin: AuditOrigin) async throws(OKXError) {
+        let owner: String
+        if let account {
+            owner = try await activeKey(apiKey, of: account).accountUID
+        } else {
+            owner = try await mapped { () async throws(StoreError) in try await store.key(apiKey: apiKey) }?.key.accountUID ?? ""
+        }
+        let now = clock.milliseconds
+        let audit = origin.record(at: now, account: owner, target: apiKey, details: ["reason": reason], alert: .keyRevoked)
         let revoked = try await keyWrite { () async throws(StoreError) in
-            try await store.revoke(apiKey: apiKey, at: clock.milliseconds, reason: reason)
+            try await store.revoke(apiKey: apiKey, at: now, reason: reason, audit: audit)
         }
         guard revoked else { throw OKXError.apiKeyDoesNotExist }
     }
@@ -136,7 +150,7 @@ public struct KeyService: Sendable {
     /// explicit expiry — a temporary key stays temporary) under the label with a `-rN` suffix, and keeps the old key
     /// valid only until `grace` has passed. The passphrase stays the same unless a new one is given. The new secret
     /// is returned once.
-    public func rotate(apiKey: String, grace: Int64, passphrase: String? = nil) async throws(OKXError) -> RotatedKey {
+    public func rotate(apiKey: String, grace: Int64, passphrase: String? = nil, origin: AuditOrigin) async throws(OKXError) -> RotatedKey {
         guard (0...Self.maximumGrace).contains(grace) else {
             throw OKXError.parameterError("grace").with(message: "Parameter grace error: the grace period is 0 to 30 days")
         }
@@ -165,12 +179,18 @@ public struct KeyService: Sendable {
         let oldExpiry = min(old.expiresAt ?? .max, now + grace)
         let sealed = try sealed(credentials)
         let newKey = successor
+        let audit = origin.record(
+            at: now, account: old.accountUID, target: old.apiKey,
+            details: [
+                "successor": newKey.apiKey, "oldKeyExpiresAt": String(oldExpiry),
+                "passphraseChanged": passphrase == nil ? "false" : "true",
+            ], alert: .keyRotated)
         try await keyWrite { () async throws(StoreError) in
             try await store.rotate(
                 apiKey: old.apiKey, oldKeyExpiresAt: oldExpiry,
                 successor: StoredKey(
                     key: newKey, sealedSecret: sealed, passphraseVerifier: verifier,
-                    secretFingerprint: fingerprints.verifier(for: credentials.secretKey)))
+                    secretFingerprint: fingerprints.verifier(for: credentials.secretKey)), audit: audit)
         }
         return RotatedKey(key: newKey, credentials: credentials, passphraseChanged: passphrase != nil, oldKeyExpiresAt: oldExpiry)
     }
@@ -185,8 +205,10 @@ public struct KeyService: Sendable {
     }
 
     /// Cancels a key's pending change; 59506 when there is none.
-    public func cancelPending(apiKey: String) async throws(OKXError) {
-        guard try await mapped({ () async throws(StoreError) in try await store.cancelPending(apiKey: apiKey) }) else {
+    public func cancelPending(apiKey: String, origin: AuditOrigin) async throws(OKXError) {
+        let owner = try await mapped { () async throws(StoreError) in try await store.key(apiKey: apiKey) }?.key.accountUID ?? ""
+        let audit = origin.record(at: clock.milliseconds, account: owner, target: apiKey, alert: .keyModified)
+        guard try await mapped({ () async throws(StoreError) in try await store.cancelPending(apiKey: apiKey, audit: audit) }) else {
             throw OKXError.apiKeyDoesNotExist.with(message: "API key \(apiKey) has no pending change")
         }
     }
@@ -195,7 +217,12 @@ public struct KeyService: Sendable {
     @discardableResult
     public func applyDueChanges() async throws(OKXError) -> [String] {
         let now = clock.milliseconds
-        let applied = try await mapped { () async throws(StoreError) in try await store.applyPending(dueAt: now) }
+        let origin = AuditOrigin.system("apikey.pending.apply")
+        let applied = try await mapped { () async throws(StoreError) in
+            try await store.applyPending(dueAt: now) { apiKey in
+                origin.record(at: now, account: "", target: apiKey, alert: .keyModified)
+            }
+        }
         if !applied.isEmpty { await onChange() }
         return applied
     }
@@ -231,6 +258,14 @@ public struct KeyService: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// What an audit event says about a key: its settings, never its secret or passphrase.
+    static func auditDetails(of key: APIKey) -> [String: String] {
+        var details = ["label": key.label, "perm": key.permissions.okxString, "ip": key.allowlist.okxString]
+        if case .thirdParty(let app) = key.purpose { details["app"] = app }
+        if let expiresAt = key.expiresAt { details["expiresAt"] = String(expiresAt) }
+        return details
+    }
 
     private static func newSecret(_ format: SecretFormat) -> String {
         switch format {

@@ -2,11 +2,12 @@ import GRDB
 import KeysmithCore
 
 extension SQLiteKeyStore: AppStore {
-    public func insert(app: App) async throws(StoreError) {
+    public func insert(app: App, audit: AuditRecord) async throws(StoreError) {
         let row = AppRow(app)
         try await database.write { db in
             if try AppRow.fetchOne(db, key: app.name) != nil { throw StoreError.duplicate("an app named \(app.name) already exists") }
             try row.insert(db)
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 
@@ -19,7 +20,7 @@ extension SQLiteKeyStore: AppStore {
         return try rows.map { row throws(StoreError) in try row.app() }
     }
 
-    public func update(app: App) async throws(StoreError) -> [String] {
+    public func update(app: App, audit: AuditRecord) async throws(StoreError) -> [String] {
         let row = AppRow(app)
         return try await database.write { db in
             guard try AppRow.fetchOne(db, key: app.name) != nil else { throw StoreError.notFound("no app named \(app.name)") }
@@ -31,11 +32,14 @@ extension SQLiteKeyStore: AppStore {
                     sql: "UPDATE api_key SET ip_allowlist = ?, change_seq = ? WHERE api_key = ?",
                     arguments: [app.allowlist.okxString, try Self.nextSequence(db), apiKey])
             }
+            var record = audit
+            if !linked.isEmpty { record.details["keys"] = linked.joined(separator: ",") }
+            try SQLiteAuditLog.append([record], in: db)
             return linked
         }
     }
 
-    public func removeApp(named name: String) async throws(StoreError) {
+    public func removeApp(named name: String, audit: AuditRecord) async throws(StoreError) {
         try await database.write { db in
             let linked = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM api_key WHERE app = ? AND revoked_at IS NULL", arguments: [name]) ?? 0
@@ -43,6 +47,7 @@ extension SQLiteKeyStore: AppStore {
                 throw StoreError.limitReached("\(linked) active API keys are linked to app \(name): revoke or rotate them first")
             }
             guard try AppRow.deleteOne(db, key: name) else { throw StoreError.notFound("no app named \(name)") }
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 }

@@ -2,14 +2,16 @@ import GRDB
 import KeysmithCore
 
 extension SQLiteKeyStore: KeyEventStore {
-    public func record(_ event: KeyEvent) async throws(StoreError) -> Bool {
+    public func record(_ event: KeyEvent, audit: AuditRecord) async throws(StoreError) -> Bool {
         try await database.write { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO key_event (api_key, kind, expires_at, reason, at) VALUES (?, ?, ?, ?, ?)
                     """,
                 arguments: [event.apiKey, event.kind.rawValue, event.expiresAt, event.reason.rawValue, event.at])
-            return db.changesCount == 1
+            let recorded = db.changesCount == 1
+            if recorded { try SQLiteAuditLog.append([audit], in: db) }
+            return recorded
         }
     }
 

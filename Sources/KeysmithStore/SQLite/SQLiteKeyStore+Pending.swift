@@ -2,15 +2,13 @@ import GRDB
 import KeysmithCore
 
 extension SQLiteKeyStore {
-    public func setPending(_ change: PendingKeyChange) async throws(StoreError) {
-        try await database.write { db in
+    static func setPending(_ change: PendingKeyChange, in db: Database) throws {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO pending_key_change (api_key, permissions, ip_allowlist, requested_at, effective_at)
                     VALUES (?, ?, ?, ?, ?)
                     """,
                 arguments: [change.apiKey, change.permissions.okxString, change.allowlist.okxString, change.requestedAt, change.effectiveAt])
-        }
     }
 
     public func pending(apiKey: String) async throws(StoreError) -> PendingKeyChange? {
@@ -21,14 +19,16 @@ extension SQLiteKeyStore {
         try await fetchPending(sql: "SELECT * FROM pending_key_change ORDER BY effective_at", arguments: [])
     }
 
-    public func cancelPending(apiKey: String) async throws(StoreError) -> Bool {
+    public func cancelPending(apiKey: String, audit: AuditRecord) async throws(StoreError) -> Bool {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
-            return db.changesCount == 1
+            let cancelled = db.changesCount == 1
+            if cancelled { try SQLiteAuditLog.append([audit], in: db) }
+            return cancelled
         }
     }
 
-    public func applyPending(dueAt now: Int64) async throws(StoreError) -> [String] {
+    public func applyPending(dueAt now: Int64, audit: @escaping @Sendable (String) -> AuditRecord) async throws(StoreError) -> [String] {
         try await database.write { db in
             let due = try Row.fetchAll(
                 db, sql: "SELECT api_key, permissions, ip_allowlist FROM pending_key_change WHERE effective_at <= ?", arguments: [now])
@@ -41,7 +41,10 @@ extension SQLiteKeyStore {
                         WHERE api_key = ? AND revoked_at IS NULL
                         """,
                     arguments: [row["permissions"] as String, row["ip_allowlist"] as String, try Self.nextSequence(db), apiKey])
-                if db.changesCount == 1 { applied.append(apiKey) }
+                if db.changesCount == 1 {
+                    applied.append(apiKey)
+                    try SQLiteAuditLog.append([audit(apiKey)], in: db)
+                }
                 try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
             }
             return applied

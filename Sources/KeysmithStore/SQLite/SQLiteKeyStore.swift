@@ -16,7 +16,7 @@ public struct SQLiteKeyStore: KeyStore {
 
     // MARK: - Accounts
 
-    public func insert(account: Account) async throws(StoreError) {
+    public func insert(account: Account, audit: AuditRecord) async throws(StoreError) {
         let row = AccountRow(account)
         try await database.write { db in
             if account.parentUID != nil,
@@ -32,6 +32,7 @@ public struct SQLiteKeyStore: KeyStore {
                 throw StoreError.duplicate("the master account already exists")
             }
             try row.insert(db)
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 
@@ -62,7 +63,7 @@ public struct SQLiteKeyStore: KeyStore {
 
     // MARK: - Keys
 
-    public func insert(key: StoredKey, maximumPerAccount: Int) async throws(StoreError) {
+    public func insert(key: StoredKey, maximumPerAccount: Int, audit: AuditRecord) async throws(StoreError) {
         try await database.write { db in
             let active = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM api_key WHERE account_uid = ? AND revoked_at IS NULL",
@@ -74,10 +75,11 @@ public struct SQLiteKeyStore: KeyStore {
             var row = KeyRow(key)
             row.changeSeq = try Self.nextSequence(db)
             try row.insert(db)
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 
-    public func update(key: APIKey) async throws(StoreError) {
+    public func update(key: APIKey, pending: PendingKeyChange?, audit: AuditRecord) async throws(StoreError) {
         try await database.write { db in
             try Self.checkLabelIsFree(db, key, excluding: key.apiKey)
             let sequence = try Self.nextSequence(db)
@@ -93,10 +95,16 @@ public struct SQLiteKeyStore: KeyStore {
                     sequence, key.apiKey,
                 ])
             guard db.changesCount == 1 else { throw StoreError.notFound("no active API key \(key.apiKey)") }
+            if let pending {
+                try Self.setPending(pending, in: db)
+            } else {
+                try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [key.apiKey])
+            }
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 
-    public func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey) async throws(StoreError) {
+    public func rotate(apiKey: String, oldKeyExpiresAt: Int64, successor: StoredKey, audit: AuditRecord) async throws(StoreError) {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE api_key SET expires_at = ?, change_seq = ? WHERE api_key = ? AND revoked_at IS NULL",
@@ -106,10 +114,11 @@ public struct SQLiteKeyStore: KeyStore {
             var row = KeyRow(successor)
             row.changeSeq = try Self.nextSequence(db)
             try row.insert(db)
+            try SQLiteAuditLog.append([audit], in: db)
         }
     }
 
-    public func revoke(apiKey: String, at time: Int64, reason: String) async throws(StoreError) -> Bool {
+    public func revoke(apiKey: String, at time: Int64, reason: String, audit: AuditRecord) async throws(StoreError) -> Bool {
         try await database.write { db in
             let sequence = try Self.nextSequence(db)
             try db.execute(
@@ -120,6 +129,7 @@ public struct SQLiteKeyStore: KeyStore {
                 arguments: [time, reason, sequence, apiKey])
             let revoked = db.changesCount == 1
             try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
+            if revoked { try SQLiteAuditLog.append([audit], in: db) }
             return revoked
         }
     }

@@ -109,6 +109,71 @@ enum SQLiteMigrations {
                 CREATE INDEX pending_key_change_due ON pending_key_change(effective_at);
                 """)
         }
+        migrator.registerMigration("v11-audit-and-alerts") { db in
+            // The audit chain: append-only; seq is the chain order, hash covers the fields and prev_hash.
+            try db.execute(sql: """
+                CREATE TABLE audit_event (
+                    seq INTEGER PRIMARY KEY,
+                    time INTEGER NOT NULL,
+                    request_id TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    client_ip TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    latency_us INTEGER NOT NULL,
+                    details TEXT NOT NULL,
+                    prev_hash BLOB NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                CREATE INDEX audit_event_time ON audit_event(time);
+                CREATE INDEX audit_event_actor ON audit_event(actor);
+                CREATE TABLE audit_checkpoint (
+                    seq INTEGER PRIMARY KEY,
+                    hash BLOB NOT NULL,
+                    time INTEGER NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE TABLE audit_anchor (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    seq INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    archived_to TEXT NOT NULL,
+                    time INTEGER NOT NULL
+                );
+                CREATE TABLE key_ip_seen (
+                    api_key TEXT NOT NULL,
+                    ip TEXT NOT NULL,
+                    first_seen INTEGER NOT NULL,
+                    PRIMARY KEY (api_key, ip)
+                ) WITHOUT ROWID;
+                CREATE TABLE alert_sink (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    email_from TEXT NOT NULL DEFAULT '',
+                    email_to TEXT NOT NULL DEFAULT '',
+                    events TEXT NOT NULL,
+                    sealed_secret BLOB,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE alert_outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    sink TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    audit_seq INTEGER NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER
+                );
+                CREATE INDEX alert_outbox_due ON alert_outbox(next_attempt_at) WHERE status = 'pending';
+                """)
+        }
         return migrator
     }
 }

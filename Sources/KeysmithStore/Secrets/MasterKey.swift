@@ -25,7 +25,7 @@ public struct MasterKey: Sendable {
     /// Parses the text form used by `KEYSMITH_MASTER_KEY` and key files: 64 hex characters, or base64 of 32 bytes.
     public init(text: String) throws(StoreError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count == 64, let decoded = Self.hex(trimmed) {
+        if trimmed.count == 64, let decoded = [UInt8](hex: trimmed) {
             try self.init(bytes: decoded)
         } else if let decoded = Data(base64Encoded: trimmed) {
             try self.init(bytes: Array(decoded))
@@ -82,26 +82,28 @@ public struct MasterKey: Sendable {
         PassphraseVerifier(pepper: derive("keysmith/v1/secret-fingerprint").withUnsafeBytes { Array($0) })
     }
 
+    /// The HMAC key for sensitive values in audit events.
+    public func auditHasher() -> AuditHasher {
+        AuditHasher(key: derive("keysmith/v1/audit-hmac").withUnsafeBytes { Array($0) })
+    }
+
+    /// The Ed25519 key that signs audit checkpoints.
+    public func auditSigner() -> AuditCheckpointSigner {
+        let seed = derive("keysmith/v1/audit-checkpoint").withUnsafeBytes { Array($0) }
+        // 32 bytes is always a valid Ed25519 seed.
+        let key = (try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)) ?? Curve25519.Signing.PrivateKey()
+        return AuditCheckpointSigner(privateKey: key)
+    }
+
+    /// The key that seals alert sinks' signing secrets.
+    public func sinkSealer() -> SecretSealer {
+        SecretSealer(key: derive("keysmith/v1/alert-sink-seal"))
+    }
+
     private func derive(_ info: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),
             outputByteCount: 32)
-    }
-
-    private static func hex(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var high: UInt8?
-        for c in text.utf8 {
-            let v: UInt8
-            switch c {
-            case 0x30...0x39: v = c - 0x30
-            case 0x41...0x46: v = c - 0x41 + 10
-            case 0x61...0x66: v = c - 0x61 + 10
-            default: return nil
-            }
-            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-        }
-        return high == nil ? out : nil
     }
 }
 
