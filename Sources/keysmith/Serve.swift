@@ -33,6 +33,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("alert-retry-base"), help: "Wait before the first retry of an alert; doubles each time (jittered).")
     var alertRetryBase = "2s"
 
+    @Option(name: .customLong("alert-timeout"), help: "How long one delivery attempt may take (connecting included).")
+    var alertTimeout = "10s"
+
     @Option(name: .customLong("audit-checkpoint-interval"), help: "How often the audit chain head is verified and signed.")
     var auditCheckpointInterval = "60s"
 
@@ -48,7 +51,8 @@ struct Serve: AsyncParsableCommand {
             auditRequests: !noAuditRequests, authFailureBursts: try burstPolicy(),
             alertDelivery: AlertDeliveryWorker.Policy(
                 maximumAttempts: alertMaxAttempts,
-                baseDelayMilliseconds: try Durations.milliseconds(alertRetryBase, flag: "--alert-retry-base")),
+                baseDelayMilliseconds: try Durations.milliseconds(alertRetryBase, flag: "--alert-retry-base"),
+                requestTimeout: .milliseconds(max(100, try Durations.milliseconds(alertTimeout, flag: "--alert-timeout")))),
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")))
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")

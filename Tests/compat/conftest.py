@@ -85,22 +85,32 @@ def server(tmp_path: Path):
     )
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(BINARY), "serve", "--data-dir", str(data_dir), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
-    srv = Server(data_dir, port, log_path, master, process)
+    srv = Server(data_dir, port, log_path, master, start_serve(data_dir, port, log_path))
     try:
-        wait_until_serving(port, process)
         yield srv
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(srv.process)
+
+
+def start_serve(data_dir: Path, port: int, log_path: Path, *extra: str) -> subprocess.Popen:
+    """Starts `keysmith serve` (appending to its log) and waits until it answers."""
+    with open(log_path, "a") as log:
+        process = subprocess.Popen(
+            [str(BINARY), "serve", "--data-dir", str(data_dir), "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT
+        )
+    wait_until_serving(port, process)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (graceful: flushes audit events and signs a checkpoint), then SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture()

@@ -30,7 +30,7 @@ public struct AuditCheckpoints: Sendable {
             let start = try await segmentStart(known)
             let head = try await store.head()
             guard head.sequence > start.sequence else { return nil }
-            var verifier = AuditChainVerifier(start: start, checkpoints: [], publicKey: signer.publicKey)
+            var verifier = AuditChainVerifier(start: start, checkpoints: known, publicKey: signer.publicKey)
             try await walk(after: start.sequence, into: &verifier)
             if let problem = verifier.finish() {
                 await report(problem)

@@ -47,7 +47,7 @@ public final class AuditQueue: Sendable {
     }
 
     /// Takes up to `maximum` of the oldest records (and every pending first use), waking adders that waited for room.
-    func take(maximum: Int) -> (records: [AuditRecord], firstUses: [KeyAddressUse]) {
+    public func take(maximum: Int) -> (records: [AuditRecord], firstUses: [KeyAddressUse]) {
         let (batch, waiters) = state.withLock { state in
             let count = min(maximum, state.records.count)
             let records = Array(state.records.prefix(count))
