@@ -1,6 +1,7 @@
 import Hummingbird
 import KeysmithCore
 import Logging
+import ServiceLifecycle
 
 /// The composition root: the OKX v5 routes, their middleware, and the key-cache service, on one Hummingbird
 /// application. The key cache is fully loaded before the server accepts a request.
@@ -21,13 +22,18 @@ public func buildApplication(
     let alertWorker = AlertDeliveryWorker(
         store: installation.alertStore, sealer: installation.sinkSealer, clock: installation.clock,
         policy: configuration.alertDelivery, logger: logger)
+    var services: [any Service] = [
+        installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
+        alertWorker,
+    ]
+    if let retention = configuration.auditRetention {
+        services.append(
+            AuditRetention(archiver: installation.auditArchiver(), retention: retention, clock: installation.clock, logger: logger))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
-        services: [
-            installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
-            alertWorker,
-        ],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -120,6 +120,12 @@ public struct Installation: Sendable {
         let sinkSealer: SecretSealer
     }
 
+    /// Archives old audit events into `folder` (default: the data folder's `audit-archive`).
+    public func auditArchiver(folder: URL? = nil) -> AuditArchiver {
+        AuditArchiver(
+            store: auditStore, checkpoints: checkpoints, folder: folder ?? dataDirectory.appending(path: "audit-archive"), clock: clock)
+    }
+
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }
 
     /// A request authenticator over this installation's key cache, with its own rate limits, lockout and replay state.

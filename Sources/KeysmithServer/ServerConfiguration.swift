@@ -24,14 +24,17 @@ public struct ServerConfiguration: Sendable {
     public var alertDelivery: AlertDeliveryWorker.Policy
     /// How often the audit chain head is verified and signed (milliseconds).
     public var auditCheckpointInterval: Int64
+    /// Events older than this (milliseconds) are archived hourly to JSON-lines files; nil keeps everything.
+    public var auditRetention: Int64?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
         cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024,
         failedAuthLockout: FailedAuthLockout.Policy = .init(), publicRateLimit: RateLimit? = nil, auditRequests: Bool = true,
         authFailureBursts: AuthFailureBursts.Policy = .init(), alertDelivery: AlertDeliveryWorker.Policy = .init(),
-        auditCheckpointInterval: Int64 = 60_000
+        auditCheckpointInterval: Int64 = 60_000, auditRetention: Int64? = nil
     ) {
+        self.auditRetention = auditRetention
         self.auditRequests = auditRequests
         self.authFailureBursts = authFailureBursts
         self.alertDelivery = alertDelivery

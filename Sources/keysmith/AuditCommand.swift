@@ -74,7 +74,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .error))
-            let archived = try archives.flatMap { try AuditPrinter.read(archive: $0) }
+            let archived = try archives.flatMap { try AuditArchiver.read($0) }
             let outcome = try await installation.checkpoints.verify(archived: archived)
             if options.json {
                 try Output.json(
@@ -131,42 +131,16 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let now = installation.clock.milliseconds
-            let cutoff = try Durations.moment(before, now: now)
-            let store = installation.auditStore
-            let anchor = try await store.anchor()
-            // The last event before the cut-off (events are appended in time order).
-            var last: AuditEvent?
-            var cursor = anchor.sequence
-            scan: while true {
-                let page = try await store.events(after: cursor, limit: 10_000)
-                guard let end = page.last else { break }
-                for event in page {
-                    if event.record.time >= cutoff { break scan }
-                    last = event
-                }
-                cursor = end.sequence
-            }
-            guard let last else {
+            let cutoff = try Durations.moment(before, now: installation.clock.milliseconds)
+            let folder = out.map { URL(filePath: $0) }
+            guard let archived = try await installation.auditArchiver(folder: folder).archive(before: cutoff) else {
                 Output.line("nothing to archive: no event before \(OKXTimestamp.string(fromMilliseconds: cutoff))")
                 return
             }
-            let folder = URL(filePath: out ?? installation.dataDirectory.appending(path: "audit-archive").path)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let file = folder.appending(path: "audit-\(anchor.sequence + 1)-\(last.sequence).jsonl")
-            // The anchor is signed before anything is deleted, so the shortened chain still proves where it starts.
-            try await installation.checkpoints.sign(AuditChain.Head(sequence: last.sequence, hash: last.hash))
-            let path = file.path
-            let count = try await store.archive(through: last.sequence, to: path, at: now) { events in
-                let text = try events.map { try AuditEventLine($0).jsonLine() }.joined(separator: "\n") + "\n"
-                guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                    throw CLIError("cannot write \(path)")
-                }
-            }
             if options.json {
-                try Output.json(["file": path, "events": String(count), "throughSeq": String(last.sequence)])
+                try Output.json(["file": archived.file, "events": String(archived.events), "throughSeq": String(archived.last)])
             } else {
-                Output.line("archived \(count) events (#\(anchor.sequence + 1)–#\(last.sequence)) to \(path)")
+                Output.line("archived \(archived.events) events (#\(archived.first)–#\(archived.last)) to \(archived.file)")
             }
         }
     }
@@ -204,16 +178,6 @@ enum AuditPrinter {
             ]
         }
         Output.table(header ? ["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "IP", "RESULT", "LATENCY"] : [], rows)
-    }
-
-    static func read(archive path: String) throws -> [AuditEvent] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read \(path)") }
-        return try text.split(separator: "\n").enumerated().map { index, line in
-            guard let parsed = try? JSONDecoder().decode(AuditEventLine.self, from: Data(line.utf8)), let event = parsed.event else {
-                throw CLIError("\(path):\(index + 1) is not an audit event line")
-            }
-            return event
-        }
     }
 }
 

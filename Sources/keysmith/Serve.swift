@@ -36,6 +36,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("alert-timeout"), help: "How long one delivery attempt may take (connecting included).")
     var alertTimeout = "10s"
 
+    @Option(name: .customLong("audit-retention"), help: "Archive audit events older than this (e.g. 90d) hourly; kept forever when unset.")
+    var auditRetention: String?
+
     @Option(name: .customLong("audit-checkpoint-interval"), help: "How often the audit chain head is verified and signed.")
     var auditCheckpointInterval = "60s"
 
@@ -53,7 +56,8 @@ struct Serve: AsyncParsableCommand {
                 maximumAttempts: alertMaxAttempts,
                 baseDelayMilliseconds: try Durations.milliseconds(alertRetryBase, flag: "--alert-retry-base"),
                 requestTimeout: .milliseconds(max(100, try Durations.milliseconds(alertTimeout, flag: "--alert-timeout")))),
-            auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")))
+            auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
+            auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
         }

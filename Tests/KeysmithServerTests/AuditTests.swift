@@ -167,4 +167,26 @@ extension Harness {
             #expect(try await h.installation.checkpoints.verify().problem == nil)
         }
     }
+
+    @Test
+    func retentionArchivesOldEventsAndTheChainStillVerifies() async throws {
+        try await Harness.run { h in
+            for _ in 0..<4 { _ = try await h.subAccountKey() }
+            let before = try await h.installation.auditStore.head()
+            h.clock.advance(by: 2 * 86_400_000)
+            _ = try await h.subAccountKey()
+            let folder = FileManager.default.temporaryDirectory.appending(path: "archive-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let archiver = h.installation.auditArchiver(folder: folder)
+            let archived = try #require(try await archiver.archive(before: h.clock.milliseconds - 86_400_000))
+            #expect(archived.last == before.sequence && archived.events == Int(before.sequence))
+            let mode = try FileManager.default.attributesOfItem(atPath: archived.file)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(try await h.installation.auditStore.anchor() == before)
+            #expect(try await h.installation.auditStore.events(after: 0, limit: 100).first?.sequence == before.sequence + 1)
+            #expect(try await h.installation.checkpoints.verify().problem == nil)
+            #expect(try await h.installation.checkpoints.verify(archived: try AuditArchiver.read(archived.file)).problem == nil)
+            #expect(try await archiver.archive(before: h.clock.milliseconds - 86_400_000) == nil)
+        }
+    }
 }

@@ -29,6 +29,10 @@ import Testing
             #expect(expired.first?.reason == .explicit)
             let stored = try await h.installation.events.keyEvents(apiKey: key.apiKey)
             #expect(stored.map(\.kind) == [.expiringIn3Days, .expiringIn1Day, .expired])
+            // Each one joined the audit chain with its alert.
+            let audited = try await h.installation.auditStore.search(AuditQuery(action: "apikey.expir", limit: 10))
+            #expect(audited.map(\.record.action) == ["apikey.expiring", "apikey.expiring", "apikey.expired"])
+            #expect(audited.allSatisfy { $0.record.target == key.apiKey && $0.record.actor == "system" })
         }
     }
 

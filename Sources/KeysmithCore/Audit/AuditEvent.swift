@@ -57,34 +57,53 @@ public enum AuditChain {
     }
 
     public static func hash(of record: AuditRecord, after previousHash: [UInt8]) -> [UInt8] {
-        Array(SHA256.hash(data: canonicalForm(of: record, after: previousHash)))
+        // One buffer and one hash call: the writer hashes every event.
+        let digest = SHA256.hash(data: canonicalForm(of: record, after: previousHash))
+        return digest.withUnsafeBytes { Array($0) }
     }
 
     public static func canonicalForm(of record: AuditRecord, after previousHash: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + record.details.count * 48)
-        bytes.append(contentsOf: Array("keysmith-audit-v1".utf8))
-        bytes.append(contentsOf: previousHash)
-        append(UInt64(bitPattern: record.time), to: &bytes)
-        append(UInt64(bitPattern: record.latencyMicroseconds), to: &bytes)
-        for field in [record.requestID, record.actor, record.account, record.action, record.target, record.clientIP, record.result] {
-            append(field, to: &bytes)
-        }
-        append(UInt32(record.details.count), to: &bytes)
-        for key in record.details.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-            append(key, to: &bytes)
-            append(record.details[key] ?? "", to: &bytes)
-        }
+        bytes.reserveCapacity(
+            80 + record.requestID.utf8.count + record.actor.utf8.count + record.account.utf8.count + record.action.utf8.count
+                + record.target.utf8.count + record.clientIP.utf8.count + record.result.utf8.count + record.details.count * 64)
+        write(record, after: previousHash) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         return bytes
     }
 
-    private static func append(_ text: String, to bytes: inout [UInt8]) {
-        let utf8 = Array(text.utf8)
-        append(UInt32(utf8.count), to: &bytes)
-        bytes.append(contentsOf: utf8)
+    /// Emits the canonical form in pieces.
+    private static func write(
+        _ record: AuditRecord, after previousHash: [UInt8], to sink: (UnsafeRawBufferPointer) -> Void
+    ) {
+        var tag = "keysmith-audit-v1"
+        tag.withUTF8 { sink(UnsafeRawBufferPointer($0)) }
+        previousHash.withUnsafeBytes(sink)
+        integer(UInt64(bitPattern: record.time), sink)
+        integer(UInt64(bitPattern: record.latencyMicroseconds), sink)
+        text(record.requestID, sink)
+        text(record.actor, sink)
+        text(record.account, sink)
+        text(record.action, sink)
+        text(record.target, sink)
+        text(record.clientIP, sink)
+        text(record.result, sink)
+        integer(UInt32(record.details.count), sink)
+        guard !record.details.isEmpty else { return }
+        for key in record.details.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            text(key, sink)
+            text(record.details[key] ?? "", sink)
+        }
     }
 
-    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    private static func text(_ value: String, _ sink: (UnsafeRawBufferPointer) -> Void) {
+        var value = value
+        value.withUTF8 { utf8 in
+            integer(UInt32(utf8.count), sink)
+            sink(UnsafeRawBufferPointer(utf8))
+        }
+    }
+
+    private static func integer<T: FixedWidthInteger>(_ value: T, _ sink: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeBytes(of: value.bigEndian, sink)
     }
 }

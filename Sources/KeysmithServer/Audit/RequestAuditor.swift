@@ -31,14 +31,15 @@ public struct RequestAuditor: Sendable {
         self.clock = clock
     }
 
-    func record(_ request: Request, context: AppRequestContext, code: String, elapsed: Duration) async {
+    /// Queues the request's event; true when the request is audited (its event queued now or written by its change).
+    func record(_ request: Request, context: AppRequestContext, requestID: String, code: String, elapsed: Duration) async -> Bool {
         let facts = context.facts.snapshot
-        guard facts.guarded || request.headers[.okAccessKey] != nil else { return }
-        if facts.auditedInTransaction && code == "0" { return }
+        guard facts.guarded || request.headers[.okAccessKey] != nil else { return false }
+        if facts.auditedInTransaction && code == "0" { return true }
         let now = clock.milliseconds
         let ip = facts.clientIP ?? context.peerAddress
         var record = AuditRecord(
-            time: now, requestID: context.id, actor: facts.apiKey ?? "", account: facts.accountUID ?? "",
+            time: now, requestID: requestID, actor: facts.apiKey ?? "", account: facts.accountUID ?? "",
             action: "\(request.method.rawValue) \(request.uri.path)", clientIP: ip?.description ?? "", result: code,
             latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         var firstUse: KeyAddressUse?
@@ -50,6 +51,7 @@ public struct RequestAuditor: Sendable {
             annotateFailure(&record, request: request, code: code, ip: ip, now: now)
         }
         await queue.add(record, firstUse: firstUse)
+        return true
     }
 
     private func annotateFailure(_ record: inout AuditRecord, request: Request, code: String, ip: IPAddress?, now: Int64) {

@@ -7,7 +7,7 @@ import Logging
 /// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
 /// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
 /// code, latency, client IP and the key's public id. Never a header value, signature, passphrase or body. Private
-/// requests then go to the ``RequestAuditor`` (nil: audit of reads turned off).
+/// requests go to the ``RequestAuditor`` (nil: audit of reads turned off).
 struct OKXErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -31,9 +31,14 @@ struct OKXErrorMiddleware: RouterMiddleware {
             context.logger.error("unhandled error", metadata: ["error": "\(Self.describe(error))"])
             response = OKXError.systemError.response()
         }
-        response.headers[.requestID] = context.id
+        let requestID = context.id
+        response.headers[.requestID] = requestID
         let elapsed = ContinuousClock.now - start
-        context.logger.info(
+        let audited = await auditor?.record(request, context: context, requestID: requestID, code: code, elapsed: elapsed) ?? false
+        // A successful request that the audit log records is logged at debug: the audit event holds every field of
+        // the line. Failures stay at info, so an operator watching the log still sees them.
+        context.logger.log(
+            level: audited && code == "0" ? .debug : .info,
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
@@ -41,7 +46,6 @@ struct OKXErrorMiddleware: RouterMiddleware {
                 "ip": "\((context.facts.clientIP ?? context.peerAddress)?.description ?? "-")",
                 "apiKey": "\(context.facts.apiKey ?? "-")",
             ])
-        await auditor?.record(request, context: context, code: code, elapsed: elapsed)
         return response
     }
 

@@ -110,7 +110,9 @@ enum SQLiteMigrations {
                 """)
         }
         migrator.registerMigration("v11-audit-and-alerts") { db in
-            // The audit chain: append-only; seq is the chain order, hash covers the fields and prev_hash.
+            // The audit chain: append-only; seq is the chain order, hash covers the fields and prev_hash. No secondary
+            // index: every index is one more B-tree insert per audited request, and searches (an investigator's tool,
+            // over a table that retention keeps bounded) scan newest-first by seq, which is also time order.
             try db.execute(sql: """
                 CREATE TABLE audit_event (
                     seq INTEGER PRIMARY KEY,
@@ -127,8 +129,6 @@ enum SQLiteMigrations {
                     prev_hash BLOB NOT NULL,
                     hash BLOB NOT NULL
                 );
-                CREATE INDEX audit_event_time ON audit_event(time);
-                CREATE INDEX audit_event_actor ON audit_event(actor);
                 CREATE TABLE audit_checkpoint (
                     seq INTEGER PRIMARY KEY,
                     hash BLOB NOT NULL,
