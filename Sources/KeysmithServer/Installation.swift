@@ -8,7 +8,7 @@ import Logging
 ///
 /// ```swift
 /// let installation = try await Installation.open(dataDirectory: URL(filePath: "./keysmith-data"), masterKey: nil, logger: logger)
-/// let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback)
+/// let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: origin)
 /// ```
 public struct Installation: Sendable {
     public let dataDirectory: URL

@@ -4,7 +4,7 @@ import KeysmithStore
 /// Creates and lists accounts. Used by the OKX routes and the CLI alike, so both enforce the same rules.
 ///
 /// ```swift
-/// let sub = try await accounts.createSubAccount(SubAccountRequest(name: "bot01trader"))
+/// let sub = try await accounts.createSubAccount(SubAccountRequest(name: "bot01trader"), origin: .system("example"))
 /// ```
 public struct AccountService: Sendable {
     private let store: any KeyStore

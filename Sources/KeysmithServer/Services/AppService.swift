@@ -5,8 +5,9 @@ import Logging
 /// The third-party app registry. Updating an app's addresses re-binds every active key linked to it at once.
 ///
 /// ```swift
-/// let app = try await apps.add(name: "3commas", allowlist: IPAllowlist(okx: "203.0.113.0/28"), url: nil)
-/// let rebound = try await apps.update(name: "3commas", allowlist: IPAllowlist(okx: "198.51.100.0/28")).rebound
+/// let app = try await apps.add(name: "3commas", allowlist: IPAllowlist(okx: "203.0.113.0/28"), url: nil, origin: origin)
+/// let rebound = try await apps.update(name: "3commas", allowlist: IPAllowlist(okx: "198.51.100.0/28"), url: nil,
+///                                   origin: origin).rebound
 /// ```
 public struct AppService: Sendable {
     private let store: any AppStore

@@ -4,7 +4,7 @@ import KeysmithCore
 /// operator's own key, so not rate limited) bound to the loopback addresses, whose credentials are shown once.
 ///
 /// ```swift
-/// if let first = try await Bootstrap(accounts: accounts, keys: keys).initializeIfNeeded(allowlist: .loopback) {
+/// if let first = try await Bootstrap(accounts: accounts, keys: keys).initializeIfNeeded(allowlist: .loopback, origin: origin) {
 ///     show(first.credentials)   // the only time the secret and passphrase are shown
 /// }
 /// ```

@@ -3,11 +3,13 @@ import KeysmithStore
 
 /// The API-key lifecycle: create (secret shown once), list, modify and revoke, with OKX's rules — passphrase
 /// policy (59505), at most 20 IPs (59503), 50 keys per account (59501), unique labels (59502), no withdraw on
-/// sub-account keys. The OKX routes and the CLI both go through it.
+/// sub-account keys. The OKX routes and the CLI both go through it. Every change is written with its audit event
+/// (from `origin`) in one transaction.
 ///
 /// ```swift
 /// let created = try await keys.create(NewKeyRequest(account: sub, label: "bot", permissions: [.trade],
-///                                                   allowlist: try IPAllowlist(okx: "203.0.113.7")))
+///                                                   allowlist: try IPAllowlist(okx: "203.0.113.7")),
+///                                     origin: AuditOrigin(actor: "cli:alice", action: "apikey.create"))
 /// created.credentials.secretKey   // shown to the user once, never stored in clear
 /// ```
 public struct KeyService: Sendable {
