@@ -84,7 +84,8 @@ struct AuditCommand: AsyncParsableCommand {
             } else if let problem = outcome.problem {
                 Output.line("FAILED: \(problem.message)")
             } else {
-                Output.line("ok: \(outcome.events) events after #\(outcome.start) verified against \(outcome.checkpoints) signed checkpoints")
+                Output.line(
+                    "ok: \(outcome.events) events after #\(outcome.start) verified against \(outcome.checkpoints) signed checkpoints")
             }
             if outcome.problem != nil { throw ExitCode(1) }
         }
@@ -117,7 +118,8 @@ struct AuditCommand: AsyncParsableCommand {
                 return
             }
             Output.line(hash)
-            Output.line(events.isEmpty ? "not found in the audit log" : "found in events \(events.map { "#\($0.sequence)" }.joined(separator: ", "))")
+            let found = events.map { "#\($0.sequence)" }.joined(separator: ", ")
+            Output.line(events.isEmpty ? "not found in the audit log" : "found in events \(found)")
         }
     }
 

@@ -44,7 +44,8 @@ public enum AlertKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .keyExpired: return "API key \(record.target) has expired (\(record.details["reason"] ?? "expired"))"
         case .permissionDenied: return "Permission denied for API key \(record.actor) on \(record.action)\(from)"
         case .authFailureBurst:
-            return "\(record.details["failures"] ?? "Many") failed authentications in \(record.details["window"] ?? "a short time") for \(record.details["subject"] ?? record.actor)"
+            let failures = record.details["failures"] ?? "Many", window = record.details["window"] ?? "a short time"
+            return "\(failures) failed authentications in \(window) for \(record.details["subject"] ?? record.actor)"
         case .keyNewIP: return "API key \(record.actor) used from a new IP address\(from)"
         case .withdrawalRequested: return "Withdrawal requested\(by): \(record.details["amount"] ?? "") \(record.details["ccy"] ?? "")"
         case .auditVerifyFailed: return "Audit chain verification failed: \(record.details["problem"] ?? "unknown problem")"

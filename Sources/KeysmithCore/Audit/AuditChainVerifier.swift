@@ -84,12 +84,14 @@ public struct AuditChainVerifier: Sendable {
             guard let hash = checkpointHashes[checkpoint.sequence] else {
                 return AuditChainProblem(
                     kind: .truncated, sequence: checkpoint.sequence,
-                    message: "the chain was truncated: it ends at event \(head.sequence) but a signed checkpoint covers event \(checkpoint.sequence)")
+                    message: "the chain was truncated: it ends at event \(head.sequence) "
+                        + "but a signed checkpoint covers event \(checkpoint.sequence)")
             }
             guard hash == checkpoint.hash else {
                 return AuditChainProblem(
                     kind: .rewritten, sequence: checkpoint.sequence,
-                    message: "events up to \(checkpoint.sequence) were rewritten: event \(checkpoint.sequence) does not match its signed checkpoint")
+                    message: "events up to \(checkpoint.sequence) were rewritten: "
+                        + "event \(checkpoint.sequence) does not match its signed checkpoint")
             }
         }
         return nil
@@ -103,7 +105,8 @@ public struct AuditChainVerifier: Sendable {
         }
         return AuditChainProblem(
             kind: .deleted, sequence: event.sequence,
-            message: "the link into event \(event.sequence) is broken: an event before it was deleted, or event \(event.sequence - 1) was replaced")
+            message: "the link into event \(event.sequence) is broken: "
+                + "an event before it was deleted, or event \(event.sequence - 1) was replaced")
     }
 
     private static func deleted(from first: Int64, to last: Int64) -> AuditChainProblem {

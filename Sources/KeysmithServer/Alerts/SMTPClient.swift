@@ -51,7 +51,8 @@ public struct SMTPClient: Sendable {
                 if let line { try await outbound.write(ByteBuffer(string: line + "\r\n")) }
                 let (code, text) = try await replies.next()
                 guard code == expect else {
-                    throw Failure(description: "the SMTP relay answered \(code) \(text) to \(line?.split(separator: " ").first ?? "greeting")")
+                    let verb = line?.split(separator: " ").first.map(String.init) ?? "greeting"
+                    throw Failure(description: "the SMTP relay answered \(code) \(text) to \(verb)")
                 }
             }
             try await command(nil, expect: 220)

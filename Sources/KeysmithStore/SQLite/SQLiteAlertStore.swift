@@ -84,7 +84,10 @@ public struct SQLiteAlertStore: AlertStore {
     public func markDelivered(id: Int64, at time: Int64) async throws(StoreError) {
         try await database.write { db in
             try db.execute(
-                sql: "UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE id = ?",
+                sql: """
+                    UPDATE alert_outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = ''
+                    WHERE id = ?
+                    """,
                 arguments: [time, id])
         }
     }
