@@ -66,7 +66,9 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)
-    AccountRoutes(clock: installation.clock).register(read: read)
+    let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger)
+    accountRoutes.register(read: read)
+    FundingRoutes(ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     return router

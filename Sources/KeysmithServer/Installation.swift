@@ -20,6 +20,8 @@ public struct Installation: Sendable {
     public let accounts: AccountService
     public let keys: KeyService
     public let apps: AppService
+    /// Balances, deposits and transfers.
+    public let ledger: LedgerService
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -65,8 +67,9 @@ public struct Installation: Sendable {
         let sealer = master.secretSealer()
         try await store.bindMasterKey(sealer)
         let auditStore = SQLiteAuditStore(database: database)
-        let audit = AuditParts(
-            store: auditStore, alerts: SQLiteAlertStore(database: database), hasher: master.auditHasher(),
+        let audit = Parts(
+            store: auditStore, alerts: SQLiteAlertStore(database: database), ledger: SQLiteLedgerStore(database: database),
+            hasher: master.auditHasher(),
             signer: master.auditSigner(), sinkSealer: master.sinkSealer())
         return Installation(
             dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, audit: audit,
@@ -77,7 +80,7 @@ public struct Installation: Sendable {
 
     init(
         dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
-        audit: AuditParts, sealer: SecretSealer,
+        audit: Parts, sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
         cooldown: Int64, logger: Logger
     ) {
@@ -95,6 +98,7 @@ public struct Installation: Sendable {
         self.events = eventStore
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
+        self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
             onChange: { try? await loader.refresh() })
@@ -111,10 +115,11 @@ public struct Installation: Sendable {
         self.alertSinks = AlertSinks(store: audit.alerts, audit: audit.store, sealer: audit.sinkSealer, clock: clock)
     }
 
-    /// The audit and alert stores and the keys derived for them, as opened.
-    struct AuditParts: Sendable {
+    /// The audit, alert and ledger stores and the keys derived for them, as opened.
+    struct Parts: Sendable {
         let store: any AuditStore
         let alerts: any AlertStore
+        let ledger: any LedgerStore
         let hasher: AuditHasher
         let signer: AuditCheckpointSigner
         let sinkSealer: SecretSealer

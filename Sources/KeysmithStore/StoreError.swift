@@ -8,6 +8,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case masterKeyMismatch
         case sealing
         case database
+        /// A balance would go below zero (the database's CHECK constraint refused it).
+        case insufficientFunds
     }
 
     public let kind: Kind
@@ -26,4 +28,5 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func invalidMasterKey(_ detail: String) -> StoreError { StoreError(.invalidMasterKey, detail) }
     public static func sealing(_ detail: String) -> StoreError { StoreError(.sealing, detail) }
     public static func database(_ detail: String) -> StoreError { StoreError(.database, detail) }
+    public static func insufficientFunds(_ detail: String) -> StoreError { StoreError(.insufficientFunds, detail) }
 }

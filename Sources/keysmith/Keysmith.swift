@@ -7,6 +7,6 @@ struct Keysmith: AsyncParsableCommand {
         abstract: "Self-hosted exchange accounts and API keys, speaking the OKX v5 REST API.",
         subcommands: [
             Serve.self, Init.self, SubaccountCommand.self, ApikeyCommand.self, AppCommand.self, Keygen.self, Scan.self, AuditCommand.self,
-            AlertsCommand.self,
+            AlertsCommand.self, Deposit.self, Balance.self, CurrencyCommand.self,
         ])
 }

@@ -79,7 +79,30 @@ extension OKXError {
     // MARK: - Funding (58xxx)
 
     public static let accountBlocked = OKXError(code: "58004", message: "Account blocked.", httpStatus: 200)
+    public static let transferAmountNotPositive = OKXError(
+        code: "58114", message: "Transfer amount must be greater than 0", httpStatus: 400)
     public static let subAccountDoesNotExist = OKXError(code: "58115", message: "Sub-account does not exist.", httpStatus: 200)
+    public static let transferExceedsAvailable = OKXError(
+        code: "58116", message: "Transfer exceeds the available amount.", httpStatus: 200)
+    public static let sameFromAndTo = OKXError(
+        code: "58123", message: "The From parameter cannot be the same as the To parameter.", httpStatus: 200)
+    public static let masterKeyTransferType = OKXError(
+        code: "58127",
+        message: "Main account API key does not support current transfer 'type' parameter. Please refer to the API documentation.",
+        httpStatus: 200)
+    public static let subKeyTransferType = OKXError(
+        code: "58128",
+        message: "Sub-account API key does not support current transfer 'type' parameter. Please refer to the API documentation.",
+        httpStatus: 200)
+    public static let insufficientBalance = OKXError(code: "58350", message: "Insufficient balance.", httpStatus: 200)
+
+    public static func noTransferOutPermission(_ name: String) -> OKXError {
+        OKXError(code: "58119", message: "\(name) Sub-account has no permission to transfer out, please set first.", httpStatus: 200)
+    }
+
+    public static func parameterMismatch(_ name: String) -> OKXError {
+        OKXError(code: "58129", message: "\(name) is incorrect or \(name) does not match with 'type'", httpStatus: 200)
+    }
 
     // MARK: - Sub-accounts and API keys (59xxx)
 
@@ -94,6 +117,10 @@ extension OKXError {
     public static let passphraseFormat = OKXError(
         code: "59505", message: "The passphrase format is incorrect", httpStatus: 200)
     public static let apiKeyDoesNotExist = OKXError(code: "59506", message: "APIKey does not exist", httpStatus: 200)
+
+    public static let transferBetweenSameSubAccount = OKXError(
+        code: "59507", message: "The two accounts involved in a transfer must be two different sub accounts under the same parent account",
+        httpStatus: 200)
 
     public static func subAccountSuspended(_ name: String) -> OKXError {
         OKXError(code: "59508", message: "The sub account of \(name) is suspended", httpStatus: 200)

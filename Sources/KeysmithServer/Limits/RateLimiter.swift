@@ -72,6 +72,15 @@ public struct EndpointFamily: Sendable, Hashable {
         "GET /api/v5/users/subaccount/apikey": EndpointFamily("users/subaccount/apikey:read", 20, per: 2000),
         "POST /api/v5/users/subaccount/modify-apikey": EndpointFamily("users/subaccount/modify-apikey", 1, per: 1000),
         "POST /api/v5/users/subaccount/delete-apikey": EndpointFamily("users/subaccount/delete-apikey", 1, per: 1000),
+        "GET /api/v5/asset/balances": EndpointFamily("asset/balances", 6, per: 1000),
+        "GET /api/v5/asset/currencies": EndpointFamily("asset/currencies", 6, per: 1000),
+        "GET /api/v5/asset/deposit-address": EndpointFamily("asset/deposit-address", 6, per: 1000),
+        "GET /api/v5/asset/deposit-history": EndpointFamily("asset/deposit-history", 6, per: 1000),
+        "POST /api/v5/asset/transfer": EndpointFamily("asset/transfer", 2, per: 1000),
+        "GET /api/v5/asset/transfer-state": EndpointFamily("asset/transfer-state", 10, per: 1000),
+        "GET /api/v5/account/subaccount/balances": EndpointFamily("account/subaccount/balances", 6, per: 2000),
+        "GET /api/v5/asset/subaccount/balances": EndpointFamily("asset/subaccount/balances", 6, per: 2000),
+        "POST /api/v5/asset/subaccount/transfer": EndpointFamily("asset/subaccount/transfer", 1, per: 1000),
     ]
 
     /// Public endpoints, when the operator limits them per client IP (`serve --public-rate-limit`).

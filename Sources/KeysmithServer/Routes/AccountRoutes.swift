@@ -4,16 +4,30 @@ import KeysmithCore
 /// `GET /api/v5/account/config` and `GET /api/v5/account/balance` (read permission).
 struct AccountRoutes {
     let clock: any WallClock
+    let ledger: LedgerService
 
     func register(read group: RouterGroup<AppRequestContext>) {
         group.get("account/config") { _, context in
             let cached = try context.requireKey()
             return OKXBody(try cached.responses.body(for: "account/config") { try OKXResponse([AccountConfig(cached)]).body() })
         }
-        group.get("account/balance") { _, context in
-            _ = try context.requireKey()
-            return OKXResponse([TradingBalance(uTime: String(clock.milliseconds))])
+        group.get("account/balance") { request, context in
+            let cached = try context.requireKey()
+            return try await balance(of: cached.account, query: request.uri.query)
         }
+    }
+}
+
+extension AccountRoutes {
+    /// The trading balance of `account`, optionally only the currencies of a `ccy` comma list.
+    func balance(of account: Account, query: String?) async throws(OKXError) -> OKXResponse<TradingBalance> {
+        let params = OKXParameters(query: query)
+        var balances = try await ledger.balances(of: account)
+        if let codes = params.optional("ccy") {
+            let wanted = Set(codes.split(separator: ",").map { $0.uppercased() })
+            balances = balances.filter { wanted.contains($0.currency) }
+        }
+        return OKXResponse([TradingBalance(balances, currencies: try await ledger.currencies(), now: clock.milliseconds)])
     }
 }
 
@@ -58,18 +72,4 @@ struct AccountConfig: Encodable, Sendable {
         type = cached.account.type.rawValue
         uid = cached.account.uid
     }
-}
-
-/// The `account/balance` item. Until the ledger exists every account holds nothing: `details` is empty.
-struct TradingBalance: Encodable, Sendable {
-    let adjEq = ""
-    let details: [String] = []
-    let imr = ""
-    let isoEq = ""
-    let mgnRatio = ""
-    let mmr = ""
-    let notionalUsd = ""
-    let ordFroz = ""
-    let totalEq = "0"
-    let uTime: String
 }

@@ -104,6 +104,7 @@ extension StoreError {
         case .duplicate: OKXError.alreadyExists("subAcct").with(message: detail)
         case .limitReached: OKXError.tooManyKeys
         case .notFound: OKXError.apiKeyDoesNotExist
+        case .insufficientFunds: OKXError.insufficientBalance
         case .invalidMasterKey, .masterKeyMismatch, .sealing, .database: OKXError.systemError
         }
     }

@@ -41,6 +41,8 @@ public struct SQLiteDatabase: Sendable {
             return try await pool.write(body)
         } catch let error as StoreError {
             throw error
+        } catch let error as DatabaseError where Self.isOverdraft(error) {
+            throw StoreError.insufficientFunds("a balance would go below zero")
         } catch {
             throw StoreError.database(Self.describe(error))
         }
@@ -63,6 +65,12 @@ public struct SQLiteDatabase: Sendable {
         } catch {
             throw StoreError.database(Self.describe(error))
         }
+    }
+
+    /// The balance table's CHECK constraints (`available >= 0`, `frozen >= 0`) refused a write.
+    static func isOverdraft(_ error: DatabaseError) -> Bool {
+        guard error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK, let message = error.message else { return false }
+        return message.contains("available >= 0") || message.contains("frozen >= 0")
     }
 
     /// GRDB's error text without the statement arguments it may carry.

@@ -1,4 +1,5 @@
 import GRDB
+import KeysmithCore
 
 /// The embedded database's schema, as ordered migrations. Never edit a shipped migration; add a new one.
 enum SQLiteMigrations {
@@ -173,6 +174,79 @@ enum SQLiteMigrations {
                 );
                 CREATE INDEX alert_outbox_due ON alert_outbox(next_attempt_at) WHERE status = 'pending';
                 """)
+        }
+        migrator.registerMigration("v12-ledger") { db in
+            // Amounts are whole numbers of each currency's smallest unit (10^-scale). Balances can never go below
+            // zero: the CHECK constraints refuse it, whatever the code above them does.
+            try db.execute(sql: """
+                CREATE TABLE currency (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    scale INTEGER NOT NULL CHECK (scale BETWEEN 0 AND 18),
+                    chain TEXT NOT NULL,
+                    withdrawal_fee INTEGER NOT NULL,
+                    min_withdrawal INTEGER NOT NULL,
+                    max_withdrawal INTEGER NOT NULL,
+                    daily_withdrawal INTEGER NOT NULL,
+                    can_deposit INTEGER NOT NULL,
+                    can_withdraw INTEGER NOT NULL
+                );
+                CREATE TABLE balance (
+                    account_uid TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('6', '18')),
+                    ccy TEXT NOT NULL,
+                    available INTEGER NOT NULL DEFAULT 0 CHECK (available >= 0),
+                    frozen INTEGER NOT NULL DEFAULT 0 CHECK (frozen >= 0),
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (account_uid, kind, ccy)
+                ) WITHOUT ROWID;
+                CREATE TABLE movement (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE ledger_entry (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    movement_id INTEGER NOT NULL REFERENCES movement(id),
+                    account_uid TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    ccy TEXT NOT NULL,
+                    available_delta INTEGER NOT NULL,
+                    frozen_delta INTEGER NOT NULL
+                );
+                CREATE INDEX ledger_entry_movement ON ledger_entry(movement_id);
+                CREATE TABLE deposit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_uid TEXT NOT NULL,
+                    ccy TEXT NOT NULL,
+                    amount INTEGER NOT NULL CHECK (amount > 0),
+                    chain TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    tx_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX deposit_account ON deposit(account_uid, id);
+                CREATE TABLE transfer (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    initiator_uid TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    ccy TEXT NOT NULL,
+                    amount INTEGER NOT NULL CHECK (amount > 0),
+                    from_uid TEXT NOT NULL,
+                    from_kind TEXT NOT NULL,
+                    to_uid TEXT NOT NULL,
+                    to_kind TEXT NOT NULL,
+                    sub_acct TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX transfer_client_id ON transfer(initiator_uid, client_id) WHERE client_id != '';
+                """)
+            for currency in Currency.defaults {
+                try SQLiteLedgerStore.save(currency, in: db)
+            }
         }
         return migrator
     }

@@ -1,0 +1,133 @@
+import Hummingbird
+import KeysmithCore
+import KeysmithStore
+
+/// The funding (`/api/v5/asset/...`) endpoints and the master's views of its sub-accounts' balances: reads need the
+/// read permission, transfers need trade.
+struct FundingRoutes {
+    let ledger: LedgerService
+    let accounts: AccountService
+    let balances: AccountRoutes
+
+    func register(read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
+        read.get("asset/balances", use: fundingBalances)
+        read.get("asset/currencies", use: currencies)
+        read.get("asset/deposit-address", use: depositAddress)
+        read.get("asset/deposit-history", use: depositHistory)
+        read.get("asset/transfer-state", use: transferState)
+        trade.post("asset/transfer", use: transfer)
+        read.get("account/subaccount/balances", use: subAccountTradingBalance)
+        read.get("asset/subaccount/balances", use: subAccountFundingBalances)
+        trade.post("asset/subaccount/transfer", use: subAccountTransfer)
+    }
+
+    @Sendable func fundingBalances(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<FundingBalance> {
+        let account = try context.requireKey().account
+        return try await funding(of: account, query: OKXParameters(query: request.uri.query))
+    }
+
+    @Sendable func currencies(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<CurrencyItem> {
+        _ = try context.requireKey()
+        let wanted = Self.codes(OKXParameters(query: request.uri.query).optional("ccy"))
+        return OKXResponse(try await ledger.currencies().filter { wanted?.contains($0.code) ?? true }.map(CurrencyItem.init))
+    }
+
+    @Sendable func depositAddress(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<DepositAddressItem> {
+        let account = try context.requireKey().account
+        let currency = try await ledger.currency(try OKXParameters(query: request.uri.query).required("ccy"))
+        guard account.depositsAllowed else {
+            throw OKXError.parameterError("ccy").with(message: "Deposits are disabled for sub-account \(account.name)")
+        }
+        let address = ledger.depositAddress(of: account, currency: currency)
+        return OKXResponse([DepositAddressItem(addr: address, ccy: currency.code, chain: currency.chain)])
+    }
+
+    @Sendable func depositHistory(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<DepositItem> {
+        let account = try context.requireKey().account
+        let params = OKXParameters(query: request.uri.query)
+        let limit = try Self.limit(params)
+        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        var deposits = try await ledger.deposits(of: account, currency: params.optional("ccy"), limit: 1_000)
+        if let id = params.optional("depId") { deposits = deposits.filter { String($0.id) == id } }
+        if let txID = params.optional("txId") { deposits = deposits.filter { $0.txID == txID } }
+        return OKXResponse(deposits.prefix(limit).map { DepositItem($0, scale: scales[$0.currency] ?? 8) })
+    }
+
+    @Sendable func transfer(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<TransferItem> {
+        let caller = try context.requireKey().account
+        let params = try OKXParameters(jsonBody: context.body)
+        let transferRequest = TransferRequest(
+            type: params.optional("type") ?? "0", currency: try params.required("ccy"), amount: try params.required("amt"),
+            from: try params.required("from"), to: try params.required("to"), subAccount: params.optional("subAcct"),
+            clientID: try Self.clientID(params))
+        let result = try await ledger.transfer(transferRequest, by: caller, origin: context.auditOrigin(request))
+        return try await item(result.transfer, detailed: false)
+    }
+
+    @Sendable func transferState(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<TransferItem> {
+        let caller = try context.requireKey().account
+        let params = OKXParameters(query: request.uri.query)
+        guard let found = try await ledger.transfer(id: params.optional("transId"), clientID: params.optional("clientId"), for: caller)
+        else { return OKXResponse([]) }
+        return try await item(found, detailed: true)
+    }
+
+    @Sendable func subAccountTradingBalance(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<TradingBalance> {
+        let sub = try await namedSubAccount(context, OKXParameters(query: request.uri.query))
+        return try await balances.balance(of: sub, query: nil)
+    }
+
+    @Sendable func subAccountFundingBalances(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<FundingBalance> {
+        let params = OKXParameters(query: request.uri.query)
+        return try await funding(of: try await namedSubAccount(context, params), query: params)
+    }
+
+    @Sendable func subAccountTransfer(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<TransferItem> {
+        let caller = try context.requireKey().account
+        let params = try OKXParameters(jsonBody: context.body)
+        let result = try await ledger.subAccountTransfer(
+            currency: try params.required("ccy"), amount: try params.required("amt"), from: try params.required("from"),
+            to: try params.required("to"), fromSubAccount: try params.required("fromSubAccount"),
+            toSubAccount: try params.required("toSubAccount"), clientID: try Self.clientID(params), by: caller,
+            origin: context.auditOrigin(request))
+        return try await item(result.transfer, detailed: false)
+    }
+
+    // MARK: - Helpers
+
+    private func funding(of account: Account, query params: OKXParameters) async throws(OKXError) -> OKXResponse<FundingBalance> {
+        let balances = try await ledger.balances(of: account)
+        return OKXResponse(
+            FundingBalance.items(balances, currencies: try await ledger.currencies(), only: Self.codes(params.optional("ccy"))))
+    }
+
+    private func item(_ transfer: TransferRecord, detailed: Bool) async throws(OKXError) -> OKXResponse<TransferItem> {
+        let scale = try await ledger.currency(transfer.currency).scale
+        return OKXResponse([TransferItem(transfer, scale: scale, detailed: detailed)])
+    }
+
+    /// The `subAcct` of a master key's request (59500 for other keys, 58115 when unknown).
+    private func namedSubAccount(_ context: AppRequestContext, _ params: OKXParameters) async throws(OKXError) -> Account {
+        guard try context.requireKey().account.isMaster else { throw OKXError.masterAccountOnly }
+        return try await accounts.subAccount(named: try params.required("subAcct"))
+    }
+
+    /// A caller's idempotency key: up to 32 letters and digits ("" when absent).
+    private static func clientID(_ params: OKXParameters) throws(OKXError) -> String {
+        let value = params.optional("clientId") ?? ""
+        guard value.count <= 32, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw OKXError.parameterError("clientId").with(message: "Parameter clientId error: up to 32 letters and digits")
+        }
+        return value
+    }
+
+    private static func codes(_ list: String?) -> Set<String>? {
+        list.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
+    }
+
+    private static func limit(_ params: OKXParameters) throws(OKXError) -> Int {
+        guard let text = params.optional("limit") else { return 100 }
+        guard let value = Int(text), (1...100).contains(value) else { throw OKXError.parameterError("limit") }
+        return value
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import GRDB
+import KeysmithCore
+
+/// ``LedgerStore`` on the embedded SQLite database. SQLite runs one write transaction at a time, and each movement
+/// updates balances with `available = available + delta` under CHECK constraints, so concurrent movements are
+/// serialised and none can overdraw a balance.
+public struct SQLiteLedgerStore: LedgerStore {
+    let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func currencies() async throws(StoreError) -> [Currency] {
+        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM currency ORDER BY code").map(Self.currency) }
+    }
+
+    public func save(currency: Currency) async throws(StoreError) {
+        try await database.write { db in
+            if let scale = try Int.fetchOne(db, sql: "SELECT scale FROM currency WHERE code = ?", arguments: [currency.code]),
+                scale != currency.scale,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger_entry WHERE ccy = ? LIMIT 1", arguments: [currency.code]) == true
+            {
+                throw StoreError.duplicate("\(currency.code) has ledger entries: its number of decimals cannot change")
+            }
+            try Self.save(currency, in: db)
+        }
+    }
+
+    public func balances(account: String) async throws(StoreError) -> [StoredBalance] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM balance WHERE account_uid = ? ORDER BY kind, ccy", arguments: [account]
+            ).compactMap { row in
+                guard let kind = BalanceKind(rawValue: row["kind"]) else { return nil }
+                return StoredBalance(
+                    kind: kind, currency: row["ccy"], available: row["available"], frozen: row["frozen"], updatedAt: row["updated_at"])
+            }
+        }
+    }
+
+    public func insert(deposit: DepositRecord, audit: AuditRecord) async throws(StoreError) -> DepositRecord {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO deposit (account_uid, ccy, amount, chain, address, tx_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    deposit.account, deposit.currency, deposit.amount, deposit.chain, deposit.address, deposit.txID, deposit.createdAt,
+                ])
+            var stored = deposit
+            stored.id = db.lastInsertedRowID
+            try Self.apply(
+                .deposit(deposit.amount, of: deposit.currency, to: deposit.account), kind: "deposit", reference: String(stored.id),
+                at: deposit.createdAt, in: db)
+            var record = audit
+            record.target = String(stored.id)
+            try SQLiteAuditLog.append([record], in: db)
+            return stored
+        }
+    }
+
+    public func deposits(account: String, currency: String?, limit: Int) async throws(StoreError) -> [DepositRecord] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM deposit WHERE account_uid = ? AND (? IS NULL OR ccy = ?) ORDER BY id DESC LIMIT ?",
+                arguments: [account, currency, currency, limit]
+            ).map { row in
+                DepositRecord(
+                    id: row["id"], account: row["account_uid"], currency: row["ccy"], amount: row["amount"], chain: row["chain"],
+                    address: row["address"], txID: row["tx_id"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    public func insert(transfer: TransferRecord, audit: AuditRecord) async throws(StoreError) -> (transfer: TransferRecord, created: Bool) {
+        try await database.write { db in
+            if !transfer.clientID.isEmpty,
+                let existing = try Row.fetchOne(
+                    db, sql: "SELECT * FROM transfer WHERE initiator_uid = ? AND client_id = ?",
+                    arguments: [transfer.initiator, transfer.clientID])
+            {
+                return (try Self.transfer(existing), false)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO transfer (initiator_uid, client_id, type, ccy, amount, from_uid, from_kind, to_uid, to_kind, sub_acct,
+                    state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    transfer.initiator, transfer.clientID, transfer.type, transfer.currency, transfer.amount, transfer.from.account,
+                    transfer.from.kind.rawValue, transfer.to.account, transfer.to.kind.rawValue, transfer.subAccount, transfer.state,
+                    transfer.createdAt,
+                ])
+            var stored = transfer
+            stored.id = db.lastInsertedRowID
+            try Self.apply(transfer.movement, kind: "transfer", reference: String(stored.id), at: transfer.createdAt, in: db)
+            var record = audit
+            record.target = String(stored.id)
+            try SQLiteAuditLog.append([record], in: db)
+            return (stored, true)
+        }
+    }
+
+    public func transfer(id: Int64) async throws(StoreError) -> TransferRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM transfer WHERE id = ?", arguments: [id]).map(Self.transfer)
+        }
+    }
+
+    public func transfer(clientID: String, initiator: String) async throws(StoreError) -> TransferRecord? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM transfer WHERE initiator_uid = ? AND client_id = ?", arguments: [initiator, clientID]
+            ).map(Self.transfer)
+        }
+    }
+
+    public func totals() async throws(StoreError) -> [String: (entries: Int64, balances: Int64)] {
+        let (entries, balances) = try await database.read { db in
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT ccy, SUM(available_delta + frozen_delta) AS total FROM ledger_entry GROUP BY ccy"
+            ).map { ($0["ccy"] as String, $0["total"] as Int64) }
+            let balances = try Row.fetchAll(
+                db, sql: "SELECT ccy, SUM(available + frozen) AS total FROM balance GROUP BY ccy"
+            ).map { ($0["ccy"] as String, $0["total"] as Int64) }
+            return (entries, balances)
+        }
+        var totals: [String: (entries: Int64, balances: Int64)] = [:]
+        for (ccy, total) in entries { totals[ccy, default: (0, 0)].entries = total }
+        for (ccy, total) in balances { totals[ccy, default: (0, 0)].balances = total }
+        return totals
+    }
+
+    // MARK: - In a transaction
+
+    /// Writes a balanced movement: its lines, and each real account's balance change (the CHECK constraints refuse
+    /// an overdraft, which aborts the whole transaction).
+    static func apply(_ movement: LedgerMovement, kind: String, reference: String, at time: Int64, in db: Database) throws {
+        guard movement.isBalanced else { throw StoreError.database("an unbalanced movement was refused") }
+        try db.execute(
+            sql: "INSERT INTO movement (kind, reference, created_at) VALUES (?, ?, ?)", arguments: [kind, reference, time])
+        let movementID = db.lastInsertedRowID
+        for entry in movement.entries {
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_entry (movement_id, account_uid, kind, ccy, available_delta, frozen_delta)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [movementID, entry.account, entry.kind.rawValue, entry.currency, entry.availableDelta, entry.frozenDelta])
+            guard entry.account != LedgerEntry.world else { continue }
+            try db.execute(
+                sql: """
+                    INSERT INTO balance (account_uid, kind, ccy, available, frozen, updated_at) VALUES (?, ?, ?, 0, 0, ?)
+                    ON CONFLICT (account_uid, kind, ccy) DO NOTHING
+                    """,
+                arguments: [entry.account, entry.kind.rawValue, entry.currency, time])
+            try db.execute(
+                sql: """
+                    UPDATE balance SET available = available + ?, frozen = frozen + ?, updated_at = ?
+                    WHERE account_uid = ? AND kind = ? AND ccy = ?
+                    """,
+                arguments: [entry.availableDelta, entry.frozenDelta, time, entry.account, entry.kind.rawValue, entry.currency])
+        }
+    }
+
+    static func save(_ currency: Currency, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO currency (code, name, scale, chain, withdrawal_fee, min_withdrawal, max_withdrawal,
+                daily_withdrawal, can_deposit, can_withdraw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                currency.code, currency.name, currency.scale, currency.chain, currency.withdrawalFee.units,
+                currency.minimumWithdrawal.units, currency.maximumWithdrawal.units, currency.dailyWithdrawalLimit.units,
+                currency.canDeposit, currency.canWithdraw,
+            ])
+    }
+
+    static func currency(_ row: Row) -> Currency {
+        let scale: Int = row["scale"]
+        return Currency(
+            code: row["code"], name: row["name"], scale: scale, chain: row["chain"],
+            withdrawalFee: Amount(units: row["withdrawal_fee"], scale: scale),
+            minimumWithdrawal: Amount(units: row["min_withdrawal"], scale: scale),
+            maximumWithdrawal: Amount(units: row["max_withdrawal"], scale: scale),
+            dailyWithdrawalLimit: Amount(units: row["daily_withdrawal"], scale: scale), canDeposit: row["can_deposit"],
+            canWithdraw: row["can_withdraw"])
+    }
+
+    static func transfer(_ row: Row) throws -> TransferRecord {
+        guard let fromKind = BalanceKind(rawValue: row["from_kind"]), let toKind = BalanceKind(rawValue: row["to_kind"]) else {
+            throw StoreError.database("unreadable transfer \(row["id"] as Int64)")
+        }
+        return TransferRecord(
+            id: row["id"], initiator: row["initiator_uid"], clientID: row["client_id"], type: row["type"], currency: row["ccy"],
+            amount: row["amount"], from: (row["from_uid"], fromKind), to: (row["to_uid"], toKind), subAccount: row["sub_acct"],
+            state: row["state"], createdAt: row["created_at"])
+    }
+}

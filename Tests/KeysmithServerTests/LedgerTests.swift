@@ -1,0 +1,292 @@
+import Foundation
+import KeysmithCore
+import KeysmithServer
+import KeysmithStore
+import PropertyBased
+import Testing
+
+extension Harness {
+    var ledger: LedgerService { installation.ledger }
+
+    func deposit(_ amount: String, _ ccy: String = "USDT", to account: Account) async throws {
+        _ = try await ledger.deposit(to: account, currency: ccy, amount: amount, origin: .test)
+    }
+
+    /// `available` of one balance, as text ("0" when the account never held it).
+    func available(_ account: Account, _ kind: BalanceKind, _ ccy: String = "USDT") async throws -> String {
+        let scale = try await ledger.currency(ccy).scale
+        let units = try await ledger.balances(of: account).first { $0.kind == kind && $0.currency == ccy }?.available ?? 0
+        return Amount(units: units, scale: scale).text
+    }
+
+    /// Every ledger line sums to zero and the balances add up to what was deposited.
+    func expectBalancedBooks(deposited: [String: Int64], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for (ccy, totals) in try await ledger.totals() {
+            #expect(totals.entries == 0, "ledger lines of \(ccy)", sourceLocation: sourceLocation)
+            #expect(totals.balances == deposited[ccy] ?? 0, "balances of \(ccy)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+@Suite struct LedgerTests {
+    @Test
+    func depositTransferAndBalancesOverHTTP() async throws {
+        try await Harness.run { h in
+            let key = try await h.subAccountKey(rateLimit: .unlimited)
+            let sub = try await h.installation.accounts.subAccount(named: "bot01trader")
+            try await h.deposit("1000", to: sub)
+            let funding = try await h.call(.get, "/api/v5/asset/balances", as: key)
+            #expect(funding.data.first?["ccy"] as? String == "USDT" && funding.data.first?["availBal"] as? String == "1000")
+            // Nothing in trading yet.
+            #expect(try await h.call(.get, "/api/v5/account/balance", as: key).data.first?["details"] as? [Any] != nil)
+            let moved = try await h.call(
+                .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"300.5","from":"6","to":"18","type":"0"}"#, as: key)
+            #expect(moved.code == "0", "\(moved.raw)")
+            let transID = try #require(moved.data.first?["transId"] as? String)
+            let balance = try await h.call(.get, "/api/v5/account/balance", as: key)
+            let details = try #require(balance.data.first?["details"] as? [[String: Any]])
+            #expect(details.first?["ccy"] as? String == "USDT")
+            #expect(details.first?["availBal"] as? String == "300.5" && details.first?["eq"] as? String == "300.5")
+            #expect(balance.data.first?["totalEq"] as? String == "300.5")
+            #expect(try await h.available(sub, .funding) == "699.5")
+            let state = try await h.call(.get, "/api/v5/asset/transfer-state?transId=\(transID)", as: key)
+            #expect(state.data.first?["state"] as? String == "success" && state.data.first?["amt"] as? String == "300.5")
+            // The transfer's audit event was written with it.
+            let events = try await h.installation.auditStore.search(AuditQuery(action: "POST /api/v5/asset/transfer", limit: 5))
+            #expect(events.map(\.record.target) == [transID])
+            try await h.expectBalancedBooks(deposited: ["USDT": 1_000_000_000])
+        }
+    }
+
+    @Test
+    func masterMovesMoneyToAndFromSubAccounts() async throws {
+        try await Harness.run { h in
+            let master = try await h.installation.accounts.master()
+            let sub = try await h.existingOrNewSubAccount("bot01trader")
+            _ = try await h.existingOrNewSubAccount("bot02trader")
+            try await h.deposit("500", to: master)
+            let toSub = try await h.call(
+                .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"200","from":"6","to":"18","type":"1","subAcct":"bot01trader"}"#,
+                as: h.master)
+            #expect(toSub.code == "0", "\(toSub.raw)")
+            #expect(try await h.available(sub, .trading) == "200")
+            let back = try await h.call(
+                .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"50","from":"18","to":"6","type":"2","subAcct":"bot01trader"}"#,
+                as: h.master)
+            #expect(back.code == "0")
+            let between = try await h.call(
+                .post, "/api/v5/asset/subaccount/transfer",
+                body: #"{"ccy":"USDT","amt":"25","from":"18","to":"6","fromSubAccount":"bot01trader","toSubAccount":"bot02trader"}"#,
+                as: h.master)
+            #expect(between.code == "0", "\(between.raw)")
+            let subFunding = try await h.call(.get, "/api/v5/asset/subaccount/balances?subAcct=bot02trader", as: h.master)
+            #expect(subFunding.data.first?["bal"] as? String == "25")
+            let subTrading = try await h.call(.get, "/api/v5/account/subaccount/balances?subAcct=bot01trader", as: h.master)
+            let details = try #require(subTrading.data.first?["details"] as? [[String: Any]])
+            #expect(details.first?["availBal"] as? String == "125")
+            #expect(try await h.available(master, .funding) == "350")
+            try await h.expectBalancedBooks(deposited: ["USDT": 500_000_000])
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"ccy":"USDT","amt":"0","from":"6","to":"18"}"#, "58114"),
+        (#"{"ccy":"USDT","amt":"-1","from":"6","to":"18"}"#, "58114"),
+        (#"{"ccy":"USDT","amt":"5000","from":"6","to":"18"}"#, "58116"),
+        (#"{"ccy":"USDT","amt":"1","from":"6","to":"6"}"#, "58123"),
+        (#"{"ccy":"USDT","amt":"1","from":"6","to":"18","type":"1","subAcct":"bot01trader"}"#, "58128"),
+        (#"{"ccy":"USDT","amt":"1","from":"6","to":"18","type":"4","subAcct":"bot02trader"}"#, "58119"),
+        (#"{"ccy":"DOGE","amt":"1","from":"6","to":"18"}"#, "51000"),
+        (#"{"ccy":"USDT","amt":"1.0000001","from":"6","to":"18"}"#, "51000"),
+        (#"{"ccy":"USDT","amt":"1","from":"7","to":"18"}"#, "51000"),
+        (#"{"ccy":"USDT","amt":"1","from":"6","to":"18","clientId":"no spaces allowed"}"#, "51000"),
+        (#"{"ccy":"USDT","from":"6","to":"18"}"#, "50014"),
+    ])
+    func refusedTransfersMoveNothing(_ body: String, _ code: String) async throws {
+        try await Harness.run { h in
+            let key = try await h.subAccountKey(rateLimit: .unlimited)
+            let sub = try await h.installation.accounts.subAccount(named: "bot01trader")
+            try await h.deposit("100", to: sub)
+            let reply = try await h.call(.post, "/api/v5/asset/transfer", body: body, as: key)
+            #expect(reply.code == code, "\(reply.raw)")
+            #expect(try await h.available(sub, .funding) == "100")
+            #expect(try await h.available(sub, .trading) == "0")
+        }
+    }
+
+    @Test
+    func masterKeyCannotUseSubAccountTypes() async throws {
+        try await Harness.run { h in
+            let reply = try await h.call(.post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"1","from":"6","to":"18","type":"3"}"#, as: h.master)
+            #expect(reply.code == "58127")
+            let unknown = try await h.call(
+                .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"1","from":"6","to":"18","type":"1","subAcct":"nosuch1"}"#,
+                as: h.master)
+            #expect(unknown.code == "58115")
+        }
+    }
+
+    @Test
+    func readOnlyKeysCannotTransfer() async throws {
+        try await Harness.run { h in
+            let reader = try await h.subAccountKey(permissions: [.readOnly])
+            let reply = try await h.call(.post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"1","from":"6","to":"18"}"#, as: reader)
+            #expect(reply.code == "50120")
+            #expect(try await h.call(.get, "/api/v5/asset/currencies", as: reader).data.count == 4)
+        }
+    }
+
+    @Test
+    func aRepeatedClientIDMovesMoneyOnce() async throws {
+        try await Harness.run { h in
+            let key = try await h.subAccountKey(rateLimit: .unlimited)
+            let sub = try await h.installation.accounts.subAccount(named: "bot01trader")
+            try await h.deposit("100", to: sub)
+            var ids: Set<String> = []
+            for _ in 0..<3 {
+                // Fresh timestamps, so these are retries rather than replays.
+                h.clock.advance(by: 1)
+                let reply = try await h.call(
+                    .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"10","from":"6","to":"18","clientId":"order42"}"#, as: key)
+                #expect(reply.code == "0")
+                ids.insert(try #require(reply.data.first?["transId"] as? String))
+            }
+            #expect(ids.count == 1)
+            #expect(try await h.available(sub, .trading) == "10")
+            let state = try await h.call(.get, "/api/v5/asset/transfer-state?clientId=order42", as: key)
+            #expect(state.data.first?["transId"] as? String == ids.first)
+        }
+    }
+
+    @Test
+    func thousandConcurrentIdenticalClientIDsMoveMoneyOnce() async throws {
+        try await Harness.run { h in
+            let sub = try await h.existingOrNewSubAccount("bot01trader")
+            try await h.deposit("100", to: sub)
+            let request = TransferRequest(currency: "USDT", amount: "1", from: "6", to: "18", clientID: "sameid")
+            let results = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
+                for _ in 0..<1_000 {
+                    group.addTask {
+                        let result = try await h.ledger.transfer(request, by: sub, origin: .test)
+                        return (result.transfer.id, result.created)
+                    }
+                }
+                return try await group.reduce(into: [(Int64, Bool)]()) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.0)).count == 1)
+            #expect(results.filter(\.1).count == 1)
+            #expect(try await h.available(sub, .trading) == "1")
+            try await h.expectBalancedBooks(deposited: ["USDT": 100_000_000])
+        }
+    }
+
+    @Test
+    func hundredConcurrentTransfersNeverOverdraw() async throws {
+        try await Harness.run { h in
+            let sub = try await h.existingOrNewSubAccount("bot01trader")
+            try await h.deposit("50", to: sub)
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        do {
+                            _ = try await h.ledger.transfer(
+                                TransferRequest(currency: "USDT", amount: "1", from: "6", to: "18"), by: sub, origin: .test)
+                            return "0"
+                        } catch {
+                            return (error as? OKXError)?.code ?? "?"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "0" }.count == 50)
+            #expect(outcomes.filter { $0 == "58116" }.count == 50)
+            #expect(try await h.available(sub, .funding) == "0")
+            #expect(try await h.available(sub, .trading) == "50")
+            try await h.expectBalancedBooks(deposited: ["USDT": 50_000_000])
+        }
+    }
+
+    @Test
+    func depositsRespectTheSubAccountSetting() async throws {
+        try await Harness.run { h in
+            let closed = try await h.installation.accounts.createSubAccount(
+                SubAccountRequest(name: "nodeposit1", depositsAllowed: false), origin: .test)
+            await #expect(throws: OKXError.self) { try await h.deposit("1", to: closed) }
+            await #expect(throws: OKXError.self) { try await h.deposit("0", to: try await h.installation.accounts.master()) }
+            let key = try await h.subAccountKey()
+            let sub = try await h.installation.accounts.subAccount(named: "bot01trader")
+            try await h.deposit("0.5", "BTC", to: sub)
+            let address = try await h.call(.get, "/api/v5/asset/deposit-address?ccy=BTC", as: key)
+            let again = try await h.call(.get, "/api/v5/asset/deposit-address?ccy=BTC", as: key)
+            #expect(address.data.first?["addr"] as? String == again.data.first?["addr"] as? String)
+            let history = try await h.call(.get, "/api/v5/asset/deposit-history?ccy=BTC", as: key)
+            #expect(history.data.first?["amt"] as? String == "0.5")
+            #expect(history.data.first?["to"] as? String == address.data.first?["addr"] as? String)
+        }
+    }
+}
+
+/// Random sequences of deposits and transfers (property-based): every balance stays ≥ 0 and per currency the
+/// balances add up to the deposits, whatever fails along the way.
+@Suite struct LedgerPropertyTests {
+    enum Operation: Sendable, CustomStringConvertible {
+        case deposit(account: Int, ccy: Int, units: Int)
+        case transfer(from: Int, to: Int, fromKind: Int, toKind: Int, ccy: Int, units: Int)
+
+        var description: String {
+            switch self {
+            case .deposit(let a, let c, let u): "deposit(\(a), \(c), \(u))"
+            case .transfer(let f, let t, let fk, let tk, let c, let u): "transfer(\(f)->\(t), \(fk)->\(tk), \(c), \(u))"
+            }
+        }
+    }
+
+    static let operation = zip(
+        Gen.int(in: 0...3), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.int(in: 0...1), Gen.int(in: 0...1),
+        Gen.int(in: 1...3_000)
+    ).map { kind, a, b, fk, tk, c, units in
+        kind == 0
+            ? Operation.deposit(account: a, ccy: c, units: units)
+            : Operation.transfer(from: a, to: b, fromKind: fk, toKind: tk, ccy: c, units: units)
+    }
+
+    @Test
+    func balancesStayNonNegativeAndAddUp() async throws {
+        await propertyCheck(count: 25, input: Self.operation.array(of: 1...40)) { operations in
+            do {
+                try await Harness.run { h in
+                    let master = try await h.installation.accounts.master()
+                    let subs = [try await h.existingOrNewSubAccount("prop01sub"), try await h.existingOrNewSubAccount("prop02sub")]
+                    let accounts = [master] + subs
+                    let codes = ["USDT", "BTC"], kinds = ["6", "18"]
+                    var deposited: [String: Int64] = [:]
+                    for operation in operations {
+                        switch operation {
+                        case .deposit(let a, let c, let units):
+                            let amount = Amount(units: Int64(units), scale: try await h.ledger.currency(codes[c]).scale)
+                            try await h.deposit(amount.text, codes[c], to: accounts[a])
+                            deposited[codes[c], default: 0] += Int64(units)
+                        case .transfer(let f, let t, let fk, let tk, let c, let units):
+                            let amount = Amount(units: Int64(units), scale: try await h.ledger.currency(codes[c]).scale)
+                            // Master → sub (type 1), sub → master (3) or within one account (0).
+                            let type = f == t ? "0" : (f == 0 ? "1" : (t == 0 ? "3" : "4"))
+                            let request = TransferRequest(
+                                type: type, currency: codes[c], amount: amount.text, from: kinds[fk], to: kinds[tk],
+                                subAccount: type == "1" ? accounts[t].name : nil)
+                            _ = try? await h.ledger.transfer(request, by: accounts[f], origin: .test)
+                        }
+                        for account in accounts {
+                            for balance in try await h.ledger.balances(of: account) {
+                                #expect(balance.available >= 0 && balance.frozen >= 0)
+                            }
+                        }
+                    }
+                    try await h.expectBalancedBooks(deposited: deposited)
+                }
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
+        }
+    }
+}
