@@ -54,7 +54,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     if let limit = configuration.publicRateLimit {
         api = api.add(middleware: PublicRateLimitMiddleware(limit: limit, limiter: RateLimiter(), clock: installation.clock))
     }
-    PublicRoutes(clock: installation.clock).register(on: api)
+    PublicRoutes(clock: installation.clock, ledger: installation.ledger).register(on: api)
 
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {

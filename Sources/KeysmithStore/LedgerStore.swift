@@ -5,6 +5,7 @@ import KeysmithCore
 /// refuses it (a CHECK constraint), so concurrent movements racing for one balance cannot overdraw it.
 public protocol LedgerStore: Sendable {
     func currencies() async throws(StoreError) -> [Currency]
+    func instruments() async throws(StoreError) -> [Instrument]
     /// Adds or replaces a currency; `.duplicate` when an existing one's scale would change while balances of it exist.
     func save(currency: Currency) async throws(StoreError)
     /// Every balance the account has ever held (zero ones included), by kind and currency.

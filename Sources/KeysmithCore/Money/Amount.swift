@@ -78,6 +78,14 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// Decimal text with exactly `scale` decimals (`"0.10"` for 10 units of scale 2): keeps the scale readable.
+    public var fixedText: String {
+        guard scale > 0 else { return text }
+        let plain = text
+        let decimals = plain.split(separator: ".").dropFirst().first?.count ?? 0
+        return (decimals == 0 ? plain + "." : plain) + String(repeating: "0", count: scale - decimals)
+    }
+
     public var isPositive: Bool { units > 0 }
 
     /// The same value in another scale; nil when precision would be lost or it does not fit.

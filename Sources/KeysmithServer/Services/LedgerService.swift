@@ -24,6 +24,10 @@ public struct LedgerService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.currencies() }
     }
 
+    public func instruments() async throws(OKXError) -> [Instrument] {
+        try await mapped { () async throws(StoreError) in try await store.instruments() }
+    }
+
     /// The configured currency named `code` (case-insensitive), or 51000 naming the parameter.
     public func currency(_ code: String, parameter: String = "ccy") async throws(OKXError) -> Currency {
         let upper = code.uppercased()

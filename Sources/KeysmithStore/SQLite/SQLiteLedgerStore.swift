@@ -16,6 +16,12 @@ public struct SQLiteLedgerStore: LedgerStore {
         try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM currency ORDER BY code").map(Self.currency) }
     }
 
+    public func instruments() async throws(StoreError) -> [Instrument] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM instrument ORDER BY inst_id").compactMap(Self.instrument)
+        }
+    }
+
     public func save(currency: Currency) async throws(StoreError) {
         try await database.write { db in
             if let scale = try Int.fetchOne(db, sql: "SELECT scale FROM currency WHERE code = ?", arguments: [currency.code]),
@@ -177,6 +183,34 @@ public struct SQLiteLedgerStore: LedgerStore {
                 currency.minimumWithdrawal.units, currency.maximumWithdrawal.units, currency.dailyWithdrawalLimit.units,
                 currency.canDeposit, currency.canWithdraw,
             ])
+    }
+
+    static func save(_ instrument: Instrument, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz,
+                listed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                instrument.id, instrument.base, instrument.quote, instrument.tickSize.fixedText, instrument.lotSize.fixedText,
+                instrument.minimumSize.fixedText, instrument.maximumLimitSize.fixedText, instrument.maximumMarketSize.fixedText,
+                instrument.listedAt,
+            ])
+    }
+
+    /// An instrument row; the number of decimals of its tick and lot sizes gives the price and size scales.
+    static func instrument(_ row: Row) -> Instrument? {
+        func scale(_ text: String) -> Int { text.split(separator: ".").dropFirst().first?.count ?? 0 }
+        let tickText: String = row["tick_sz"], lotText: String = row["lot_sz"]
+        let priceScale = scale(tickText), sizeScale = scale(lotText)
+        guard let tick = Amount(parsing: tickText, scale: priceScale), let lot = Amount(parsing: lotText, scale: sizeScale),
+            let minimum = Amount(parsing: row["min_sz"] as String, scale: sizeScale),
+            let maxLimit = Amount(parsing: row["max_lmt_sz"] as String, scale: sizeScale),
+            let maxMarket = Amount(parsing: row["max_mkt_sz"] as String, scale: sizeScale)
+        else { return nil }
+        return Instrument(
+            id: row["inst_id"], base: row["base_ccy"], quote: row["quote_ccy"], tickSize: tick, lotSize: lot, minimumSize: minimum,
+            maximumLimitSize: maxLimit, maximumMarketSize: maxMarket, listedAt: row["listed_at"])
     }
 
     static func currency(_ row: Row) -> Currency {

@@ -248,6 +248,25 @@ enum SQLiteMigrations {
                 try SQLiteLedgerStore.save(currency, in: db)
             }
         }
+        migrator.registerMigration("v13-instruments") { db in
+            // Sizes are stored as text with their scale: tick and lot sizes define the precision of prices and sizes.
+            try db.execute(sql: """
+                CREATE TABLE instrument (
+                    inst_id TEXT PRIMARY KEY NOT NULL,
+                    base_ccy TEXT NOT NULL,
+                    quote_ccy TEXT NOT NULL,
+                    tick_sz TEXT NOT NULL,
+                    lot_sz TEXT NOT NULL,
+                    min_sz TEXT NOT NULL,
+                    max_lmt_sz TEXT NOT NULL,
+                    max_mkt_sz TEXT NOT NULL,
+                    listed_at INTEGER NOT NULL
+                );
+                """)
+            for instrument in Instrument.defaults {
+                try SQLiteLedgerStore.save(instrument, in: db)
+            }
+        }
         return migrator
     }
 }

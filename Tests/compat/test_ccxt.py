@@ -1,0 +1,71 @@
+"""ccxt (unmodified, default options) against a real `keysmith` process: markets, balances, transfers and the
+exception classes ccxt raises for Keysmith's errors."""
+import ccxt
+import pytest
+
+from conftest import Credentials
+
+
+def exchange(server, creds: Credentials, **extra) -> ccxt.okx:
+    ex = ccxt.okx({"apiKey": creds.api_key, "secret": creds.secret, "password": creds.passphrase, **extra})
+    ex.urls["api"]["rest"] = server.url
+    return ex
+
+
+@pytest.fixture()
+def funded(server, sub_key):
+    """bot01trader holds 1000 USDT and 0.5 BTC in funding; its key is `sub_key`."""
+    server.cli("deposit", "--account", "bot01trader", "--ccy", "USDT", "--amt", "1000")
+    server.cli("deposit", "--account", "bot01trader", "--ccy", "BTC", "--amt", "0.5")
+    return sub_key
+
+
+def test_load_markets_with_default_options(server, sub_key):
+    ex = exchange(server, sub_key)
+    markets = ex.load_markets()
+    assert {"BTC/USDT", "ETH/USDT"} <= set(markets)
+    btc = markets["BTC/USDT"]
+    assert btc["spot"] and btc["active"] and btc["precision"]["price"] == 0.1 and btc["limits"]["amount"]["min"] == 0.00001
+    # Currencies came from the signed asset/currencies call, with their chain and fee.
+    assert ex.currencies["USDT"]["networks"]["TRC20"]["fee"] == 1.0
+
+
+def test_fetch_balance_and_transfer(server, funded):
+    ex = exchange(server, funded)
+    funding = ex.fetch_balance({"type": "funding"})
+    assert funding["USDT"]["free"] == 1000 and funding["BTC"]["total"] == 0.5
+    moved = ex.transfer("USDT", 250, "funding", "trading")
+    assert moved["id"] and moved["amount"] == 250
+    trading = ex.fetch_balance()
+    assert trading["USDT"]["free"] == 250 and trading["USDT"]["used"] == 0
+    assert ex.fetch_balance({"type": "funding"})["USDT"]["free"] == 750
+
+
+def test_wrong_passphrase_is_an_authentication_error(server, sub_key):
+    ex = exchange(server, Credentials(sub_key.api_key, sub_key.secret, "Wrong-pass-1"))
+    with pytest.raises(ccxt.AuthenticationError):
+        ex.load_markets()
+
+
+def test_ip_not_allowed_is_permission_denied(server):
+    out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", "far", "--ip", "203.0.113.7")
+    ex = exchange(server, Credentials(out["apiKey"], out["secretKey"], out["passphrase"]))
+    with pytest.raises(ccxt.PermissionDenied):
+        ex.fetch_balance()
+
+
+def test_expired_timestamp_is_invalid_nonce(server, sub_key):
+    ex = exchange(server, sub_key, enableRateLimit=False)  # ccxt's throttle reads the same (shifted) clock
+    ex.load_markets()
+    real = ex.milliseconds
+    ex.milliseconds = lambda: real() - 120_000
+    with pytest.raises(ccxt.InvalidNonce):
+        ex.fetch_balance()
+
+
+def test_transfer_beyond_the_balance_is_refused(server, funded):
+    ex = exchange(server, funded)
+    with pytest.raises(ccxt.ExchangeError) as raised:
+        ex.transfer("USDT", 5000, "funding", "trading")
+    assert "58116" in str(raised.value)
+    assert ex.fetch_balance({"type": "funding"})["USDT"]["free"] == 1000
