@@ -68,7 +68,9 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     let trade = guarded(.trade)
     let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger)
     accountRoutes.register(read: read)
-    FundingRoutes(ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes).register(read: read, trade: trade)
+    FundingRoutes(
+        ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes, withdrawals: installation.withdrawals
+    ).register(read: read, trade: trade, withdraw: guarded(.withdraw))
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     return router

@@ -22,6 +22,7 @@ public struct Installation: Sendable {
     public let apps: AppService
     /// Balances, deposits and transfers.
     public let ledger: LedgerService
+    public let withdrawals: WithdrawalService
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -69,6 +70,7 @@ public struct Installation: Sendable {
         let auditStore = SQLiteAuditStore(database: database)
         let audit = Parts(
             store: auditStore, alerts: SQLiteAlertStore(database: database), ledger: SQLiteLedgerStore(database: database),
+            withdrawals: SQLiteLedgerStore(database: database),
             hasher: master.auditHasher(),
             signer: master.auditSigner(), sinkSealer: master.sinkSealer())
         return Installation(
@@ -99,6 +101,7 @@ public struct Installation: Sendable {
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock)
         self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
+        self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
             onChange: { try? await loader.refresh() })
@@ -120,6 +123,7 @@ public struct Installation: Sendable {
         let store: any AuditStore
         let alerts: any AlertStore
         let ledger: any LedgerStore
+        let withdrawals: any WithdrawalStore
         let hasher: AuditHasher
         let signer: AuditCheckpointSigner
         let sinkSealer: SecretSealer

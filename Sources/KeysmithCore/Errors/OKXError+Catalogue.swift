@@ -95,6 +95,25 @@ extension OKXError {
         message: "Sub-account API key does not support current transfer 'type' parameter. Please refer to the API documentation.",
         httpStatus: 200)
     public static let insufficientBalance = OKXError(code: "58350", message: "Insufficient balance.", httpStatus: 200)
+    public static let withdrawalAboveDailyLimit = OKXError(
+        code: "58201", message: "Withdrawal amount exceeds daily withdrawal limit.", httpStatus: 200)
+    public static let addWithdrawalAddress = OKXError(code: "58203", message: "Please add a withdrawal address.", httpStatus: 200)
+    public static let withdrawalAboveMaximum = OKXError(
+        code: "58205", message: "Withdrawal amount exceeds the upper limit.", httpStatus: 200)
+    public static let withdrawalBelowMinimum = OKXError(
+        code: "58206", message: "Withdrawal amount is less than the lower limit.", httpStatus: 200)
+    public static let withdrawalAddressNotVerified = OKXError(
+        code: "58207", message: "Withdrawal address isn't on the verified address list.", httpStatus: 200)
+    public static let subAccountCannotWithdraw = OKXError(
+        code: "58209", message: "Sub-accounts don't support withdrawals or deposits. Please use your main account instead",
+        httpStatus: 200)
+    public static let withdrawalDoesNotExist = OKXError(code: "58215", message: "Withdrawal ID does not exist.", httpStatus: 200)
+    public static let withdrawalOperationNotAllowed = OKXError(code: "58216", message: "Operation not allowed.", httpStatus: 200)
+
+    public static func withdrawalNotSupported(_ currency: String, _ chain: String) -> OKXError {
+        OKXError(
+            code: "58200", message: "Withdrawal from \(currency) to \(chain) is currently not supported for this currency.", httpStatus: 200)
+    }
 
     public static func noTransferOutPermission(_ name: String) -> OKXError {
         OKXError(code: "58119", message: "\(name) Sub-account has no permission to transfer out, please set first.", httpStatus: 200)

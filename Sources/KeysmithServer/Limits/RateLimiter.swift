@@ -81,6 +81,9 @@ public struct EndpointFamily: Sendable, Hashable {
         "GET /api/v5/account/subaccount/balances": EndpointFamily("account/subaccount/balances", 6, per: 2000),
         "GET /api/v5/asset/subaccount/balances": EndpointFamily("asset/subaccount/balances", 6, per: 2000),
         "POST /api/v5/asset/subaccount/transfer": EndpointFamily("asset/subaccount/transfer", 1, per: 1000),
+        "POST /api/v5/asset/withdrawal": EndpointFamily("asset/withdrawal", 6, per: 1000),
+        "POST /api/v5/asset/cancel-withdrawal": EndpointFamily("asset/cancel-withdrawal", 6, per: 1000),
+        "GET /api/v5/asset/withdrawal-history": EndpointFamily("asset/withdrawal-history", 6, per: 1000),
     ]
 
     /// Public endpoints, when the operator limits them per client IP (`serve --public-rate-limit`).

@@ -176,3 +176,45 @@ struct TransferItem: Encodable, Sendable {
         toInstId = detailed ? "" : nil
     }
 }
+
+/// The `asset/withdrawal` answer.
+struct WithdrawalReceipt: Encodable, Sendable {
+    let amt: String
+    let ccy: String
+    let chain: String
+    let clientId: String
+    let wdId: String
+}
+
+/// A `withdrawal-history` item.
+struct WithdrawalItem: Encodable, Sendable {
+    let amt: String
+    let areaCodeFrom = ""
+    let areaCodeTo = ""
+    let ccy: String
+    let chain: String
+    let clientId: String
+    let fee: String
+    let feeCcy: String
+    let from = ""
+    let nonTradableAsset = false
+    let state: String
+    let to: String
+    let ts: String
+    let txId: String
+    let wdId: String
+
+    init(_ record: WithdrawalRecord, scale: Int) {
+        amt = Amount(units: record.amount, scale: scale).text
+        ccy = record.currency
+        chain = record.chain
+        clientId = record.clientID
+        fee = Amount(units: record.fee, scale: scale).text
+        feeCcy = record.currency
+        state = record.state.rawValue
+        to = record.address
+        ts = String(record.createdAt)
+        txId = record.txID
+        wdId = String(record.id)
+    }
+}

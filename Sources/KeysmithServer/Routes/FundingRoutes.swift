@@ -8,8 +8,12 @@ struct FundingRoutes {
     let ledger: LedgerService
     let accounts: AccountService
     let balances: AccountRoutes
+    let withdrawals: WithdrawalService
 
-    func register(read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
+    func register(read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>, withdraw: RouterGroup<AppRequestContext>) {
+        withdraw.post("asset/withdrawal", use: withdrawal)
+        withdraw.post("asset/cancel-withdrawal", use: cancelWithdrawal)
+        read.get("asset/withdrawal-history", use: withdrawalHistory)
         read.get("asset/balances", use: fundingBalances)
         read.get("asset/currencies", use: currencies)
         read.get("asset/deposit-address", use: depositAddress)
@@ -91,6 +95,48 @@ struct FundingRoutes {
             toSubAccount: try params.required("toSubAccount"), clientID: try Self.clientID(params), by: caller,
             origin: context.auditOrigin(request))
         return try await item(result.transfer, detailed: false)
+    }
+
+    // MARK: - Withdrawals
+
+    @Sendable func withdrawal(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<WithdrawalReceipt> {
+        let caller = try context.requireKey().account
+        let params = try OKXParameters(jsonBody: context.body)
+        let result = try await withdrawals.request(
+            WithdrawalRequest(
+                currency: try params.required("ccy"), amount: try params.required("amt"), address: try params.required("toAddr"),
+                destination: params.optional("dest"), chain: params.optional("chain"), fee: params.optional("fee"),
+                clientID: try Self.clientID(params)),
+            by: caller, origin: context.auditOrigin(request))
+        let record = result.withdrawal
+        let scale = try await ledger.currency(record.currency).scale
+        return OKXResponse([
+            WithdrawalReceipt(
+                amt: Amount(units: record.amount, scale: scale).text, ccy: record.currency, chain: record.chain, clientId: record.clientID,
+                wdId: String(record.id))
+        ])
+    }
+
+    @Sendable func cancelWithdrawal(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<[String: String]> {
+        let caller = try context.requireKey().account
+        let params = try OKXParameters(jsonBody: context.body)
+        let canceled = try await withdrawals.cancel(id: try params.required("wdId"), by: caller, origin: context.auditOrigin(request))
+        return OKXResponse([["wdId": String(canceled.id)]])
+    }
+
+    @Sendable func withdrawalHistory(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<WithdrawalItem> {
+        let caller = try context.requireKey().account
+        let params = OKXParameters(query: request.uri.query)
+        let state = try params.optional("state").map { text throws(OKXError) in
+            guard let state = WithdrawalState(rawValue: text) else { throw OKXError.parameterError("state") }
+            return state
+        }
+        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        var records = try await withdrawals.withdrawals(of: caller, state: state, limit: 1_000)
+        if let ccy = params.optional("ccy")?.uppercased() { records = records.filter { $0.currency == ccy } }
+        if let id = params.optional("wdId") { records = records.filter { String($0.id) == id } }
+        if let clientID = params.optional("clientId") { records = records.filter { $0.clientID == clientID } }
+        return OKXResponse(records.prefix(try Self.limit(params)).map { WithdrawalItem($0, scale: scales[$0.currency] ?? 8) })
     }
 
     // MARK: - Helpers

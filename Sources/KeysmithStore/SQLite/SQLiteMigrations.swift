@@ -267,6 +267,34 @@ enum SQLiteMigrations {
                 try SQLiteLedgerStore.save(instrument, in: db)
             }
         }
+        migrator.registerMigration("v14-withdrawals") { db in
+            try db.execute(sql: """
+                CREATE TABLE withdrawal_address (
+                    account_uid TEXT NOT NULL,
+                    ccy TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (account_uid, ccy, address)
+                ) WITHOUT ROWID;
+                CREATE TABLE withdrawal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_uid TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    ccy TEXT NOT NULL,
+                    chain TEXT NOT NULL,
+                    amount INTEGER NOT NULL CHECK (amount > 0),
+                    fee INTEGER NOT NULL CHECK (fee >= 0),
+                    to_addr TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    tx_id TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX withdrawal_client_id ON withdrawal(account_uid, client_id) WHERE client_id != '';
+                CREATE INDEX withdrawal_account ON withdrawal(account_uid, created_at);
+                """)
+        }
         return migrator
     }
 }
