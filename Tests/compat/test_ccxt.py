@@ -69,3 +69,22 @@ def test_transfer_beyond_the_balance_is_refused(server, funded):
         ex.transfer("USDT", 5000, "funding", "trading")
     assert "58116" in str(raised.value)
     assert ex.fetch_balance({"type": "funding"})["USDT"]["free"] == 1000
+
+
+def test_withdraw_with_the_master_key(server):
+    server.cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "100")
+    server.cli("address", "add", "--ccy", "USDT", "--addr", "TXYZccxtAddress0001")
+    ex = exchange(server, server.master)
+    ex.load_markets()
+    done = ex.withdraw("USDT", 10, "TXYZccxtAddress0001", params={"network": "TRC20"})
+    assert done["id"] and done["amount"] == 10
+    pending = server.cli_json("withdrawal", "list", "--pending")
+    assert [w["wdId"] for w in pending] == [done["id"]] and pending[0]["fee"] == "1"
+    funding = ex.fetch_balance({"type": "funding"})["USDT"]
+    assert funding["free"] == 89 and funding["used"] == 11
+    with pytest.raises(ccxt.InsufficientFunds):
+        ex.withdraw("USDT", 95, "TXYZccxtAddress0001", params={"network": "TRC20"})
+    with pytest.raises(ccxt.InvalidAddress):
+        ex.withdraw("USDT", 10, "TSomewhereElse", params={"network": "TRC20"})
+    server.cli("withdrawal", "approve", done["id"])
+    assert ex.fetch_balance({"type": "funding"})["USDT"]["total"] == 89
