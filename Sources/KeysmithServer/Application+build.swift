@@ -55,6 +55,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
         api = api.add(middleware: PublicRateLimitMiddleware(limit: limit, limiter: RateLimiter(), clock: installation.clock))
     }
     PublicRoutes(clock: installation.clock, ledger: installation.ledger).register(on: api)
+    MarketRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(on: api)
 
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
@@ -71,6 +72,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     FundingRoutes(
         ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes, withdrawals: installation.withdrawals
     ).register(read: read, trade: trade, withdraw: guarded(.withdraw))
+    TradeRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     return router

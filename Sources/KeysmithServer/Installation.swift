@@ -23,6 +23,9 @@ public struct Installation: Sendable {
     /// Balances, deposits and transfers.
     public let ledger: LedgerService
     public let withdrawals: WithdrawalService
+    /// Orders and fills, and the books that match them.
+    public let orders: any OrderStore
+    public let engine: MatchingEngine
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -70,7 +73,7 @@ public struct Installation: Sendable {
         let auditStore = SQLiteAuditStore(database: database)
         let audit = Parts(
             store: auditStore, alerts: SQLiteAlertStore(database: database), ledger: SQLiteLedgerStore(database: database),
-            withdrawals: SQLiteLedgerStore(database: database),
+            withdrawals: SQLiteLedgerStore(database: database), orders: SQLiteOrderStore(database: database),
             hasher: master.auditHasher(),
             signer: master.auditSigner(), sinkSealer: master.sinkSealer())
         return Installation(
@@ -102,6 +105,8 @@ public struct Installation: Sendable {
         self.accounts = AccountService(store: store, clock: clock)
         self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
+        self.orders = audit.orders
+        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
             onChange: { try? await loader.refresh() })
@@ -124,6 +129,7 @@ public struct Installation: Sendable {
         let alerts: any AlertStore
         let ledger: any LedgerStore
         let withdrawals: any WithdrawalStore
+        let orders: any OrderStore
         let hasher: AuditHasher
         let signer: AuditCheckpointSigner
         let sinkSealer: SecretSealer

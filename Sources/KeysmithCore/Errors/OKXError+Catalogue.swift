@@ -76,6 +76,21 @@ extension OKXError {
         OKXError(code: "51000", message: "Parameter \(name) error", httpStatus: 400)
     }
 
+    public static let instrumentDoesNotExist = OKXError(
+        code: "51001", message: "Instrument ID, Instrument ID code or Spread ID doesn't exist.", httpStatus: 200)
+    public static let clientOrderIDExists = OKXError(code: "51016", message: "Client order ID already exists.", httpStatus: 200)
+    public static let belowMinimumOrderSize = OKXError(
+        code: "51020", message: "Your order should meet or exceed the minimum order amount.", httpStatus: 200)
+    public static let notMultipleOfLotSize = OKXError(
+        code: "51121", message: "Order quantity must be a multiple of the lot size.", httpStatus: 200)
+    public static let cancelFailed = OKXError(
+        code: "51400", message: "Order cancellation failed as the order has been filled, canceled or does not exist.", httpStatus: 200)
+    public static let orderDoesNotExist = OKXError(code: "51603", message: "Order does not exist.", httpStatus: 200)
+
+    public static func insufficientOrderBalance(_ currency: String) -> OKXError {
+        OKXError(code: "51008", message: "Order failed. Insufficient \(currency) balance in account", httpStatus: 200)
+    }
+
     // MARK: - Funding (58xxx)
 
     public static let accountBlocked = OKXError(code: "58004", message: "Account blocked.", httpStatus: 200)

@@ -13,6 +13,8 @@ public struct Instrument: Sendable, Hashable {
     public var maximumLimitSize: Amount
     public var maximumMarketSize: Amount
     public var listedAt: Int64
+    /// The quote currency's number of decimals, when known (see ``quoteScale``).
+    public var quoteCurrencyScale: Int?
 
     public init(
         id: String, base: String, quote: String, tickSize: Amount, lotSize: Amount, minimumSize: Amount,
@@ -27,6 +29,13 @@ public struct Instrument: Sendable, Hashable {
         self.maximumLimitSize = maximumLimitSize
         self.maximumMarketSize = maximumMarketSize
         self.listedAt = listedAt
+    }
+
+    /// The same instrument knowing its quote currency's scale.
+    public func withQuoteScale(_ scale: Int) -> Instrument {
+        var copy = self
+        copy.quoteCurrencyScale = scale
+        return copy
     }
 
     /// BTC-USDT (tick 0.1, lot 0.00000001, min 0.00001) and ETH-USDT (tick 0.01, lot 0.000001, min 0.001).

@@ -44,6 +44,15 @@ public struct OKXParameters: Sendable {
         self.values = object.mapValues(\.text)
     }
 
+    /// The objects of a JSON array body (`batch-orders`); a single object counts as a list of one.
+    public static func list(jsonBody body: ByteBuffer) throws(OKXError) -> [OKXParameters] {
+        guard body.readableBytes > 0 else { throw OKXError.emptyBody }
+        if let objects = try? JSONDecoder().decode([[String: JSONScalar]].self, from: Data(buffer: body)) {
+            return objects.map { OKXParameters($0.mapValues(\.text)) }
+        }
+        return [try OKXParameters(jsonBody: body)]
+    }
+
     /// The value, or nil when missing, `""` or `null`.
     public func optional(_ name: String) -> String? {
         guard let value = values[name] ?? nil, !value.isEmpty else { return nil }

@@ -12,6 +12,9 @@ import NIOCore
 public struct OKXResponse<Item: Encodable & Sendable>: ResponseGenerator, Sendable {
     public let data: [Item]
     public var headers: HTTPFields = [:]
+    /// "0"; batch and order endpoints answer "1" (all failed) or "2" (some failed) with per-item `sCode`s.
+    public var code = "0"
+    public var msg = ""
 
     public init(_ data: [Item]) {
         self.data = data
@@ -23,7 +26,7 @@ public struct OKXResponse<Item: Encodable & Sendable>: ResponseGenerator, Sendab
 
     /// The encoded envelope.
     func body() throws -> ByteBuffer {
-        try OKXJSON.encode(Envelope(code: "0", msg: "", data: data))
+        try OKXJSON.encode(Envelope(code: code, msg: msg, data: data))
     }
 
     struct Envelope: Encodable {

@@ -84,6 +84,13 @@ public struct EndpointFamily: Sendable, Hashable {
         "POST /api/v5/asset/withdrawal": EndpointFamily("asset/withdrawal", 6, per: 1000),
         "POST /api/v5/asset/cancel-withdrawal": EndpointFamily("asset/cancel-withdrawal", 6, per: 1000),
         "GET /api/v5/asset/withdrawal-history": EndpointFamily("asset/withdrawal-history", 6, per: 1000),
+        "POST /api/v5/trade/order": EndpointFamily("trade/order", 60, per: 2000),
+        "POST /api/v5/trade/batch-orders": EndpointFamily("trade/batch-orders", 300, per: 2000),
+        "POST /api/v5/trade/cancel-order": EndpointFamily("trade/cancel-order", 60, per: 2000),
+        "GET /api/v5/trade/order": EndpointFamily("trade/order:read", 60, per: 2000),
+        "GET /api/v5/trade/orders-pending": EndpointFamily("trade/orders-pending", 60, per: 2000),
+        "GET /api/v5/trade/orders-history": EndpointFamily("trade/orders-history", 40, per: 2000),
+        "GET /api/v5/trade/fills": EndpointFamily("trade/fills", 60, per: 2000),
     ]
 
     /// Public endpoints, when the operator limits them per client IP (`serve --public-rate-limit`).

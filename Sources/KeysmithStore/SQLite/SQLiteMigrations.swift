@@ -295,6 +295,50 @@ enum SQLiteMigrations {
                 CREATE INDEX withdrawal_account ON withdrawal(account_uid, created_at);
                 """)
         }
+        migrator.registerMigration("v15-orders") { db in
+            try db.execute(sql: """
+                CREATE TABLE spot_order (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    client_order_id TEXT NOT NULL,
+                    tag TEXT NOT NULL,
+                    account_uid TEXT NOT NULL,
+                    api_key TEXT NOT NULL,
+                    inst_id TEXT NOT NULL,
+                    side TEXT NOT NULL,
+                    ord_type TEXT NOT NULL,
+                    price INTEGER,
+                    size INTEGER NOT NULL CHECK (size > 0),
+                    tgt_ccy TEXT NOT NULL,
+                    filled INTEGER NOT NULL CHECK (filled >= 0),
+                    filled_notional INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    frozen INTEGER NOT NULL CHECK (frozen >= 0),
+                    notional INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX spot_order_client_id ON spot_order(account_uid, client_order_id) WHERE client_order_id != '';
+                CREATE INDEX spot_order_open ON spot_order(state) WHERE state IN ('live', 'partially_filled');
+                CREATE INDEX spot_order_account ON spot_order(account_uid, id);
+                CREATE INDEX spot_order_key_day ON spot_order(api_key, created_at);
+                CREATE TABLE fill (
+                    trade_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    inst_id TEXT NOT NULL,
+                    taker_order INTEGER NOT NULL,
+                    maker_order INTEGER NOT NULL,
+                    taker_uid TEXT NOT NULL,
+                    maker_uid TEXT NOT NULL,
+                    side TEXT NOT NULL,
+                    price INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    notional INTEGER NOT NULL,
+                    time INTEGER NOT NULL
+                );
+                CREATE INDEX fill_inst ON fill(inst_id, trade_id);
+                CREATE INDEX fill_taker ON fill(taker_uid, trade_id);
+                CREATE INDEX fill_maker ON fill(maker_uid, trade_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,134 @@
+/// OKX order types Keysmith's spot book takes.
+public enum OrderType: String, Sendable, Hashable, Codable, CaseIterable {
+    case limit, market
+    /// Rests only: refused (sCode 51020-style) if it would match at once.
+    case postOnly = "post_only"
+    /// Fills what it can at once; the rest is cancelled.
+    case ioc
+    /// Fills entirely at once or not at all.
+    case fok
+}
+
+public enum OrderState: String, Sendable, Hashable, Codable {
+    case live
+    case partiallyFilled = "partially_filled"
+    case filled
+    case canceled
+
+    public var isOpen: Bool { self == .live || self == .partiallyFilled }
+}
+
+/// An order as stored: sizes and prices in the instrument's units, what it has filled, and how much of its owner's
+/// balance it still holds frozen.
+public struct Order: Sendable, Hashable {
+    public var id: Int64
+    public var clientOrderID: String
+    public var tag: String
+    public var account: String
+    public var apiKey: String
+    public var instrument: String
+    public var side: OrderSide
+    public var type: OrderType
+    /// Price units (nil for market orders).
+    public var price: Int64?
+    /// Size units of the base currency — or, for a market buy sized in quote (`tgtCcy` quote_ccy), quote units.
+    public var size: Int64
+    /// `base_ccy` or `quote_ccy`.
+    public var targetCurrency: String
+    public var filled: Int64
+    /// Quote units paid or received so far (for the average price).
+    public var filledNotional: Int64
+    public var state: OrderState
+    /// Units of the owner's balance still frozen for this order (quote for a buy, base for a sell).
+    public var frozen: Int64
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(
+        id: Int64 = 0, clientOrderID: String, tag: String, account: String, apiKey: String, instrument: String, side: OrderSide,
+        type: OrderType, price: Int64?, size: Int64, targetCurrency: String, filled: Int64 = 0, filledNotional: Int64 = 0,
+        state: OrderState = .live, frozen: Int64 = 0, createdAt: Int64, updatedAt: Int64
+    ) {
+        self.id = id
+        self.clientOrderID = clientOrderID
+        self.tag = tag
+        self.account = account
+        self.apiKey = apiKey
+        self.instrument = instrument
+        self.side = side
+        self.type = type
+        self.price = price
+        self.size = size
+        self.targetCurrency = targetCurrency
+        self.filled = filled
+        self.filledNotional = filledNotional
+        self.state = state
+        self.frozen = frozen
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A trade between a taker and a maker order.
+public struct Fill: Sendable, Hashable {
+    public var tradeID: Int64
+    public var instrument: String
+    public var takerOrder: Int64
+    public var makerOrder: Int64
+    public var takerAccount: String
+    public var makerAccount: String
+    /// The taker's side.
+    public var side: OrderSide
+    public var price: Int64
+    public var size: Int64
+    /// Quote units that changed hands.
+    public var notional: Int64
+    public var time: Int64
+
+    public init(
+        tradeID: Int64 = 0, instrument: String, takerOrder: Int64, makerOrder: Int64, takerAccount: String, makerAccount: String,
+        side: OrderSide, price: Int64, size: Int64, notional: Int64, time: Int64
+    ) {
+        self.tradeID = tradeID
+        self.instrument = instrument
+        self.takerOrder = takerOrder
+        self.makerOrder = makerOrder
+        self.takerAccount = takerAccount
+        self.makerAccount = makerAccount
+        self.side = side
+        self.price = price
+        self.size = size
+        self.notional = notional
+        self.time = time
+    }
+}
+
+extension Instrument {
+    /// Quote units of `size` at `price`, rounded down (both sides of a fill use this one value, so money is conserved).
+    public func notional(price: Int64, size: Int64) -> Int64? {
+        scaled(Int128(price) * Int128(size), roundingUp: false)
+    }
+
+    /// Quote units to freeze for a resting buy: rounded up, so it always covers what its fills will pay.
+    public func notionalRoundedUp(price: Int64, size: Int64) -> Int64? {
+        scaled(Int128(price) * Int128(size), roundingUp: true)
+    }
+
+    /// `price × size` units (scale tick + lot) → quote units (the quote currency's `quoteScale`).
+    private func scaled(_ product: Int128, roundingUp: Bool) -> Int64? {
+        let shift = quoteScale - tickSize.scale - lotSize.scale
+        var value = product
+        if shift >= 0 {
+            for _ in 0..<shift { value *= 10 }
+        } else {
+            var divisor: Int128 = 1
+            for _ in 0..<(-shift) { divisor *= 10 }
+            let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+            value = quotient + (roundingUp && remainder > 0 ? 1 : 0)
+        }
+        return Int64(exactly: value)
+    }
+
+    /// The quote currency's scale, recorded with the instrument by ``withQuoteScale(_:)``; 6 (USDT) by default.
+    public var quoteScale: Int { quoteCurrencyScale ?? 6 }
+}

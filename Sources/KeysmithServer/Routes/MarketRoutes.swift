@@ -1,0 +1,114 @@
+import Hummingbird
+import KeysmithCore
+import KeysmithStore
+
+/// Public market data from the books and fills: `market/ticker`, `market/tickers`, `market/books`, `market/trades`.
+struct MarketRoutes {
+    let engine: MatchingEngine
+    let orders: any OrderStore
+    let clock: any WallClock
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get("market/ticker") { request, _ in
+            let params = OKXParameters(query: request.uri.query)
+            let instrument = try await engine.instrument(try params.required("instId"))
+            return OKXResponse([try await ticker(instrument)])
+        }
+        group.get("market/tickers") { request, _ in
+            let type = try OKXParameters(query: request.uri.query).required("instType")
+            guard PublicRoutes.instrumentTypes.contains(type) else { throw OKXError.parameterError("instType") }
+            guard type == "SPOT" else { return OKXResponse<TickerItem>([]) }
+            var items: [TickerItem] = []
+            for instrument in try await engine.allInstruments() { items.append(try await ticker(instrument)) }
+            return OKXResponse(items)
+        }
+        group.get("market/books") { request, _ in
+            let params = OKXParameters(query: request.uri.query)
+            let instrument = try await engine.instrument(try params.required("instId"))
+            let levels = try params.optional("sz").map { text throws(OKXError) in
+                guard let value = Int(text), (1...400).contains(value) else { throw OKXError.parameterError("sz") }
+                return value
+            } ?? 1
+            let depth = try await engine.depth(instrument.id, levels: levels)
+            func level(_ entry: (Int64, Int64, Int)) -> [String] {
+                [
+                    Amount(units: entry.0, scale: instrument.tickSize.scale).text,
+                    Amount(units: entry.1, scale: instrument.lotSize.scale).text, "0", String(entry.2),
+                ]
+            }
+            return OKXResponse([BookItem(asks: depth.asks.map(level), bids: depth.bids.map(level), ts: String(clock.milliseconds))])
+        }
+        group.get("market/trades") { request, _ in
+            let params = OKXParameters(query: request.uri.query)
+            let instrument = try await engine.instrument(try params.required("instId"))
+            let limit = try params.optional("limit").map { text throws(OKXError) in
+                guard let value = Int(text), (1...500).contains(value) else { throw OKXError.parameterError("limit") }
+                return value
+            } ?? 100
+            let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: limit) }
+            return OKXResponse(trades.map { TradeItem($0, instrument: instrument) })
+        }
+    }
+
+    /// Best bid and ask from the book; last price, 24-hour open, high, low and volumes from the fills.
+    private func ticker(_ instrument: Instrument) async throws(OKXError) -> TickerItem {
+        let depth = try await engine.depth(instrument.id, levels: 1)
+        let now = clock.milliseconds
+        let recent = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 10_000) }
+        let day = recent.filter { $0.time >= now - 86_400_000 }
+        func price(_ units: Int64?) -> String { units.map { Amount(units: $0, scale: instrument.tickSize.scale).text } ?? "" }
+        func size(_ units: Int64?) -> String { units.map { Amount(units: $0, scale: instrument.lotSize.scale).text } ?? "0" }
+        let last = recent.first
+        return TickerItem(
+            instId: instrument.id, last: price(last?.price), lastSz: size(last?.size), askPx: price(depth.asks.first?.0),
+            askSz: size(depth.asks.first?.1), bidPx: price(depth.bids.first?.0), bidSz: size(depth.bids.first?.1),
+            open24h: price(day.last?.price ?? last?.price), high24h: price(day.map(\.price).max() ?? last?.price),
+            low24h: price(day.map(\.price).min() ?? last?.price),
+            volCcy24h: Amount(units: day.reduce(0) { $0 + $1.notional }, scale: instrument.quoteScale).text,
+            vol24h: size(day.reduce(0) { $0 + $1.size }), ts: String(now))
+    }
+}
+
+struct TickerItem: Encodable, Sendable {
+    let instType = "SPOT"
+    let instId: String
+    let last: String
+    let lastSz: String
+    let askPx: String
+    let askSz: String
+    let bidPx: String
+    let bidSz: String
+    let open24h: String
+    let high24h: String
+    let low24h: String
+    let volCcy24h: String
+    let vol24h: String
+    let sodUtc0 = ""
+    let sodUtc8 = ""
+    let ts: String
+}
+
+struct BookItem: Encodable, Sendable {
+    let asks: [[String]]
+    let bids: [[String]]
+    let ts: String
+}
+
+/// A public trade: the taker's side, price and size.
+struct TradeItem: Encodable, Sendable {
+    let instId: String
+    let px: String
+    let side: String
+    let sz: String
+    let tradeId: String
+    let ts: String
+
+    init(_ fill: Fill, instrument: Instrument) {
+        instId = fill.instrument
+        px = Amount(units: fill.price, scale: instrument.tickSize.scale).text
+        side = fill.side.rawValue
+        sz = Amount(units: fill.size, scale: instrument.lotSize.scale).text
+        tradeId = String(fill.tradeID)
+        ts = String(fill.time)
+    }
+}

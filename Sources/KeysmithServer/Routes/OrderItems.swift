@@ -1,0 +1,141 @@
+import KeysmithCore
+
+/// A place/cancel answer item: `ordId`, `clOrdId`, `tag`, `ts`, `sCode`, `sMsg`.
+struct OrderReceipt: Encodable, Sendable {
+    let clOrdId: String
+    let ordId: String
+    let sCode: String
+    let sMsg: String
+    let tag: String
+    let ts: String
+
+    init(_ outcome: OrderOutcome, now: Int64) {
+        switch outcome {
+        case .placed(let order):
+            clOrdId = order.clientOrderID
+            ordId = String(order.id)
+            sCode = "0"
+            sMsg = "Order placed"
+            tag = order.tag
+        case .refused(let error, let clientOrderID, let tag):
+            clOrdId = clientOrderID
+            ordId = ""
+            sCode = error.code
+            sMsg = error.message
+            self.tag = tag
+        }
+        ts = String(now)
+    }
+
+    init(canceled order: Order, now: Int64) {
+        clOrdId = order.clientOrderID
+        ordId = String(order.id)
+        sCode = "0"
+        sMsg = ""
+        tag = order.tag
+        ts = String(now)
+    }
+}
+
+/// An order as `trade/order`, `orders-pending` and `orders-history` describe it.
+struct OrderItem: Encodable, Sendable {
+    let accFillSz: String
+    let avgPx: String
+    let cTime: String
+    let cancelSource: String
+    let category = "normal"
+    let ccy = ""
+    let clOrdId: String
+    let fee = "0"
+    let feeCcy: String
+    let fillPx = ""
+    let fillSz = ""
+    let fillTime = ""
+    let instId: String
+    let instType = "SPOT"
+    let lever = ""
+    let ordId: String
+    let ordType: String
+    let pnl = "0"
+    let posSide = ""
+    let px: String
+    let rebate = "0"
+    let rebateCcy: String
+    let reduceOnly = "false"
+    let side: String
+    let source = ""
+    let state: String
+    let sz: String
+    let tag: String
+    let tdMode = "cash"
+    let tgtCcy: String
+    let tradeId = ""
+    let uTime: String
+
+    init(_ order: Order, instrument: Instrument) {
+        let sizeScale = order.targetCurrency == "quote_ccy" ? instrument.quoteScale : instrument.lotSize.scale
+        accFillSz = Amount(units: order.filled, scale: instrument.lotSize.scale).text
+        avgPx = order.filled > 0 ? Self.averagePrice(order, instrument) : ""
+        cTime = String(order.createdAt)
+        cancelSource = order.state == .canceled ? "1" : ""
+        clOrdId = order.clientOrderID
+        feeCcy = order.side == .buy ? instrument.base : instrument.quote
+        instId = order.instrument
+        ordId = String(order.id)
+        ordType = order.type.rawValue
+        px = order.price.map { Amount(units: $0, scale: instrument.tickSize.scale).text } ?? ""
+        rebateCcy = instrument.quote
+        side = order.side.rawValue
+        state = order.state.rawValue
+        sz = Amount(units: order.size, scale: sizeScale).text
+        tag = order.tag
+        tgtCcy = order.type == .market ? order.targetCurrency : ""
+        uTime = String(order.updatedAt)
+    }
+
+    /// Quote paid or received per base unit, to the price's decimals (rounded down).
+    private static func averagePrice(_ order: Order, _ inst: Instrument) -> String {
+        // notional (quote scale) / filled (lot scale) → price scale
+        var numerator = Int128(order.filledNotional)
+        let shift = inst.tickSize.scale + inst.lotSize.scale - inst.quoteScale
+        for _ in 0..<max(0, shift) { numerator *= 10 }
+        for _ in 0..<max(0, -shift) { numerator /= 10 }
+        let units = Int64(clamping: numerator / Int128(order.filled))
+        return Amount(units: units, scale: inst.tickSize.scale).text
+    }
+}
+
+/// A `trade/fills` item, from the caller's side.
+struct FillItem: Encodable, Sendable {
+    let billId: String
+    let clOrdId = ""
+    let execType: String
+    let fee = "0"
+    let feeCcy: String
+    let fillPx: String
+    let fillSz: String
+    let fillTime: String
+    let instId: String
+    let instType = "SPOT"
+    let ordId: String
+    let side: String
+    let tag = ""
+    let tradeId: String
+    let ts: String
+
+    init(_ fill: Fill, account: String, instrument: Instrument) {
+        let taker = fill.takerAccount == account
+        let side = taker ? fill.side : fill.side.opposite
+        billId = String(fill.tradeID)
+        execType = taker ? "T" : "M"
+        feeCcy = side == .buy ? instrument.base : instrument.quote
+        fillPx = Amount(units: fill.price, scale: instrument.tickSize.scale).text
+        fillSz = Amount(units: fill.size, scale: instrument.lotSize.scale).text
+        fillTime = String(fill.time)
+        instId = fill.instrument
+        ordId = String(taker ? fill.takerOrder : fill.makerOrder)
+        self.side = side.rawValue
+        tradeId = String(fill.tradeID)
+        ts = String(fill.time)
+    }
+}

@@ -1,0 +1,141 @@
+import Hummingbird
+import KeysmithCore
+import KeysmithStore
+
+/// Spot trading (`/api/v5/trade/...`): placing and cancelling need trade, reading needs read. Orders of all
+/// accounts meet in one book per instrument (``MatchingEngine``).
+struct TradeRoutes {
+    let engine: MatchingEngine
+    let orders: any OrderStore
+    let clock: any WallClock
+
+    static let maximumBatch = 20
+
+    func register(read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
+        trade.post("trade/order", use: placeOne)
+        trade.post("trade/batch-orders", use: placeBatch)
+        trade.post("trade/cancel-order", use: cancel)
+        read.get("trade/order", use: order)
+        read.get("trade/orders-pending") { request, context in try await list(request, context, open: true) }
+        read.get("trade/orders-history") { request, context in try await list(request, context, open: false) }
+        read.get("trade/fills", use: fills)
+    }
+
+    @Sendable func placeOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        try await place([try OKXParameters(jsonBody: context.body)], request, context)
+    }
+
+    @Sendable func placeBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        let items = try OKXParameters.list(jsonBody: context.body)
+        guard (1...Self.maximumBatch).contains(items.count) else {
+            throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders")
+        }
+        return try await place(items, request, context)
+    }
+
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        let cached = try context.requireKey()
+        let params = try OKXParameters(jsonBody: context.body)
+        let outcome: Result<Order, OKXError>
+        do {
+            outcome = .success(
+                try await engine.cancel(
+                    instrument: try params.required("instId"), orderID: params.optional("ordId"),
+                    clientOrderID: params.optional("clOrdId"), account: cached.account, origin: context.auditOrigin(request)))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let canceled):
+            return OKXResponse([OrderReceipt(canceled: canceled, now: clock.milliseconds)])
+        case .failure(let error) where error.code == OKXError.cancelFailed.code:
+            let refused = OrderOutcome.refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: "")
+            var response = OKXResponse([OrderReceipt(refused, now: clock.milliseconds)])
+            response.code = "1"
+            response.msg = "All operations failed"
+            return response
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    @Sendable func order(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderItem> {
+        let cached = try context.requireKey()
+        let params = OKXParameters(query: request.uri.query)
+        let instrument = try await engine.instrument(try params.required("instId"))
+        guard let found = try await engine.find(orderID: params.optional("ordId"), clientOrderID: params.optional("clOrdId"), account: cached.account),
+            found.instrument == instrument.id
+        else { throw OKXError.orderDoesNotExist }
+        return OKXResponse([OrderItem(found, instrument: instrument)])
+    }
+
+    func list(_ request: Request, _ context: AppRequestContext, open: Bool) async throws -> OKXResponse<OrderItem> {
+        let cached = try context.requireKey()
+        let params = OKXParameters(query: request.uri.query)
+        if let type = params.optional("instType"), type != "SPOT" { return OKXResponse([]) }
+        let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let limit = try Self.limit(params)
+        let found = try await mapped { () async throws(StoreError) in
+            try await orders.orders(account: cached.account.uid, instrument: params.optional("instId"), open: open, limit: limit)
+        }
+        return OKXResponse(found.compactMap { order in instruments[order.instrument].map { OrderItem(order, instrument: $0) } })
+    }
+
+    @Sendable func fills(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<FillItem> {
+        let cached = try context.requireKey()
+        let params = OKXParameters(query: request.uri.query)
+        let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let limit = try Self.limit(params)
+        let found = try await mapped { () async throws(StoreError) in
+            try await orders.fills(account: cached.account.uid, instrument: params.optional("instId"), limit: limit)
+        }
+        return OKXResponse(found.compactMap { fill in
+            instruments[fill.instrument].map { FillItem(fill, account: cached.account.uid, instrument: $0) }
+        })
+    }
+
+    // MARK: - Helpers
+
+    /// Places each order in turn; the envelope's code is 0 when all were placed, 1 when none, 2 when some.
+    private func place(_ items: [OKXParameters], _ request: Request, _ context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        let cached = try context.requireKey()
+        var receipts: [OrderReceipt] = []
+        for params in items {
+            let outcome: OrderOutcome
+            do {
+                let order = try Self.request(params)
+                outcome = await engine.place(order, key: cached.key, account: cached.account, origin: context.auditOrigin(request))
+            } catch {
+                outcome = .refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: params.optional("tag") ?? "")
+            }
+            receipts.append(OrderReceipt(outcome, now: clock.milliseconds))
+        }
+        var response = OKXResponse(receipts)
+        let failed = receipts.filter { $0.sCode != "0" }.count
+        if failed == receipts.count {
+            response.code = "1"
+            response.msg = "All operations failed"
+        } else if failed > 0 {
+            response.code = "2"
+            response.msg = "Bulk operation partially succeeded"
+        }
+        return response
+    }
+
+    private static func request(_ params: OKXParameters) throws(OKXError) -> OrderRequest {
+        let clientOrderID = params.optional("clOrdId") ?? ""
+        guard clientOrderID.count <= 32, clientOrderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw OKXError.parameterError("clOrdId").with(message: "Parameter clOrdId error: up to 32 letters and digits")
+        }
+        return OrderRequest(
+            instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
+            type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
+            clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
+    }
+
+    private static func limit(_ params: OKXParameters) throws(OKXError) -> Int {
+        guard let text = params.optional("limit") else { return 100 }
+        guard let value = Int(text), (1...100).contains(value) else { throw OKXError.parameterError("limit") }
+        return value
+    }
+}

@@ -1,0 +1,314 @@
+import KeysmithCore
+import KeysmithStore
+
+/// Spot trading: one price-time-priority ``OrderBook`` per instrument, kept in memory and rebuilt from the store on
+/// first use. Placements are serialised by this actor; each is planned on the book without changing it, written to
+/// the store in one transaction (order, fills, both sides' balances, audit event) and only then applied to the
+/// book — a refused write (say, a balance too short, which the database's constraints catch) leaves everything as
+/// it was. Fees are zero in the simulation. The server process owns the books: orders are placed over the API only.
+///
+/// ```swift
+/// let outcome = await engine.place(OrderRequest(instrument: "BTC-USDT", side: "buy", type: "limit", size: "0.01",
+///                                               price: "30000"), key: key, account: account, origin: origin)
+/// ```
+public actor MatchingEngine {
+    private let store: any OrderStore
+    private let ledger: LedgerService
+    private let clock: any WallClock
+    private var books: [String: OrderBook] = [:]
+    private var open: [Int64: Order] = [:]
+    private var instruments: [String: Instrument] = [:]
+    private var loaded = false
+
+    public init(store: any OrderStore, ledger: LedgerService, clock: any WallClock) {
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+    }
+
+    // MARK: - Placing and cancelling
+
+    public func place(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin) async -> OrderOutcome {
+        do {
+            try await load()
+            return .placed(try await placeValidated(request, key: key, account: account, origin: origin))
+        } catch {
+            return .refused(error, clientOrderID: request.clientOrderID, tag: request.tag)
+        }
+    }
+
+    /// Cancels an open order of the account by id or clOrdId (51400 when it is not open or not found).
+    public func cancel(instrument: String, orderID: String?, clientOrderID: String?, account: Account, origin: AuditOrigin)
+        async throws(OKXError) -> Order
+    {
+        try await load()
+        guard let found = try await find(orderID: orderID, clientOrderID: clientOrderID, account: account),
+            found.instrument == instrument, found.state.isOpen, let inst = instruments[found.instrument]
+        else { throw OKXError.cancelFailed }
+        let release =
+            found.frozen > 0
+            ? LedgerMovement.freeze(-found.frozen, of: found.side == .buy ? inst.quote : inst.base, in: found.account, kind: .trading)
+            : nil
+        let now = clock.milliseconds
+        let audit = origin.record(at: now, account: account.uid, target: String(found.id), details: ["instId": found.instrument])
+        let canceled: Order
+        do {
+            canceled = try await store.cancel(found, release: release, at: now, audit: audit)
+        } catch where error.kind == .notFound {
+            throw OKXError.cancelFailed
+        } catch {
+            throw error.okxError
+        }
+        if let price = found.price { books[found.instrument]?.remove(id: found.id, side: found.side, price: price) }
+        open[found.id] = nil
+        return canceled
+    }
+
+    /// An order of the account by id or clOrdId.
+    public func find(orderID: String?, clientOrderID: String?, account: Account) async throws(OKXError) -> Order? {
+        let order: Order?
+        if let orderID {
+            guard let id = Int64(orderID) else { return nil }
+            let store = self.store
+            order = try await mapped { @Sendable () async throws(StoreError) in try await store.order(id: id) }
+        } else if let clientOrderID {
+            let uid = account.uid, store = self.store
+            order = try await mapped { @Sendable () async throws(StoreError) in
+                try await store.order(clientOrderID: clientOrderID, account: uid)
+            }
+        } else {
+            throw OKXError.eitherParameterRequired("ordId", "clOrdId")
+        }
+        return order?.account == account.uid ? order : nil
+    }
+
+    // MARK: - Market data
+
+    public func instrument(_ id: String) async throws(OKXError) -> Instrument {
+        try await load()
+        guard let instrument = instruments[id] else { throw OKXError.instrumentDoesNotExist }
+        return instrument
+    }
+
+    public func allInstruments() async throws(OKXError) -> [Instrument] {
+        try await load()
+        return instruments.values.sorted { $0.id < $1.id }
+    }
+
+    /// Aggregated levels of a book, best first.
+    public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int64, Int)], asks: [(Int64, Int64, Int)]) {
+        try await load()
+        let book = books[id] ?? OrderBook()
+        return (
+            book.depth(.buy, levels: levels).map { ($0.price, $0.size, $0.orders) },
+            book.depth(.sell, levels: levels).map { ($0.price, $0.size, $0.orders) }
+        )
+    }
+
+    // MARK: - Matching
+
+    private func placeValidated(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin) async throws(OKXError)
+        -> Order
+    {
+        guard let inst = instruments[request.instrument] else { throw OKXError.instrumentDoesNotExist }
+        guard request.tradeMode == "cash" else {
+            throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: spot trading uses cash")
+        }
+        guard let side = OrderSide(rawValue: request.side) else { throw OKXError.parameterError("side") }
+        guard let type = OrderType(rawValue: request.type) else { throw OKXError.parameterError("ordType") }
+        guard key.trading.permits(instrument: inst.id) else {
+            throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.id)")
+        }
+        let quoteSized = type == .market && side == .buy && (request.targetCurrency ?? "quote_ccy") == "quote_ccy"
+        let size = try Self.size(request.size, inst: inst, quoteSized: quoteSized)
+        var price: Int64?
+        if type != .market {
+            guard let text = request.price, let parsed = Amount(parsing: text, scale: inst.tickSize.scale), parsed.isPositive,
+                parsed.isMultiple(of: inst.tickSize)
+            else { throw OKXError.parameterError("px").with(message: "Parameter px error: a multiple of \(inst.tickSize.text)") }
+            price = parsed.units
+        }
+        let book = books[inst.id] ?? OrderBook()
+        var matches: [Match]
+        if quoteSized {
+            matches = book.plan(side: .buy, limit: nil, size: .max / 4, budget: Self.budget(quoteUnits: size, inst: inst))
+        } else {
+            matches = book.plan(side: side, limit: price, size: size)
+        }
+        let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
+        // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
+        let cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
+        if cancelledAtOnce { matches = [] }
+        let now = clock.milliseconds
+        let notional = try Self.orderNotional(type: type, price: price, size: size, quoteSized: quoteSized, matches: matches, inst: inst)
+        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
+
+        var order = Order(
+            clientOrderID: request.clientOrderID, tag: request.tag, account: account.uid, apiKey: key.apiKey, instrument: inst.id,
+            side: side, type: type, price: price, size: size, targetCurrency: quoteSized ? "quote_ccy" : "base_ccy", createdAt: now,
+            updatedAt: now)
+        var entries: [LedgerEntry] = []
+        var makers: [Order] = []
+        var fills: [Fill] = []
+        for match in matches {
+            guard let paid = inst.notional(price: match.price, size: match.size), var maker = open[match.maker.id] else {
+                throw OKXError.systemError
+            }
+            entries += Self.entries(taker: account.uid, maker: maker.account, side: side, size: match.size, paid: paid, inst: inst)
+            maker.filled += match.size
+            maker.filledNotional += paid
+            maker.frozen -= side == .buy ? match.size : paid
+            maker.updatedAt = now
+            maker.state = maker.filled == maker.size ? .filled : .partiallyFilled
+            if maker.state == .filled && maker.frozen > 0 {
+                // What a resting buy froze at its price beyond what its fills paid returns to the maker.
+                entries.append(
+                    LedgerEntry(
+                        account: maker.account, kind: .trading, currency: maker.side == .buy ? inst.quote : inst.base,
+                        availableDelta: maker.frozen, frozenDelta: -maker.frozen))
+                maker.frozen = 0
+            }
+            makers.append(maker)
+            order.filled += match.size
+            order.filledNotional += paid
+            fills.append(
+                Fill(
+                    instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: account.uid, makerAccount: maker.account,
+                    side: side, price: match.price, size: match.size, notional: paid, time: now))
+        }
+        let rests = !cancelledAtOnce && (type == .limit || type == .postOnly) && order.filled < size
+        if rests, let price {
+            let remaining = size - order.filled
+            let hold = side == .buy ? inst.notionalRoundedUp(price: price, size: remaining) : remaining
+            guard let hold else { throw OKXError.parameterError("sz") }
+            entries.append(
+                LedgerEntry(
+                    account: account.uid, kind: .trading, currency: side == .buy ? inst.quote : inst.base, availableDelta: -hold,
+                    frozenDelta: hold))
+            order.frozen = hold
+            order.state = order.filled > 0 ? .partiallyFilled : .live
+        } else if quoteSized {
+            order.state = matches.isEmpty ? .canceled : .filled
+        } else {
+            order.state = order.filled == size ? .filled : .canceled
+        }
+        let placement = OrderPlacement(
+            order: order, makers: makers, fills: fills, movements: entries.isEmpty ? [] : [LedgerMovement(entries: entries)],
+            notional: notional)
+        let audit = origin.record(
+            at: now, account: account.uid, target: "",
+            details: ["instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? ""])
+        let stored: Order
+        do {
+            stored = try await store.place(placement, audit: audit).order
+        } catch where error.kind == .insufficientFunds {
+            throw OKXError.insufficientOrderBalance(side == .buy ? inst.quote : inst.base)
+        } catch where error.kind == .duplicate {
+            throw OKXError.clientOrderIDExists
+        } catch {
+            throw error.okxError
+        }
+        var updated = book
+        updated.apply(matches)
+        for maker in makers {
+            open[maker.id] = maker.state.isOpen ? maker : nil
+        }
+        if stored.state.isOpen, let price {
+            updated.add(RestingOrder(id: stored.id, account: account.uid, side: side, price: price, remaining: size - stored.filled))
+            open[stored.id] = stored
+        }
+        books[inst.id] = updated
+        return stored
+    }
+
+    /// The balance lines of one fill: the taker pays one currency and receives the other; the maker's side comes out
+    /// of what its resting order froze.
+    private static func entries(taker: String, maker: String, side: OrderSide, size: Int64, paid: Int64, inst: Instrument)
+        -> [LedgerEntry]
+    {
+        if side == .buy {
+            return [
+                LedgerEntry(account: taker, kind: .trading, currency: inst.quote, availableDelta: -paid),
+                LedgerEntry(account: taker, kind: .trading, currency: inst.base, availableDelta: size),
+                LedgerEntry(account: maker, kind: .trading, currency: inst.base, frozenDelta: -size),
+                LedgerEntry(account: maker, kind: .trading, currency: inst.quote, availableDelta: paid),
+            ]
+        }
+        return [
+            LedgerEntry(account: taker, kind: .trading, currency: inst.base, availableDelta: -size),
+            LedgerEntry(account: taker, kind: .trading, currency: inst.quote, availableDelta: paid),
+            LedgerEntry(account: maker, kind: .trading, currency: inst.quote, frozenDelta: -paid),
+            LedgerEntry(account: maker, kind: .trading, currency: inst.base, availableDelta: size),
+        ]
+    }
+
+    /// A size in lot units (or quote units for a market buy sized in quote), within the instrument's rules.
+    private static func size(_ text: String, inst: Instrument, quoteSized: Bool) throws(OKXError) -> Int64 {
+        let scale = quoteSized ? inst.quoteScale : inst.lotSize.scale
+        guard let amount = Amount(parsing: text, scale: scale), amount.isPositive else {
+            throw OKXError.parameterError("sz").with(message: "Parameter sz error: a positive number with at most \(scale) decimals")
+        }
+        if quoteSized { return amount.units }
+        guard amount.isMultiple(of: inst.lotSize) else { throw OKXError.notMultipleOfLotSize }
+        guard amount >= inst.minimumSize else { throw OKXError.belowMinimumOrderSize }
+        let maximum = inst.maximumLimitSize
+        guard amount <= maximum else { throw OKXError.parameterError("sz").with(message: "Parameter sz error: at most \(maximum.text)") }
+        return amount.units
+    }
+
+    /// A quote budget in price × size units.
+    private static func budget(quoteUnits: Int64, inst: Instrument) -> Int64 {
+        var value = Int128(quoteUnits)
+        let shift = inst.tickSize.scale + inst.lotSize.scale - inst.quoteScale
+        for _ in 0..<max(0, shift) { value *= 10 }
+        for _ in 0..<max(0, -shift) { value /= 10 }
+        return Int64(clamping: value)
+    }
+
+    /// What an order counts in quote units towards its key's spending limits.
+    private static func orderNotional(
+        type: OrderType, price: Int64?, size: Int64, quoteSized: Bool, matches: [Match], inst: Instrument
+    ) throws(OKXError) -> Int64 {
+        if quoteSized { return size }
+        if let price, let value = inst.notional(price: price, size: size) { return value }
+        return matches.reduce(0) { $0 + (inst.notional(price: $1.price, size: $1.size) ?? 0) }
+    }
+
+    /// The key's per-order and per-day USDT limits (USDT-quoted instruments).
+    private func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64) async throws(OKXError) {
+        guard inst.quote == "USDT", key.trading.maxOrderUSDT != nil || key.trading.maxDailyUSDT != nil else { return }
+        let value = Amount(units: notional, scale: inst.quoteScale)
+        if let text = key.trading.maxOrderUSDT, let limit = Amount(parsing: text, scale: inst.quoteScale), value > limit {
+            throw OKXError.parameterError("sz").with(
+                message: "Parameter sz error: the order is worth \(value.text) USDT, above this API key's limit of \(limit.text) USDT")
+        }
+        if let text = key.trading.maxDailyUSDT, let limit = Amount(parsing: text, scale: inst.quoteScale) {
+            let apiKey = key.apiKey, store = self.store
+            let spent = try await mapped { @Sendable () async throws(StoreError) in
+                try await store.notional(apiKey: apiKey, since: now - now % 86_400_000)
+            }
+            if spent + notional > limit.units {
+                throw OKXError.parameterError("sz").with(
+                    message: "Parameter sz error: this API key's daily limit of \(limit.text) USDT would be exceeded")
+            }
+        }
+    }
+
+    /// Instruments and open orders, once.
+    private func load() async throws(OKXError) {
+        guard !loaded else { return }
+        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        for instrument in try await ledger.instruments() {
+            instruments[instrument.id] = instrument.withQuoteScale(scales[instrument.quote] ?? 6)
+        }
+        let store = self.store
+        let orders = try await mapped { @Sendable () async throws(StoreError) in try await store.openOrders() }
+        for order in orders {
+            guard let price = order.price else { continue }
+            books[order.instrument, default: OrderBook()].add(
+                RestingOrder(id: order.id, account: order.account, side: order.side, price: price, remaining: order.size - order.filled))
+            open[order.id] = order
+        }
+        loaded = true
+    }
+}

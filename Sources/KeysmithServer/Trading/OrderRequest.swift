@@ -1,0 +1,35 @@
+import KeysmithCore
+
+/// A place-order object as sent (`trade/order`, or one element of `batch-orders`).
+public struct OrderRequest: Sendable, Hashable {
+    public var instrument: String
+    public var tradeMode: String
+    public var side: String
+    public var type: String
+    public var size: String
+    public var price: String?
+    public var clientOrderID: String
+    public var tag: String
+    public var targetCurrency: String?
+
+    public init(
+        instrument: String, tradeMode: String = "cash", side: String, type: String, size: String, price: String? = nil,
+        clientOrderID: String = "", tag: String = "", targetCurrency: String? = nil
+    ) {
+        self.instrument = instrument
+        self.tradeMode = tradeMode
+        self.side = side
+        self.type = type
+        self.size = size
+        self.price = price
+        self.clientOrderID = clientOrderID
+        self.tag = tag
+        self.targetCurrency = targetCurrency
+    }
+}
+
+/// The outcome of one order of a placement: the order, or the OKX error that refused it (its `sCode`).
+public enum OrderOutcome: Sendable {
+    case placed(Order)
+    case refused(OKXError, clientOrderID: String, tag: String)
+}

@@ -1,0 +1,42 @@
+import KeysmithCore
+
+/// Spot orders and fills. A placement — the new order, what it did to the orders it matched, the fills and every
+/// balance movement — is written in one transaction with its audit event, so a fill can never move one side's money
+/// without the other's.
+public protocol OrderStore: Sendable {
+    /// `.duplicate` when the account already used the clOrdId; `.insufficientFunds` when a balance is short.
+    func place(_ placement: OrderPlacement, audit: AuditRecord) async throws(StoreError) -> (order: Order, fills: [Fill])
+    /// Closes an open order (cancelled) and unfreezes what it still held; `.notFound` when it is not open.
+    func cancel(_ order: Order, release: LedgerMovement?, at time: Int64, audit: AuditRecord) async throws(StoreError) -> Order
+    func order(id: Int64) async throws(StoreError) -> Order?
+    func order(clientOrderID: String, account: String) async throws(StoreError) -> Order?
+    func orders(account: String, instrument: String?, open: Bool, limit: Int) async throws(StoreError) -> [Order]
+    /// Every open order, oldest first (to rebuild the books on start).
+    func openOrders() async throws(StoreError) -> [Order]
+    func fills(account: String, instrument: String?, limit: Int) async throws(StoreError) -> [Fill]
+    func trades(instrument: String, limit: Int) async throws(StoreError) -> [Fill]
+    /// Quote units of the orders a key placed since `time` (its daily spending).
+    func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64
+}
+
+/// Everything one order placement writes.
+public struct OrderPlacement: Sendable {
+    /// The new order in its final state after matching (id 0: assigned by the store).
+    public var order: Order
+    /// The matched resting orders as they are after the fills.
+    public var makers: [Order]
+    /// The fills (trade ids and taker order id assigned by the store).
+    public var fills: [Fill]
+    /// Balance movements: fills, the resting part's freeze, and releases of completed makers' leftovers.
+    public var movements: [LedgerMovement]
+    /// Quote units the order counts towards its key's daily limit.
+    public var notional: Int64
+
+    public init(order: Order, makers: [Order], fills: [Fill], movements: [LedgerMovement], notional: Int64) {
+        self.order = order
+        self.makers = makers
+        self.fills = fills
+        self.movements = movements
+        self.notional = notional
+    }
+}
