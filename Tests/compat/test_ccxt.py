@@ -88,3 +88,42 @@ def test_withdraw_with_the_master_key(server):
         ex.withdraw("USDT", 10, "TSomewhereElse", params={"network": "TRC20"})
     server.cli("withdrawal", "approve", done["id"])
     assert ex.fetch_balance({"type": "funding"})["USDT"]["total"] == 89
+
+
+def trader(server, name, ccy, amount):
+    """A trading key of sub-account `name` whose trading balance holds `amount` of `ccy`."""
+    if name != "bot01trader":
+        server.cli("subaccount", "create", name)
+    out = server.cli_json("apikey", "create", "--subaccount", name, "--label", "ccxt", "--perm", "read_only,trade",
+                          "--ip", "127.0.0.1", "--rate-limit", "unlimited")
+    creds = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    server.cli("deposit", "--account", name, "--ccy", ccy, "--amt", amount)
+    ex = exchange(server, creds)
+    ex.transfer(ccy, float(amount), "funding", "trading")
+    return ex
+
+
+def test_orders_with_ccxt_defaults(server):
+    seller = trader(server, "bot01trader", "BTC", "1")
+    buyer = trader(server, "bot02trader", "USDT", "10000")
+    ask = seller.create_order("BTC/USDT", "limit", "sell", 0.1, 30000)   # POST trade/batch-orders, array body
+    assert ask["id"]
+    assert [o["id"] for o in seller.fetch_open_orders("BTC/USDT")] == [ask["id"]]
+    assert buyer.fetch_order_book("BTC/USDT")["asks"][0][:2] == [30000, 0.1]
+    bid = buyer.create_order("BTC/USDT", "limit", "buy", 0.1, 30500)
+    filled = seller.fetch_order(ask["id"], "BTC/USDT")
+    assert filled["status"] == "closed" and filled["filled"] == 0.1 and filled["average"] == 30000
+    assert buyer.fetch_order(bid["id"], "BTC/USDT")["status"] == "closed"
+    assert buyer.fetch_balance()["BTC"]["free"] == 0.1 and buyer.fetch_balance()["USDT"]["free"] == 7000
+    assert seller.fetch_ticker("BTC/USDT")["last"] == 30000
+    with pytest.raises(ccxt.OrderNotFound):
+        seller.cancel_order(ask["id"], "BTC/USDT")
+    with pytest.raises(ccxt.OrderNotFound):
+        seller.fetch_order("999999", "BTC/USDT")
+    with pytest.raises(ccxt.InsufficientFunds):
+        buyer.create_order("BTC/USDT", "limit", "buy", 1, 30000)
+    resting = seller.create_order("BTC/USDT", "limit", "sell", 0.2, 35000)
+    canceled = seller.cancel_order(resting["id"], "BTC/USDT")
+    assert canceled["id"] == resting["id"]
+    assert seller.fetch_order(resting["id"], "BTC/USDT")["status"] == "canceled"
+    assert seller.fetch_balance()["BTC"]["free"] == 0.9

@@ -88,3 +88,29 @@ def test_every_acknowledged_transfer_survives_a_crash(server, tmp_path):
     funding = float(balances[("funding (6)", "USDT")]["available"])
     trading = float(balances[("trading (18)", "USDT")]["available"])
     assert funding + trading == 100000 and trading >= len(acknowledged)
+
+
+def test_python_okx_trade_and_market_apis(server):
+    import okx.MarketData as MarketData
+    import okx.PublicData as PublicData
+    import okx.Trade as Trade
+    out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", "trader", "--perm", "read_only,trade",
+                          "--ip", "127.0.0.1", "--rate-limit", "unlimited")
+    creds = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    server.cli("deposit", "--account", "bot01trader", "--ccy", "USDT", "--amt", "1000")
+    funding_api(server, creds).funds_transfer(ccy="USDT", amt="1000", from_="6", to="18")
+    trade = Trade.TradeAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
+    placed = trade.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", sz="0.01", px="20000",
+                               clOrdId="pyokx1")
+    assert placed["code"] == "0" and placed["data"][0]["clOrdId"] == "pyokx1", placed
+    order_id = placed["data"][0]["ordId"]
+    assert trade.get_order(instId="BTC-USDT", ordId=order_id)["data"][0]["state"] == "live"
+    assert [o["ordId"] for o in trade.get_order_list(instId="BTC-USDT")["data"]] == [order_id]
+    refused = trade.place_order(instId="BTC-USDT", tdMode="cash", side="buy", ordType="limit", sz="1", px="20000")
+    assert refused["code"] == "1" and refused["data"][0]["sCode"] == "51008"
+    assert trade.cancel_order(instId="BTC-USDT", ordId=order_id)["data"][0]["sCode"] == "0"
+    market = MarketData.MarketAPI(flag="0", domain=server.url, debug=False)
+    assert market.get_orderbook(instId="BTC-USDT")["code"] == "0"
+    assert market.get_ticker(instId="BTC-USDT")["data"][0]["instId"] == "BTC-USDT"
+    instruments = PublicData.PublicAPI(flag="0", domain=server.url, debug=False).get_instruments(instType="SPOT")
+    assert {i["instId"] for i in instruments["data"]} == {"BTC-USDT", "ETH-USDT"}
