@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "keysmith", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -22,7 +23,18 @@ let package = Package(
             ],
             path: "Benchmarks/Authentication",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "KeysmithCore", package: "keysmith"),
+                .product(name: "KeysmithServer", package: "keysmith"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Ledger",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -56,6 +56,11 @@ extension Harness {
             #expect((book.data.first?["asks"] as? [[String]])?.first == ["30000", "0.3", "0", "1"])
             let ticker = try await h.call(.get, "/api/v5/market/ticker?instId=BTC-USDT", as: nil)
             #expect(ticker.data.first?["last"] as? String == "30000" && ticker.data.first?["askPx"] as? String == "30000")
+            let candles = try await h.call(.get, "/api/v5/market/candles?instId=BTC-USDT&bar=1m", as: nil)
+            let candle = try #require((candles.raw.data(using: .utf8)).flatMap {
+                (try? JSONSerialization.jsonObject(with: $0) as? [String: Any])?["data"] as? [[String]]
+            }?.first)
+            #expect(candle[1...5] == ["30000", "30000", "30000", "30000", "0.2"])
             let fills = try await h.call(.get, "/api/v5/trade/fills?instId=BTC-USDT", as: seller.key)
             #expect(fills.data.first?["side"] as? String == "sell" && fills.data.first?["execType"] as? String == "M")
             try await h.expectBalancedBooks(deposited: ["USDT": 50_000_000_000, "BTC": 100_000_000])

@@ -2,7 +2,8 @@ import Hummingbird
 import KeysmithCore
 import KeysmithStore
 
-/// Public market data from the books and fills: `market/ticker`, `market/tickers`, `market/books`, `market/trades`.
+/// Public market data from the books and fills: `market/ticker`, `market/tickers`, `market/books`, `market/trades`,
+/// `market/candles`.
 struct MarketRoutes {
     let engine: MatchingEngine
     let orders: any OrderStore
@@ -38,6 +39,8 @@ struct MarketRoutes {
             }
             return OKXResponse([BookItem(asks: depth.asks.map(level), bids: depth.bids.map(level), ts: String(clock.milliseconds))])
         }
+        group.get("market/candles") { request, _ in try await candles(request) }
+        group.get("market/history-candles") { request, _ in try await candles(request) }
         group.get("market/trades") { request, _ in
             let params = OKXParameters(query: request.uri.query)
             let instrument = try await engine.instrument(try params.required("instId"))
@@ -48,6 +51,45 @@ struct MarketRoutes {
             let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: limit) }
             return OKXResponse(trades.map { TradeItem($0, instrument: instrument) })
         }
+    }
+
+    /// OKX bar sizes in milliseconds.
+    static let bars: [String: Int64] = [
+        "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1H": 3_600_000, "2H": 7_200_000,
+        "4H": 14_400_000, "6H": 21_600_000, "12H": 43_200_000, "1D": 86_400_000, "1W": 604_800_000,
+    ]
+
+    /// Candles from the fills, newest first: `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`; bars without a
+    /// trade are left out. `after`/`before` page by bar start time.
+    func candles(_ request: Request) async throws(OKXError) -> OKXResponse<[String]> {
+        let params = OKXParameters(query: request.uri.query)
+        let instrument = try await engine.instrument(try params.required("instId"))
+        let barName = params.optional("bar") ?? "1m"
+        guard let bar = Self.bars[barName] else { throw OKXError.parameterError("bar") }
+        let limit = try params.optional("limit").map { text throws(OKXError) in
+            guard let value = Int(text), (1...300).contains(value) else { throw OKXError.parameterError("limit") }
+            return value
+        } ?? 100
+        let after = params.optional("after").flatMap { Int64($0) }, before = params.optional("before").flatMap { Int64($0) }
+        let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 50_000) }
+        var buckets: [Int64: [Fill]] = [:]
+        for fill in trades { buckets[fill.time - fill.time % bar, default: []].append(fill) }
+        let now = clock.milliseconds
+        let starts = buckets.keys.sorted(by: >).filter { start in
+            (after.map { start < $0 } ?? true) && (before.map { start > $0 } ?? true)
+        }
+        func price(_ units: Int64) -> String { Amount(units: units, scale: instrument.tickSize.scale).text }
+        let rows: [[String]] = starts.prefix(limit).map { start in
+            let fills = (buckets[start] ?? []).sorted { $0.tradeID < $1.tradeID }
+            let volume = fills.reduce(Int64(0)) { $0 + $1.size }, quote = fills.reduce(Int64(0)) { $0 + $1.notional }
+            return [
+                String(start), price(fills.first?.price ?? 0), price(fills.map(\.price).max() ?? 0), price(fills.map(\.price).min() ?? 0),
+                price(fills.last?.price ?? 0), Amount(units: volume, scale: instrument.lotSize.scale).text,
+                Amount(units: volume, scale: instrument.lotSize.scale).text, Amount(units: quote, scale: instrument.quoteScale).text,
+                start + bar <= now ? "1" : "0",
+            ]
+        }
+        return OKXResponse(rows)
     }
 
     /// Best bid and ask from the book; last price, 24-hour open, high, low and volumes from the fills.
