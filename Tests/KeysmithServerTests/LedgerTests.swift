@@ -227,66 +227,133 @@ extension Harness {
     }
 }
 
-/// Random sequences of deposits and transfers (property-based): every balance stays ≥ 0 and per currency the
-/// balances add up to the deposits, whatever fails along the way.
+/// Random sequences of deposits, transfers, orders, cancels and withdrawals (property-based): every balance stays
+/// ≥ 0 and per currency the balances add up to the deposits minus the completed withdrawals, whatever fails along
+/// the way.
 @Suite struct LedgerPropertyTests {
     enum Operation: Sendable, CustomStringConvertible {
         case deposit(account: Int, ccy: Int, units: Int)
         case transfer(from: Int, to: Int, fromKind: Int, toKind: Int, ccy: Int, units: Int)
+        case order(account: Int, sell: Bool, tick: Int, units: Int)
+        case cancel(account: Int)
+        case withdrawal(units: Int, settle: Int)
 
         var description: String {
             switch self {
             case .deposit(let a, let c, let u): "deposit(\(a), \(c), \(u))"
             case .transfer(let f, let t, let fk, let tk, let c, let u): "transfer(\(f)->\(t), \(fk)->\(tk), \(c), \(u))"
+            case .order(let a, let sell, let tick, let u): "order(\(a), \(sell ? "sell" : "buy"), \(tick), \(u))"
+            case .cancel(let a): "cancel(\(a))"
+            case .withdrawal(let u, let settle): "withdrawal(\(u), \(settle))"
             }
         }
     }
 
     static let operation = zip(
-        Gen.int(in: 0...3), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.int(in: 0...1), Gen.int(in: 0...1),
+        Gen.int(in: 0...5), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.int(in: 0...1), Gen.int(in: 0...1),
         Gen.int(in: 1...3_000)
-    ).map { kind, a, b, fk, tk, c, units in
-        kind == 0
-            ? Operation.deposit(account: a, ccy: c, units: units)
-            : Operation.transfer(from: a, to: b, fromKind: fk, toKind: tk, ccy: c, units: units)
+    ).map { kind, a, b, fk, tk, c, units -> Operation in
+        switch kind {
+        case 0: .deposit(account: a, ccy: c, units: units)
+        // Half of the transfers fund the account's own trading balance, so that orders have money to work with.
+        case 1: tk == 1 ? .transfer(from: a, to: a, fromKind: 0, toKind: 1, ccy: c, units: units)
+            : .transfer(from: a, to: b, fromKind: fk, toKind: 1 - fk, ccy: c, units: units)
+        case 2, 3: .order(account: a, sell: fk == 1, tick: units % 20, units: 1_000 + units)
+        case 4: .cancel(account: a)
+        default: .withdrawal(units: units, settle: b)
+        }
     }
 
     @Test
     func balancesStayNonNegativeAndAddUp() async throws {
         await propertyCheck(count: 25, input: Self.operation.array(of: 1...40)) { operations in
             do {
-                try await Harness.run { h in
-                    let master = try await h.installation.accounts.master()
-                    let subs = [try await h.existingOrNewSubAccount("prop01sub"), try await h.existingOrNewSubAccount("prop02sub")]
-                    let accounts = [master] + subs
-                    let codes = ["USDT", "BTC"], kinds = ["6", "18"]
-                    var deposited: [String: Int64] = [:]
-                    for operation in operations {
-                        switch operation {
-                        case .deposit(let a, let c, let units):
-                            let amount = Amount(units: Int64(units), scale: try await h.ledger.currency(codes[c]).scale)
-                            try await h.deposit(amount.text, codes[c], to: accounts[a])
-                            deposited[codes[c], default: 0] += Int64(units)
-                        case .transfer(let f, let t, let fk, let tk, let c, let units):
-                            let amount = Amount(units: Int64(units), scale: try await h.ledger.currency(codes[c]).scale)
-                            // Master → sub (type 1), sub → master (3) or within one account (0).
-                            let type = f == t ? "0" : (f == 0 ? "1" : (t == 0 ? "3" : "4"))
-                            let request = TransferRequest(
-                                type: type, currency: codes[c], amount: amount.text, from: kinds[fk], to: kinds[tk],
-                                subAccount: type == "1" ? accounts[t].name : nil)
-                            _ = try? await h.ledger.transfer(request, by: accounts[f], origin: .test)
-                        }
-                        for account in accounts {
-                            for balance in try await h.ledger.balances(of: account) {
-                                #expect(balance.available >= 0 && balance.frozen >= 0)
-                            }
-                        }
-                    }
-                    try await h.expectBalancedBooks(deposited: deposited)
-                }
+                try await Harness.run { h in try await Self.run(operations, on: h) }
             } catch {
                 Issue.record("unexpected error \(error)")
             }
         }
+    }
+
+    static func run(_ operations: [Operation], on h: Harness) async throws {
+        let master = try await h.installation.accounts.master()
+        let accounts = [master, try await h.existingOrNewSubAccount("prop01sub"), try await h.existingOrNewSubAccount("prop02sub")]
+        var keys: [APIKey] = []
+        for account in accounts {
+            keys.append(
+                try await h.installation.keys.create(
+                    NewKeyRequest(account: account, label: "prop", permissions: [.readOnly, .trade], allowlist: .empty), origin: .test
+                ).key)
+        }
+        _ = try await h.installation.withdrawals.addAddress("TPropertyAddress", label: "", currency: "USDT", for: master, origin: .test)
+        let codes = ["USDT", "BTC"], kinds = ["6", "18"]
+        var deposited: [String: Int64] = [:]
+        // Every account starts with a little of both in its trading balance, so that orders can meet.
+        for account in accounts {
+            for (ccy, amount, units) in [("USDT", "10", Int64(10_000_000)), ("BTC", "0.001", Int64(100_000))] {
+                try await h.deposit(amount, ccy, to: account)
+                _ = try await h.ledger.transfer(TransferRequest(currency: ccy, amount: amount, from: "6", to: "18"), by: account, origin: .test)
+                deposited[ccy, default: 0] += units
+            }
+        }
+        for operation in operations {
+            switch operation {
+            case .deposit(let a, let c, let units):
+                // Up to 30 USDT or 0.3 BTC.
+                let amount = Amount(units: Int64(units) * 10_000, scale: try await h.ledger.currency(codes[c]).scale)
+                try await h.deposit(amount.text, codes[c], to: accounts[a])
+                deposited[codes[c], default: 0] += amount.units
+            case .transfer(let f, let t, let fk, let tk, let c, let units):
+                let amount = Amount(units: Int64(units) * 1_000, scale: try await h.ledger.currency(codes[c]).scale)
+                // Master → sub (type 1), sub → master (3), within one account (0), sub → sub (4, refused).
+                let type = f == t ? "0" : (f == 0 ? "1" : (t == 0 ? "3" : "4"))
+                let request = TransferRequest(
+                    type: type, currency: codes[c], amount: amount.text, from: kinds[fk], to: kinds[tk],
+                    subAccount: type == "1" ? accounts[t].name : nil)
+                _ = try? await h.ledger.transfer(request, by: accounts[f], origin: .test)
+            case .order(let a, let sell, let tick, let units):
+                // 0.00001–0.00004 BTC at 10.0–11.9 USDT: cheap enough for the balances above, crossing often.
+                let request = OrderRequest(
+                    instrument: "BTC-USDT", side: sell ? "sell" : "buy", type: tick % 5 == 0 ? "ioc" : "limit",
+                    size: Amount(units: Int64(units), scale: 8).text, price: Amount(units: Int64(100 + tick), scale: 1).text)
+                _ = await h.installation.engine.place(request, key: keys[a], account: accounts[a], origin: .test)
+            case .cancel(let a):
+                if let open = try await h.installation.orders.orders(account: accounts[a].uid, instrument: nil, open: true, limit: 1).first {
+                    _ = try? await h.installation.engine.cancel(
+                        instrument: open.instrument, orderID: String(open.id), clientOrderID: nil, account: accounts[a], origin: .test)
+                }
+            case .withdrawal(let units, let settle):
+                let amount = Amount(units: 2_000_000 + Int64(units) * 1_000, scale: 6)
+                guard let requested = try? await h.installation.withdrawals.request(
+                    WithdrawalRequest(currency: "USDT", amount: amount.text, address: "TPropertyAddress"), by: master, origin: .test)
+                else { continue }
+                if settle == 0 {
+                    _ = try await h.installation.withdrawals.approve(id: requested.withdrawal.id, origin: .test)
+                    deposited["USDT", default: 0] -= requested.withdrawal.amount + requested.withdrawal.fee
+                } else if settle == 1 {
+                    _ = try await h.installation.withdrawals.reject(id: requested.withdrawal.id, origin: .test)
+                }
+            }
+            for account in accounts {
+                for balance in try await h.ledger.balances(of: account) {
+                    #expect(balance.available >= 0 && balance.frozen >= 0, "\(operation)")
+                }
+            }
+        }
+        try await h.expectBalancedBooks(deposited: deposited)
+        // What open orders hold is exactly what the trading balances hold frozen.
+        var held: [String: Int64] = [:]
+        for account in accounts {
+            for order in try await h.installation.orders.orders(account: account.uid, instrument: nil, open: true, limit: 100) {
+                held[order.side == .buy ? "USDT" : "BTC", default: 0] += order.frozen
+            }
+        }
+        var frozen: [String: Int64] = [:]
+        for account in accounts {
+            for balance in try await h.ledger.balances(of: account) where balance.kind == .trading {
+                frozen[balance.currency, default: 0] += balance.frozen
+            }
+        }
+        #expect(held.filter { $0.value != 0 } == frozen.filter { $0.value != 0 })
     }
 }
