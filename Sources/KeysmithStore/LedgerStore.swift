@@ -6,6 +6,8 @@ import KeysmithCore
 public protocol LedgerStore: Sendable {
     func currencies() async throws(StoreError) -> [Currency]
     func instruments() async throws(StoreError) -> [Instrument]
+    /// Adds or replaces an instrument; `.duplicate` when an existing one with orders would change its tick or lot scale.
+    func save(instrument: Instrument) async throws(StoreError)
     /// Adds or replaces a currency; `.duplicate` when an existing one's scale would change while balances of it exist.
     func save(currency: Currency) async throws(StoreError)
     /// Every balance the account has ever held (zero ones included), by kind and currency.

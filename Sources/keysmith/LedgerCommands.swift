@@ -55,10 +55,47 @@ struct Balance: AsyncParsableCommand {
     }
 }
 
-/// `keysmith currency list`.
+/// `keysmith currency list|set`.
 struct CurrencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "currency", abstract: "The currencies the ledger holds.", subcommands: [List.self])
+        commandName: "currency", abstract: "The currencies the ledger holds.", subcommands: [List.self, Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a currency or change one (its decimals cannot change once it has been used).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Currency code, e.g. SOL.") var code: String
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "Decimal places (0–18).") var decimals: Int = 8
+        @Option(help: "Chain, e.g. SOL-Solana (default: CODE-CODE).") var chain: String?
+        @Option(help: "Withdrawal fee.") var fee = "0"
+        @Option(name: .customLong("min-wd"), help: "Smallest withdrawal.") var minWithdrawal = "0"
+        @Option(name: .customLong("max-wd"), help: "Largest withdrawal.") var maxWithdrawal = "1000000"
+        @Option(name: .customLong("daily-wd"), help: "Withdrawals allowed per account per UTC day.") var dailyWithdrawal = "1000000"
+        @Flag(name: .customLong("no-deposits"), help: "Refuse deposits of it.") var noDeposits = false
+        @Flag(name: .customLong("no-withdrawals"), help: "Refuse withdrawals of it.") var noWithdrawals = false
+
+        func run() async throws {
+            let code = code.uppercased()
+            guard (2...12).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw CLIError("a currency code is 2–12 letters and digits; got '\(code)'")
+            }
+            guard (0...18).contains(decimals) else { throw CLIError("--decimals is 0 to 18") }
+            func amount(_ text: String, _ flag: String) throws -> Amount {
+                guard let value = Amount(parsing: text, scale: decimals), value.units >= 0 else {
+                    throw CLIError("\(flag) takes a non-negative number with at most \(decimals) decimals; got '\(text)'")
+                }
+                return value
+            }
+            let currency = Currency(
+                code: code, name: name ?? code, scale: decimals, chain: chain ?? "\(code)-\(code)", withdrawalFee: try amount(fee, "--fee"),
+                minimumWithdrawal: try amount(minWithdrawal, "--min-wd"), maximumWithdrawal: try amount(maxWithdrawal, "--max-wd"),
+                dailyWithdrawalLimit: try amount(dailyWithdrawal, "--daily-wd"), canDeposit: !noDeposits, canWithdraw: !noWithdrawals)
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            try await installation.ledger.save(currency)
+            Output.line("\(code) saved (\(decimals) decimals, chain \(currency.chain))")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List currencies with their chain, decimals and withdrawal rules.")
@@ -76,6 +113,60 @@ struct CurrencyCommand: AsyncParsableCommand {
                 return try Output.json(rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) })
             }
             Output.table(["CCY", "CHAIN", "DECIMALS", "FEE", "MIN WD", "MAX WD", "DAILY WD"], rows)
+        }
+    }
+}
+
+/// `keysmith instrument list|set`.
+struct InstrumentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instrument", abstract: "The spot instruments the exchange lists.", subcommands: [List.self, Set.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List instruments with their tick, lot and minimum sizes.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            let rows = try await installation.ledger.instruments().map {
+                [$0.id, $0.tickSize.text, $0.lotSize.text, $0.minimumSize.text]
+            }
+            if options.json {
+                return try Output.json(rows.map { ["instId": $0[0], "tickSz": $0[1], "lotSz": $0[2], "minSz": $0[3]] })
+            }
+            Output.table(["INSTRUMENT", "TICK", "LOT", "MIN SIZE"], rows)
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or change a spot instrument such as SOL-USDT (the server lists it after a restart).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "BASE-QUOTE, both configured currencies.") var id: String
+        @Option(name: .customLong("tick"), help: "Price step, e.g. 0.01 (its decimals are the price's).") var tick: String
+        @Option(name: .customLong("lot"), help: "Size step, e.g. 0.0001 (its decimals are the size's).") var lot: String
+        @Option(name: .customLong("min"), help: "Smallest order size.") var minimum: String
+        @Option(name: .customLong("max"), help: "Largest limit order size.") var maximum = "1000000000"
+
+        func run() async throws {
+            let parts = id.uppercased().split(separator: "-").map(String.init)
+            guard parts.count == 2 else { throw CLIError("an instrument is BASE-QUOTE such as SOL-USDT; got '\(id)'") }
+            func scale(_ text: String) -> Int { text.split(separator: ".").dropFirst().first?.count ?? 0 }
+            func amount(_ text: String, _ scale: Int, _ flag: String) throws -> Amount {
+                guard let value = Amount(parsing: text, scale: scale), value.isPositive else {
+                    throw CLIError("\(flag) takes a positive number with at most \(scale) decimals; got '\(text)'")
+                }
+                return value
+            }
+            let sizeScale = scale(lot)
+            let instrument = Instrument(
+                id: parts.joined(separator: "-"), base: parts[0], quote: parts[1], tickSize: try amount(tick, scale(tick), "--tick"),
+                lotSize: try amount(lot, sizeScale, "--lot"), minimumSize: try amount(minimum, sizeScale, "--min"),
+                maximumLimitSize: try amount(maximum, sizeScale, "--max"), maximumMarketSize: try amount(maximum, sizeScale, "--max"),
+                listedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+            try await installation.ledger.save(instrument)
+            Output.line("\(instrument.id) saved (tick \(instrument.tickSize.text), lot \(instrument.lotSize.text)); restart serve to list it")
         }
     }
 }

@@ -114,3 +114,21 @@ def test_python_okx_trade_and_market_apis(server):
     assert market.get_ticker(instId="BTC-USDT")["data"][0]["instId"] == "BTC-USDT"
     instruments = PublicData.PublicAPI(flag="0", domain=server.url, debug=False).get_instruments(instType="SPOT")
     assert {i["instId"] for i in instruments["data"]} == {"BTC-USDT", "ETH-USDT"}
+
+
+def test_currencies_and_instruments_are_configurable(server):
+    import okx.PublicData as PublicData
+    from conftest import stop
+    server.cli("currency", "set", "SOL", "--name", "Solana", "--decimals", "9", "--chain", "SOL-Solana", "--fee", "0.01",
+               "--min-wd", "0.1")
+    server.cli("instrument", "set", "SOL-USDT", "--tick", "0.01", "--lot", "0.001", "--min", "0.01")
+    assert "SOL-USDT" in server.cli("instrument", "list").stdout
+    server.cli("deposit", "--account", "master", "--ccy", "SOL", "--amt", "1.123456789")
+    assert any(b["ccy"] == "SOL" and b["available"] == "1.123456789" for b in server.cli_json("balance"))
+    bad = server.cli("instrument", "set", "XYZ-USDT", "--tick", "0.1", "--lot", "1", "--min", "1", check=False)
+    assert bad.returncode != 0 and "XYZ" in bad.stderr
+    stop(server.process)
+    server.process = start_serve(server.data_dir, server.port, server.log_path)
+    listed = PublicData.PublicAPI(flag="0", domain=server.url, debug=False).get_instruments(instType="SPOT")["data"]
+    sol = next(i for i in listed if i["instId"] == "SOL-USDT")
+    assert sol["tickSz"] == "0.01" and sol["lotSz"] == "0.001" and sol["minSz"] == "0.01"

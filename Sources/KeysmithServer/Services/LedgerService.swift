@@ -28,6 +28,31 @@ public struct LedgerService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.instruments() }
     }
 
+    /// Adds or changes a currency (`keysmith currency set`).
+    public func save(_ currency: Currency) async throws(OKXError) {
+        do {
+            try await store.save(currency: currency)
+        } catch where error.kind == .duplicate {
+            throw OKXError.parameterError("ccy").with(message: error.detail)
+        } catch {
+            throw error.okxError
+        }
+    }
+
+    /// Adds or changes a spot instrument (`keysmith instrument set`); both currencies must exist. A running server
+    /// lists it after a restart.
+    public func save(_ instrument: Instrument) async throws(OKXError) {
+        _ = try await currency(instrument.base, parameter: "instId")
+        _ = try await currency(instrument.quote, parameter: "instId")
+        do {
+            try await store.save(instrument: instrument)
+        } catch where error.kind == .duplicate {
+            throw OKXError.parameterError("instId").with(message: error.detail)
+        } catch {
+            throw error.okxError
+        }
+    }
+
     /// The configured currency named `code` (case-insensitive), or 51000 naming the parameter.
     public func currency(_ code: String, parameter: String = "ccy") async throws(OKXError) -> Currency {
         let upper = code.uppercased()

@@ -22,6 +22,19 @@ public struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    public func save(instrument: Instrument) async throws(StoreError) {
+        try await database.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM instrument WHERE inst_id = ?", arguments: [instrument.id]),
+                let existing = Self.instrument(row),
+                existing.tickSize.scale != instrument.tickSize.scale || existing.lotSize.scale != instrument.lotSize.scale,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM spot_order WHERE inst_id = ? LIMIT 1", arguments: [instrument.id]) == true
+            {
+                throw StoreError.duplicate("\(instrument.id) has orders: the decimals of its tick and lot sizes cannot change")
+            }
+            try Self.save(instrument, in: db)
+        }
+    }
+
     public func save(currency: Currency) async throws(StoreError) {
         try await database.write { db in
             if let scale = try Int.fetchOne(db, sql: "SELECT scale FROM currency WHERE code = ?", arguments: [currency.code]),
