@@ -65,6 +65,16 @@ public struct OKXParameters: Sendable {
         return value
     }
 
+    /// A whole number within `range` (51000 naming the parameter otherwise), or `fallback` when absent: OKX's
+    /// `limit`, `sz` (book depth) and the like.
+    public func integer(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(OKXError) -> Int {
+        guard let text = optional(name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw OKXError.parameterError(name).with(message: "Parameter \(name) error: \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
     /// The value exactly as sent, `""` included; nil when missing or `null`. For parameters where an explicit
     /// empty string means something (modify-apikey's `ip: ""` unbinds every IP).
     public func exact(_ name: String) -> String? {

@@ -49,7 +49,7 @@ struct FundingRoutes {
     @Sendable func depositHistory(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<DepositItem> {
         let account = try context.requireKey().account
         let params = OKXParameters(query: request.uri.query)
-        let limit = try Self.limit(params)
+        let limit = try params.integer("limit", in: 1...100, default: 100)
         let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
         var deposits = try await ledger.deposits(of: account, currency: params.optional("ccy"), limit: 1_000)
         if let id = params.optional("depId") { deposits = deposits.filter { String($0.id) == id } }
@@ -136,7 +136,7 @@ struct FundingRoutes {
         if let ccy = params.optional("ccy")?.uppercased() { records = records.filter { $0.currency == ccy } }
         if let id = params.optional("wdId") { records = records.filter { String($0.id) == id } }
         if let clientID = params.optional("clientId") { records = records.filter { $0.clientID == clientID } }
-        return OKXResponse(records.prefix(try Self.limit(params)).map { WithdrawalItem($0, scale: scales[$0.currency] ?? 8) })
+        return OKXResponse(records.prefix(try params.integer("limit", in: 1...100, default: 100)).map { WithdrawalItem($0, scale: scales[$0.currency] ?? 8) })
     }
 
     // MARK: - Helpers
@@ -169,11 +169,5 @@ struct FundingRoutes {
 
     private static func codes(_ list: String?) -> Set<String>? {
         list.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
-    }
-
-    private static func limit(_ params: OKXParameters) throws(OKXError) -> Int {
-        guard let text = params.optional("limit") else { return 100 }
-        guard let value = Int(text), (1...100).contains(value) else { throw OKXError.parameterError("limit") }
-        return value
     }
 }

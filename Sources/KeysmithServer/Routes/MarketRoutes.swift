@@ -26,10 +26,7 @@ struct MarketRoutes {
         group.get("market/books") { request, _ in
             let params = OKXParameters(query: request.uri.query)
             let instrument = try await engine.instrument(try params.required("instId"))
-            let levels = try params.optional("sz").map { text throws(OKXError) in
-                guard let value = Int(text), (1...400).contains(value) else { throw OKXError.parameterError("sz") }
-                return value
-            } ?? 1
+            let levels = try params.integer("sz", in: 1...400, default: 1)
             let depth = try await engine.depth(instrument.id, levels: levels)
             func level(_ entry: (Int64, Int64, Int)) -> [String] {
                 [
@@ -44,10 +41,7 @@ struct MarketRoutes {
         group.get("market/trades") { request, _ in
             let params = OKXParameters(query: request.uri.query)
             let instrument = try await engine.instrument(try params.required("instId"))
-            let limit = try params.optional("limit").map { text throws(OKXError) in
-                guard let value = Int(text), (1...500).contains(value) else { throw OKXError.parameterError("limit") }
-                return value
-            } ?? 100
+            let limit = try params.integer("limit", in: 1...500, default: 100)
             let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: limit) }
             return OKXResponse(trades.map { TradeItem($0, instrument: instrument) })
         }
@@ -66,10 +60,7 @@ struct MarketRoutes {
         let instrument = try await engine.instrument(try params.required("instId"))
         let barName = params.optional("bar") ?? "1m"
         guard let bar = Self.bars[barName] else { throw OKXError.parameterError("bar") }
-        let limit = try params.optional("limit").map { text throws(OKXError) in
-            guard let value = Int(text), (1...300).contains(value) else { throw OKXError.parameterError("limit") }
-            return value
-        } ?? 100
+        let limit = try params.integer("limit", in: 1...300, default: 100)
         let after = params.optional("after").flatMap { Int64($0) }, before = params.optional("before").flatMap { Int64($0) }
         let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 50_000) }
         var buckets: [Int64: [Fill]] = [:]

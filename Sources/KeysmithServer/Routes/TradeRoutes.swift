@@ -74,7 +74,7 @@ struct TradeRoutes {
         let params = OKXParameters(query: request.uri.query)
         if let type = params.optional("instType"), type != "SPOT" { return OKXResponse([]) }
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let limit = try Self.limit(params)
+        let limit = try params.integer("limit", in: 1...100, default: 100)
         let found = try await mapped { () async throws(StoreError) in
             try await orders.orders(account: cached.account.uid, instrument: params.optional("instId"), open: open, limit: limit)
         }
@@ -85,7 +85,7 @@ struct TradeRoutes {
         let cached = try context.requireKey()
         let params = OKXParameters(query: request.uri.query)
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let limit = try Self.limit(params)
+        let limit = try params.integer("limit", in: 1...100, default: 100)
         let found = try await mapped { () async throws(StoreError) in
             try await orders.fills(account: cached.account.uid, instrument: params.optional("instId"), limit: limit)
         }
@@ -131,11 +131,5 @@ struct TradeRoutes {
             instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
             type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
             clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
-    }
-
-    private static func limit(_ params: OKXParameters) throws(OKXError) -> Int {
-        guard let text = params.optional("limit") else { return 100 }
-        guard let value = Int(text), (1...100).contains(value) else { throw OKXError.parameterError("limit") }
-        return value
     }
 }
