@@ -67,7 +67,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)
-    let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger)
+    let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger, engine: installation.engine)
     accountRoutes.register(read: read)
     FundingRoutes(
         ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes, withdrawals: installation.withdrawals

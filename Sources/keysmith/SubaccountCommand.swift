@@ -14,6 +14,8 @@ struct SubaccountCommand: AsyncParsableCommand {
         @Option(name: .customLong("acct-lv"), help: "Account level: 1 spot, 2 spot and futures.") var level = "2"
         @Option(name: .customLong("pos-mode"), help: "Position mode: net_mode (one-way) or long_short_mode.") var positionMode = "net_mode"
         @Flag(name: .customLong("no-deposits"), help: "Refuse deposits into this sub-account.") var noDeposits = false
+        @Flag(name: .customLong("can-transfer-out"), help: "Let its own keys send funds to sibling sub-accounts.")
+        var canTransferOut = false
         @Option(help: "A note for the sub-account.") var label = ""
 
         func run() async throws {
@@ -25,7 +27,9 @@ struct SubaccountCommand: AsyncParsableCommand {
             }
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let account = try await installation.accounts.createSubAccount(
-                SubAccountRequest(name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits), origin: .cli("subaccount.create"))
+                SubAccountRequest(
+                    name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits,
+                    canTransferOut: canTransferOut), origin: .cli("subaccount.create"))
             if options.json {
                 try Output.json(SubAccountItem(account))
             } else {

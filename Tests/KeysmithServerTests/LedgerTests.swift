@@ -115,6 +115,27 @@ extension Harness {
     }
 
     @Test
+    func subAccountsWithTransferOutMaySendToSiblings() async throws {
+        try await Harness.run { h in
+            let sender = try await h.installation.accounts.createSubAccount(
+                SubAccountRequest(name: "sender01", canTransferOut: true), origin: .test)
+            let sibling = try await h.existingOrNewSubAccount("sibling1")
+            try await h.deposit("10", to: sender)
+            let request = TransferRequest(type: "4", currency: "USDT", amount: "4", from: "6", to: "18", subAccount: "sibling1")
+            _ = try await h.ledger.transfer(request, by: sender, origin: .test)
+            #expect(try await h.available(sibling, .trading) == "4")
+            let back = await #expect(throws: OKXError.self) {
+                try await h.ledger.transfer(
+                    TransferRequest(type: "4", currency: "USDT", amount: "1", from: "18", to: "6", subAccount: "sender01"), by: sibling,
+                    origin: .test)
+            }
+            #expect(back?.code == "58119")
+            let listed = try await h.call(.get, "/api/v5/users/subaccount/list?subAcct=sender01", as: h.master)
+            #expect(listed.data.first?["canTransOut"] as? Bool == true)
+        }
+    }
+
+    @Test
     func masterKeyCannotUseSubAccountTypes() async throws {
         try await Harness.run { h in
             let reply = try await h.call(.post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"1","from":"6","to":"18","type":"3"}"#, as: h.master)

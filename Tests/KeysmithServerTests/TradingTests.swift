@@ -47,6 +47,9 @@ extension Harness {
             #expect(try await h.available(buyer.account, .trading, "BTC") == "0.2")
             #expect(try await h.available(buyer.account, .trading, "USDT") == "44000")
             #expect(try await h.available(seller.account, .trading, "USDT") == "6000")
+            // Valued at the last price: 44000 USDT + 0.2 BTC × 30000.
+            let valued = try await h.call(.get, "/api/v5/account/balance", as: buyer.key)
+            #expect(valued.data.first?["totalEq"] as? String == "50000")
             let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT&ordId=\(bidID)", as: buyer.key)
             #expect(order.data.first?["state"] as? String == "filled" && order.data.first?["avgPx"] as? String == "30000")
             #expect(order.data.first?["accFillSz"] as? String == "0.2")

@@ -18,13 +18,17 @@ public struct Account: Sendable, Hashable {
     public var depositsAllowed: Bool
     public var frozen: Bool
     public var label: String
+    /// A sub-account that may send funds to its sibling sub-accounts itself (`asset/transfer` type 4).
+    public var canTransferOut: Bool
     /// Milliseconds since the epoch.
     public var createdAt: Int64
 
     public init(
         uid: String, parentUID: String?, name: String, type: AccountType, level: AccountLevel,
-        positionMode: PositionMode, depositsAllowed: Bool, frozen: Bool, label: String = "", createdAt: Int64
+        positionMode: PositionMode, depositsAllowed: Bool, frozen: Bool, label: String = "", canTransferOut: Bool = false,
+        createdAt: Int64
     ) {
+        self.canTransferOut = canTransferOut
         self.uid = uid
         self.parentUID = parentUID
         self.name = name

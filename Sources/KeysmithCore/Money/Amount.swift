@@ -109,6 +109,15 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return lhs.units < rhs.units
     }
 
+    /// `self × price` in `scale` decimals, rounded down (a value at a price, e.g. BTC in USDT); nil when it does not fit.
+    public func value(at price: Amount, scale resultScale: Int) -> Amount? {
+        var product = Int128(units) * Int128(price.units)
+        let shift = resultScale - scale - price.scale
+        for _ in 0..<max(0, shift) { product *= 10 }
+        for _ in 0..<max(0, -shift) { product /= 10 }
+        return Int64(exactly: product).map { Amount(units: $0, scale: resultScale) }
+    }
+
     /// Exact sum; nil on overflow or different scales.
     public func adding(_ other: Amount) -> Amount? {
         guard other.scale == scale else { return nil }

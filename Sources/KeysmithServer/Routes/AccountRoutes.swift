@@ -5,6 +5,7 @@ import KeysmithCore
 struct AccountRoutes {
     let clock: any WallClock
     let ledger: LedgerService
+    let engine: MatchingEngine
 
     func register(read group: RouterGroup<AppRequestContext>) {
         group.get("account/config") { _, context in
@@ -27,7 +28,10 @@ extension AccountRoutes {
             let wanted = Set(codes.split(separator: ",").map { $0.uppercased() })
             balances = balances.filter { wanted.contains($0.currency) }
         }
-        return OKXResponse([TradingBalance(balances, currencies: try await ledger.currencies(), now: clock.milliseconds)])
+        return OKXResponse([
+            TradingBalance(
+                balances, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices(), now: clock.milliseconds)
+        ])
     }
 }
 

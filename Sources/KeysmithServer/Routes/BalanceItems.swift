@@ -2,8 +2,8 @@ import KeysmithCore
 import KeysmithStore
 
 /// The `account/balance` item: one `details` line per currency the trading account has ever held (zero ones too,
-/// so that callers indexing by currency find it). `eqUsd` and `totalEq` count USDT at 1 and other currencies at 0
-/// until they have a market price.
+/// so that callers indexing by currency find it). `eqUsd` and `totalEq` value each currency at its last USDT trade
+/// price (USDT at 1; a currency that has not traded yet at 0).
 struct TradingBalance: Encodable, Sendable {
     let adjEq = ""
     let details: [Detail]
@@ -40,15 +40,15 @@ struct TradingBalance: Encodable, Sendable {
         let uplLiab = ""
     }
 
-    init(_ balances: [StoredBalance], currencies: [Currency], now: Int64) {
+    init(_ balances: [StoredBalance], currencies: [Currency], prices: [String: Amount], now: Int64) {
         let scales = Dictionary(currencies.map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
         var total = Amount.zero(scale: 8)
         details = balances.filter { $0.kind == .trading }.map { balance in
             let scale = scales[balance.currency] ?? 8
             let available = Amount(units: balance.available, scale: scale), frozen = Amount(units: balance.frozen, scale: scale)
             let equity = available.adding(frozen) ?? available
-            let usd = balance.currency == "USDT" ? equity : .zero(scale: scale)
-            total = total.adding(usd.rescaled(to: 8) ?? .zero(scale: 8)) ?? total
+            let usd = prices[balance.currency].flatMap { equity.value(at: $0, scale: 8) } ?? .zero(scale: 8)
+            total = total.adding(usd) ?? total
             return Detail(
                 availBal: available.text, availEq: available.text, cashBal: equity.text, ccy: balance.currency, disEq: usd.text,
                 eq: equity.text, eqUsd: usd.text, frozenBal: frozen.text, ordFrozen: frozen.text, uTime: String(balance.updatedAt))

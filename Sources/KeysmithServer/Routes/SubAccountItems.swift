@@ -12,7 +12,7 @@ public struct SubAccountItem: Encodable, Sendable {
     let mobile = ""
     let gAuth = false
     let frozenFunc: [String] = []
-    let canTransOut = true
+    let canTransOut: Bool
     let ts: String
     let subAcctLv = "1"
     let firstLvSubAcct: String
@@ -33,6 +33,7 @@ public struct SubAccountItem: Encodable, Sendable {
         acctLv = account.level.rawValue
         posMode = account.positionMode.rawValue
         canDep = account.depositsAllowed
+        canTransOut = account.canTransferOut
     }
 }
 

@@ -46,7 +46,7 @@ public struct AccountService: Sendable {
         let account = Account(
             uid: KeyMaterial.accountUID(), parentUID: master.uid, name: request.name, type: .standard,
             level: request.level, positionMode: request.positionMode, depositsAllowed: request.depositsAllowed,
-            frozen: false, label: request.label, createdAt: clock.milliseconds)
+            frozen: false, label: request.label, canTransferOut: request.canTransferOut, createdAt: clock.milliseconds)
         let audit = origin.record(
             at: account.createdAt, account: account.uid, target: account.name,
             details: ["acctLv": account.level.rawValue, "posMode": account.positionMode.rawValue, "deposits": String(account.depositsAllowed)])
@@ -75,11 +75,14 @@ public struct SubAccountRequest: Sendable {
     public var level: AccountLevel
     public var positionMode: PositionMode
     public var depositsAllowed: Bool
+    /// May send funds to sibling sub-accounts with its own key (transfer type 4).
+    public var canTransferOut: Bool
 
     public init(
         name: String, label: String = "", level: AccountLevel = .spotAndFutures, positionMode: PositionMode = .net,
-        depositsAllowed: Bool = true
+        depositsAllowed: Bool = true, canTransferOut: Bool = false
     ) {
+        self.canTransferOut = canTransferOut
         self.name = name
         self.label = label
         self.level = level

@@ -109,7 +109,8 @@ public struct LedgerService: Sendable {
     }
 
     /// `POST /api/v5/asset/transfer` for the key's account, with OKX's `type` rules: 0 within the account, 1 master →
-    /// sub and 2 sub → master (master key), 3 sub → master and 4 sub → sub (sub-account key). Idempotent on clientId.
+    /// sub and 2 sub → master (master key), 3 sub → master and 4 sub → sub (sub-account key; the sender needs the
+    /// transfer-out setting, 58119 otherwise). Idempotent on clientId.
     public func transfer(_ request: TransferRequest, by caller: Account, origin: AuditOrigin) async throws(OKXError)
         -> (transfer: TransferRecord, created: Bool)
     {
@@ -205,7 +206,11 @@ public struct LedgerService: Sendable {
             return ((caller.uid, from), (master, to), "")
         case "4":
             guard !caller.isMaster else { throw OKXError.masterKeyTransferType }
-            throw OKXError.noTransferOutPermission(caller.name)
+            guard caller.canTransferOut else { throw OKXError.noTransferOutPermission(caller.name) }
+            guard let name = request.subAccount else { throw OKXError.parameterMismatch("subAcct") }
+            let sibling = try await accounts.subAccount(named: name)
+            guard sibling.uid != caller.uid else { throw OKXError.transferBetweenSameSubAccount }
+            return ((caller.uid, from), (sibling.uid, to), name)
         default:
             throw OKXError.parameterError("type")
         }

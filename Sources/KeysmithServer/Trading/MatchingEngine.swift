@@ -95,6 +95,19 @@ public actor MatchingEngine {
         return instruments.values.sorted { $0.id < $1.id }
     }
 
+    /// The last traded price in USDT of every currency with a USDT instrument that has traded (USDT itself is 1).
+    public func usdtPrices() async throws(OKXError) -> [String: Amount] {
+        try await load()
+        var prices = ["USDT": Amount(units: 1, scale: 0)]
+        let store = self.store
+        for instrument in instruments.values where instrument.quote == "USDT" {
+            let id = instrument.id
+            let last = try await mapped { @Sendable () async throws(StoreError) in try await store.trades(instrument: id, limit: 1) }
+            if let fill = last.first { prices[instrument.base] = Amount(units: fill.price, scale: instrument.tickSize.scale) }
+        }
+        return prices
+    }
+
     /// Aggregated levels of a book, best first.
     public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int64, Int)], asks: [(Int64, Int64, Int)]) {
         try await load()

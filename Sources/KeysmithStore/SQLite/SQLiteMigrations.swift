@@ -339,6 +339,10 @@ enum SQLiteMigrations {
                 CREATE INDEX fill_maker ON fill(maker_uid, trade_id);
                 """)
         }
+        migrator.registerMigration("v16-transfer-out") { db in
+            // Whether a sub-account may send funds to its siblings itself (OKX's "transfer out" setting).
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN can_transfer_out INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -15,9 +15,11 @@ struct AccountRow: Codable, FetchableRecord, PersistableRecord {
     var deposits_allowed: Bool
     var frozen: Bool
     var label: String
+    var can_transfer_out: Bool
     var created_at: Int64
 
     init(_ account: Account) {
+        can_transfer_out = account.canTransferOut
         uid = account.uid
         parent_uid = account.parentUID
         name = account.name
@@ -36,7 +38,7 @@ struct AccountRow: Codable, FetchableRecord, PersistableRecord {
         else { throw StoreError.database("account \(uid) has an unreadable type, level or position mode") }
         return Account(
             uid: uid, parentUID: parent_uid, name: name, type: type, level: level, positionMode: mode,
-            depositsAllowed: deposits_allowed, frozen: frozen, label: label, createdAt: created_at)
+            depositsAllowed: deposits_allowed, frozen: frozen, label: label, canTransferOut: can_transfer_out, createdAt: created_at)
     }
 }
 
