@@ -35,7 +35,9 @@ public struct RequestAuditor: Sendable {
     func record(_ request: Request, context: AppRequestContext, requestID: String, code: String, elapsed: Duration) async -> Bool {
         let facts = context.facts.snapshot
         guard facts.guarded || request.headers[.okAccessKey] != nil else { return false }
-        if facts.auditedInTransaction && code == "0" { return true }
+        let succeeded = Self.succeeded(code)
+        // Each change a successful request made already wrote its event; partial failures are recorded here too.
+        if facts.auditedInTransaction && succeeded { return true }
         let now = clock.milliseconds
         let ip = facts.clientIP ?? context.peerAddress
         var record = AuditRecord(
@@ -43,7 +45,7 @@ public struct RequestAuditor: Sendable {
             action: "\(request.method.rawValue) \(request.uri.path)", clientIP: ip?.description ?? "", result: code,
             latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         var firstUse: KeyAddressUse?
-        if code == "0" {
+        if succeeded {
             if let key = facts.apiKey, let ip, facts.unboundKey, isFirstSighting(key, ip) {
                 firstUse = KeyAddressUse(apiKey: key, ip: ip.description, at: now)
             }
@@ -83,6 +85,11 @@ public struct RequestAuditor: Sendable {
                 record.details["window"] = window
             }
         }
+    }
+
+    /// "0", or an order endpoint's "0,0,…" where every item succeeded.
+    static func succeeded(_ code: String) -> Bool {
+        code == "0" || code.split(separator: ",").allSatisfy { $0 == "0" }
     }
 
     /// True the first time this process sees the key used from `ip` (the store then decides if it is new for good).

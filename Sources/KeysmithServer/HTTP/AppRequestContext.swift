@@ -79,6 +79,9 @@ final class RequestFacts: Sendable {
         var guarded = false
         /// A state change handed its audit origin out: on success its event was written in the change's transaction.
         var auditedInTransaction = false
+        /// The result of an answer that is not an error but not a plain success either: order endpoints' top-level
+        /// code followed by each item's `sCode` (`"2,0,51008"`).
+        var itemResults: String?
     }
 
     private let state = Mutex(Snapshot())
@@ -102,4 +105,5 @@ final class RequestFacts: Sendable {
 
     func markGuarded() { state.withLock { $0.guarded = true } }
     func markAuditedInTransaction() { state.withLock { $0.auditedInTransaction = true } }
+    func recordItemResults(_ results: String) { state.withLock { $0.itemResults = results } }
 }

@@ -33,12 +33,13 @@ struct OKXErrorMiddleware: RouterMiddleware {
         }
         let requestID = context.id
         response.headers[.requestID] = requestID
+        if code == "0", let results = context.facts.snapshot.itemResults { code = results }
         let elapsed = ContinuousClock.now - start
         let audited = await auditor?.record(request, context: context, requestID: requestID, code: code, elapsed: elapsed) ?? false
         // A successful request that the audit log records is logged at debug: the audit event holds every field of
         // the line. Failures stay at info, so an operator watching the log still sees them.
         context.logger.log(
-            level: audited && code == "0" ? .debug : .info,
+            level: audited && RequestAuditor.succeeded(code) ? .debug : .info,
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",

@@ -53,6 +53,7 @@ struct TradeRoutes {
             var response = OKXResponse([OrderReceipt(refused, now: clock.milliseconds)])
             response.code = "1"
             response.msg = "All operations failed"
+            context.facts.recordItemResults("1,\(error.code)")
             return response
         case .failure(let error):
             throw error
@@ -111,6 +112,7 @@ struct TradeRoutes {
             receipts.append(OrderReceipt(outcome, now: clock.milliseconds))
         }
         var response = OKXResponse(receipts)
+        defer { context.facts.recordItemResults(([response.code] + receipts.map(\.sCode)).joined(separator: ",")) }
         let failed = receipts.filter { $0.sCode != "0" }.count
         if failed == receipts.count {
             response.code = "1"
