@@ -36,7 +36,7 @@ struct Balance: AsyncParsableCommand {
     func run() async throws {
         let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
         let target = try await LedgerCLI.account(account, installation)
-        let scales = Dictionary(try await installation.ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { a, _ in a })
+        let scales = (try await installation.ledger.currencies()).scales
         let rows = try await installation.ledger.balances(of: target).map { balance in
             let scale = scales[balance.currency] ?? 8
             return BalanceRow(

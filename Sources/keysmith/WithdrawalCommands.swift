@@ -70,7 +70,7 @@ struct WithdrawalCommand: AsyncParsableCommand {
         func run() async throws {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let records = try await installation.withdrawals.withdrawals(of: nil, state: pending ? .pending : nil)
-            let scales = Dictionary(try await installation.ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { a, _ in a })
+            let scales = (try await installation.ledger.currencies()).scales
             let rows = records.map { record in
                 let scale = scales[record.currency] ?? 8
                 return WithdrawalRow(

@@ -54,3 +54,8 @@ public struct Currency: Sendable, Hashable {
             maximumWithdrawal: amount(max), dailyWithdrawalLimit: amount(daily))
     }
 }
+
+extension Array where Element == Currency {
+    /// Decimal places by currency code.
+    public var scales: [String: Int] { Dictionary(map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first }) }
+}

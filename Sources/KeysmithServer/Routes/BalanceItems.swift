@@ -41,7 +41,7 @@ struct TradingBalance: Encodable, Sendable {
     }
 
     init(_ balances: [StoredBalance], currencies: [Currency], prices: [String: Amount], now: Int64) {
-        let scales = Dictionary(currencies.map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        let scales = currencies.scales
         var total = Amount.zero(scale: 8)
         details = balances.filter { $0.kind == .trading }.map { balance in
             let scale = scales[balance.currency] ?? 8
@@ -66,7 +66,7 @@ struct FundingBalance: Encodable, Sendable {
     let frozenBal: String
 
     static func items(_ balances: [StoredBalance], currencies: [Currency], only codes: Set<String>?) -> [FundingBalance] {
-        let scales = Dictionary(currencies.map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        let scales = currencies.scales
         return balances.filter { $0.kind == .funding && (codes?.contains($0.currency) ?? true) }.map { balance in
             let scale = scales[balance.currency] ?? 8
             let available = Amount(units: balance.available, scale: scale), frozen = Amount(units: balance.frozen, scale: scale)

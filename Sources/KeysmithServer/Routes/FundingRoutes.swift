@@ -50,7 +50,7 @@ struct FundingRoutes {
         let account = try context.requireKey().account
         let params = OKXParameters(query: request.uri.query)
         let limit = try params.integer("limit", in: 1...100, default: 100)
-        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        let scales = (try await ledger.currencies()).scales
         var deposits = try await ledger.deposits(of: account, currency: params.optional("ccy"), limit: 1_000)
         if let id = params.optional("depId") { deposits = deposits.filter { String($0.id) == id } }
         if let txID = params.optional("txId") { deposits = deposits.filter { $0.txID == txID } }
@@ -131,7 +131,7 @@ struct FundingRoutes {
             guard let state = WithdrawalState(rawValue: text) else { throw OKXError.parameterError("state") }
             return state
         }
-        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        let scales = (try await ledger.currencies()).scales
         var records = try await withdrawals.withdrawals(of: caller, state: state, limit: 1_000)
         if let ccy = params.optional("ccy")?.uppercased() { records = records.filter { $0.currency == ccy } }
         if let id = params.optional("wdId") { records = records.filter { String($0.id) == id } }

@@ -310,7 +310,7 @@ public actor MatchingEngine {
     /// Instruments and open orders, once.
     private func load() async throws(OKXError) {
         guard !loaded else { return }
-        let scales = Dictionary(try await ledger.currencies().map { ($0.code, $0.scale) }, uniquingKeysWith: { first, _ in first })
+        let scales = (try await ledger.currencies()).scales
         for instrument in try await ledger.instruments() {
             instruments[instrument.id] = instrument.withQuoteScale(scales[instrument.quote] ?? 6)
         }
