@@ -75,6 +75,15 @@ public struct OKXParameters: Sendable {
         return value
     }
 
+    /// A caller-chosen id (`clientId`, `clOrdId`): up to 32 letters and digits, "" when absent; 51000 otherwise.
+    public func clientIdentifier(_ name: String) throws(OKXError) -> String {
+        let value = optional(name) ?? ""
+        guard value.count <= 32, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw OKXError.parameterError(name).with(message: "Parameter \(name) error: up to 32 letters and digits")
+        }
+        return value
+    }
+
     /// The value exactly as sent, `""` included; nil when missing or `null`. For parameters where an explicit
     /// empty string means something (modify-apikey's `ip: ""` unbinds every IP).
     public func exact(_ name: String) -> String? {

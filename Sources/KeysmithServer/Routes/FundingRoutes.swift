@@ -63,7 +63,7 @@ struct FundingRoutes {
         let transferRequest = TransferRequest(
             type: params.optional("type") ?? "0", currency: try params.required("ccy"), amount: try params.required("amt"),
             from: try params.required("from"), to: try params.required("to"), subAccount: params.optional("subAcct"),
-            clientID: try Self.clientID(params))
+            clientID: try params.clientIdentifier("clientId"))
         let result = try await ledger.transfer(transferRequest, by: caller, origin: context.auditOrigin(request))
         return try await item(result.transfer, detailed: false)
     }
@@ -92,7 +92,7 @@ struct FundingRoutes {
         let result = try await ledger.subAccountTransfer(
             currency: try params.required("ccy"), amount: try params.required("amt"), from: try params.required("from"),
             to: try params.required("to"), fromSubAccount: try params.required("fromSubAccount"),
-            toSubAccount: try params.required("toSubAccount"), clientID: try Self.clientID(params), by: caller,
+            toSubAccount: try params.required("toSubAccount"), clientID: try params.clientIdentifier("clientId"), by: caller,
             origin: context.auditOrigin(request))
         return try await item(result.transfer, detailed: false)
     }
@@ -106,7 +106,7 @@ struct FundingRoutes {
             WithdrawalRequest(
                 currency: try params.required("ccy"), amount: try params.required("amt"), address: try params.required("toAddr"),
                 destination: params.optional("dest"), chain: params.optional("chain"), fee: params.optional("fee"),
-                clientID: try Self.clientID(params)),
+                clientID: try params.clientIdentifier("clientId")),
             by: caller, origin: context.auditOrigin(request))
         let record = result.withdrawal
         let scale = try await ledger.currency(record.currency).scale
@@ -156,15 +156,6 @@ struct FundingRoutes {
     private func namedSubAccount(_ context: AppRequestContext, _ params: OKXParameters) async throws(OKXError) -> Account {
         guard try context.requireKey().account.isMaster else { throw OKXError.masterAccountOnly }
         return try await accounts.subAccount(named: try params.required("subAcct"))
-    }
-
-    /// A caller's idempotency key: up to 32 letters and digits ("" when absent).
-    private static func clientID(_ params: OKXParameters) throws(OKXError) -> String {
-        let value = params.optional("clientId") ?? ""
-        guard value.count <= 32, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw OKXError.parameterError("clientId").with(message: "Parameter clientId error: up to 32 letters and digits")
-        }
-        return value
     }
 
     private static func codes(_ list: String?) -> Set<String>? {

@@ -125,10 +125,7 @@ struct TradeRoutes {
     }
 
     private static func request(_ params: OKXParameters) throws(OKXError) -> OrderRequest {
-        let clientOrderID = params.optional("clOrdId") ?? ""
-        guard clientOrderID.count <= 32, clientOrderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            throw OKXError.parameterError("clOrdId").with(message: "Parameter clOrdId error: up to 32 letters and digits")
-        }
+        let clientOrderID = try params.clientIdentifier("clOrdId")
         return OrderRequest(
             instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
             type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
