@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KeysmithCore", targets: ["KeysmithCore"]),
         .library(name: "KeysmithStore", targets: ["KeysmithStore"]),
         .library(name: "KeysmithServer", targets: ["KeysmithServer"]),
+        .library(name: "KeysmithClient", targets: ["KeysmithClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -59,12 +60,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "KeysmithClient",
+            dependencies: [
+                "KeysmithCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "keysmith-example-bot",
+            dependencies: ["KeysmithClient"],
+            path: "Examples/VaultBot",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "keysmith",
             dependencies: [
                 "KeysmithCore",
                 "KeysmithStore",
                 "KeysmithServer",
+                "KeysmithClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "KeysmithCoreTests",
             dependencies: ["KeysmithCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeysmithClientTests",
+            dependencies: ["KeysmithCore", "KeysmithClient", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -87,6 +113,7 @@ let package = Package(
                 "KeysmithCore",
                 "KeysmithStore",
                 "KeysmithServer",
+                "KeysmithClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -12,21 +12,40 @@ public enum Ed25519KeyText {
 
     /// The 32 raw bytes of a public key given in any of the accepted forms.
     public static func publicKey(from text: String) throws(OKXError) -> [UInt8] {
+        guard let key = rawKey(from: text, derPrefix: publicKeyPrefix), (try? Curve25519.Signing.PublicKey(rawRepresentation: key)) != nil
+        else {
+            throw OKXError.parameterError("publicKey").with(
+                message: "Parameter publicKey error: give an Ed25519 public key as PEM, base64 (raw 32 bytes or DER) or 64 hex characters")
+        }
+        return key
+    }
+
+    /// A private key given as PEM PKCS#8 (`-----BEGIN PRIVATE KEY-----`, what `keysmith keygen ed25519`, OpenSSL and
+    /// Python's `cryptography` write), base64 of that DER, base64 of the 32 raw bytes, or 64 hex characters.
+    public static func privateKey(from text: String) throws(OKXError) -> Curve25519.Signing.PrivateKey {
+        guard let raw = rawKey(from: text, derPrefix: privateKeyPrefix),
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else {
+            throw OKXError.parameterError("privateKey").with(
+                message: "Parameter privateKey error: give an Ed25519 private key as PEM (PKCS#8), base64 (raw 32 bytes or DER) or 64 hex characters")
+        }
+        return key
+    }
+
+    /// The 32 key bytes of `text` in any accepted form, or nil.
+    private static func rawKey(from text: String, derPrefix: [UInt8]) -> [UInt8]? {
         let body = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
             .trimmingCharacters(in: .whitespaces)
         var bytes: [UInt8]?
         if body.count == 64, body.allSatisfy(\.isHexDigit) {
-            bytes = stride(from: 0, to: 64, by: 2).compactMap {
-                UInt8(body[body.index(body.startIndex, offsetBy: $0)..<body.index(body.startIndex, offsetBy: $0 + 2)], radix: 16)
-            }
+            bytes = [UInt8](hex: body)
         } else if let decoded = Data(base64Encoded: body) {
             bytes = Array(decoded)
         }
-        if let der = bytes, der.count == 44, Array(der.prefix(12)) == publicKeyPrefix { bytes = Array(der.suffix(32)) }
-        guard let key = bytes, key.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: key)) != nil else {
-            throw OKXError.parameterError("publicKey").with(
-                message: "Parameter publicKey error: give an Ed25519 public key as PEM, base64 (raw 32 bytes or DER) or 64 hex characters")
+        if let der = bytes, der.count == derPrefix.count + 32, Array(der.prefix(derPrefix.count)) == derPrefix {
+            bytes = Array(der.suffix(32))
         }
+        guard let key = bytes, key.count == 32 else { return nil }
         return key
     }
 
