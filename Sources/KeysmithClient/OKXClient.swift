@@ -301,23 +301,33 @@ public final class OKXClient: Sendable {
     }
 
     private func decode<Item: Decodable>(_ reply: Reply, method: HTTPMethod, target: String) throws -> [Item] {
-        let data = Data(reply.body.readableBytesView)
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: data) else {
-            let excerpt = String(decoding: data.prefix(200), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-            throw OKXClientError.http(status: reply.status, excerpt: excerpt.isEmpty ? "(empty body)" : excerpt)
+        do {
+            return try Self.decode(Item.self, from: Data(reply.body.readableBytesView), status: reply.status)
+        } catch OKXClientError.decoding(let reason) {
+            throw OKXClientError.decoding("\(method.rawValue) \(pathOnly(target)): \(reason)")
+        }
+    }
+
+    /// Reads an OKX response body: `data` as `[Item]` when `code` is "0", else ``OKXClientError/api(code:message:httpStatus:items:)``
+    /// (for callers with their own transport, and for tests with recorded bodies).
+    public static func decode<Item: Decodable>(_ type: Item.Type, from body: Data, status: Int = 200) throws -> [Item] {
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: body) else {
+            let excerpt = String(decoding: body.prefix(200), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+            throw OKXClientError.http(status: status, excerpt: excerpt.isEmpty ? "(empty body)" : excerpt)
         }
         guard envelope.code == "0" else {
             let items = envelope.items.compactMap { item -> OKXClientError.ItemError? in
                 guard let code = item.sCode else { return nil }
-                return .init(code: code, message: item.sMsg ?? "", id: item.ordId ?? item.clOrdId ?? "")
+                let id = [item.ordId, item.clOrdId].compactMap { $0 }.first { !$0.isEmpty } ?? ""
+                return .init(code: code, message: item.sMsg ?? "", id: id)
             }
             let message = envelope.msg.isEmpty ? (items.first { $0.code != "0" }?.message ?? "") : envelope.msg
-            throw OKXClientError.api(code: envelope.code, message: message, httpStatus: reply.status, items: items)
+            throw OKXClientError.api(code: envelope.code, message: message, httpStatus: status, items: items)
         }
         do {
-            return try JSONDecoder().decode(DataOnly<Item>.self, from: data).data
+            return try JSONDecoder().decode(DataOnly<Item>.self, from: body).data
         } catch {
-            throw OKXClientError.decoding("\(method.rawValue) \(pathOnly(target)): \(Self.describe(error))")
+            throw OKXClientError.decoding(describe(error))
         }
     }
 
@@ -353,7 +363,7 @@ public final class OKXClient: Sendable {
     }
 
     /// An error's description without anything a request carried (AsyncHTTPClient's errors name no headers).
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? DecodingError {
             switch error {
             case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):

@@ -22,6 +22,12 @@ public enum OKXClientError: Error, Sendable, Equatable, CustomStringConvertible 
         public let code: String
         public let message: String
         public let id: String
+
+        public init(code: String, message: String, id: String) {
+            self.code = code
+            self.message = message
+            self.id = id
+        }
     }
 
     /// The OKX error code, when the exchange gave one. For a failed single order the item's `sCode`.

@@ -99,6 +99,21 @@ public enum RequestVerifier: Sendable {
     case hmac(OKXSigner)
     case ed25519(Ed25519Verifier)
 
+    /// Convenience form over strings.
+    public func isValid(signature: String, timestamp: String, method: String, requestPath: String, body: String) -> Bool {
+        var timestamp = timestamp, method = method, requestPath = requestPath, body = body
+        return timestamp.withUTF8 { ts in
+            method.withUTF8 { m in
+                requestPath.withUTF8 { p in
+                    body.withUTF8 { b in
+                        isValid(signature: signature, timestamp: UnsafeRawBufferPointer(ts), method: UnsafeRawBufferPointer(m),
+                                requestPath: UnsafeRawBufferPointer(p), body: UnsafeRawBufferPointer(b))
+                    }
+                }
+            }
+        }
+    }
+
     public func isValid(
         signature: some StringProtocol, timestamp: UnsafeRawBufferPointer, method: UnsafeRawBufferPointer,
         requestPath: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer
