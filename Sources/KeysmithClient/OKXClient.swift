@@ -186,7 +186,7 @@ public final class OKXClient: Sendable {
     }
 
     public func deleteSubAccountAPIKey(subAccount: String, apiKey: String) async throws {
-        let _: [SubAccountAPIKey] = try await request(
+        let _: [Discarded] = try await request(
             .POST, "/api/v5/users/subaccount/delete-apikey", body: DeleteSubAccountKeyBody(subAcct: subAccount, apiKey: apiKey))
     }
 
@@ -400,6 +400,11 @@ private struct Envelope: Decodable {
         msg = try c.decode(OKXText.self, forKey: .msg).wrappedValue
         items = (try? c.decodeIfPresent([Item].self, forKey: .data)) ?? []
     }
+}
+
+/// Any item, for endpoints whose answer carries nothing the caller needs.
+private struct Discarded: Decodable {
+    init(from decoder: any Decoder) throws {}
 }
 
 private struct DataOnly<Item: Decodable>: Decodable {
