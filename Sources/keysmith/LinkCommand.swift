@@ -51,7 +51,7 @@ struct LinkCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List linked keys (never a secret).")
+        static let configuration = CommandConfiguration(abstract: "List the linked keys in the vault (names, URLs, masked key ids; never a secret).")
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
@@ -61,7 +61,7 @@ struct LinkCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a linked key from the vault (the key itself stays valid on the exchange).")
-        @Argument var name: String
+        @Argument(help: "The link's name.") var name: String
 
         func run() async throws {
             try VaultCLI.remove(name)

@@ -7,7 +7,7 @@ struct VaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vault",
         abstract: "The encrypted credential vault ($KEYSMITH_VAULT, default ~/.keysmith/vault).",
-        subcommands: [Init.self, List.self, Remove.self, ExportPublic.self])
+        subcommands: [Init.self, LinkCommand.List.self, LinkCommand.Remove.self, ExportPublic.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,24 +22,6 @@ struct VaultCommand: AsyncParsableCommand {
             var text = "Created the vault \(location.vault.path)"
             if !passphrase, case .file(let key) = location.key { text += " with its key \(key.path) — back the key up; without it the vault cannot be opened" }
             Output.line(text + ".")
-        }
-    }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the vault's credentials (names, URLs, masked key ids).")
-        @Flag(help: "Print machine-readable JSON.") var json = false
-
-        func run() async throws {
-            try VaultCLI.list(json: json)
-        }
-    }
-
-    struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a credential from the vault.")
-        @Argument var name: String
-
-        func run() async throws {
-            try VaultCLI.remove(name)
         }
     }
 

@@ -235,3 +235,19 @@ extension Harness {
         }
     }
 }
+
+extension ClientRoundTripTests {
+    @Test
+    func demoKeysWorkOnlyInDemoMode() async throws {
+        try await Harness.run { h in
+            let demo = try await h.subAccountKey(allowlist: "127.0.0.1", environment: .demo)
+            #expect(try await h.sdk(demo) { $0.demo = true }.accountConfiguration().uid.isEmpty == false)
+            do {
+                _ = try await h.sdk(demo).accountConfiguration()
+                Issue.record("a demo key worked without x-simulated-trading")
+            } catch let error as OKXClientError {
+                #expect(error.code == "50101")
+            }
+        }
+    }
+}

@@ -256,3 +256,35 @@ def test_the_example_bot_trades_with_vault_credentials(server, sub_key, vault):
                           env=vault, timeout=60)
     assert poor.returncode == 1 and "51008" in poor.stdout
     assert_no_secret(sub_key, bot.stdout, bot.stderr, poor.stdout)
+
+
+def test_the_prompt_hides_the_secret_and_passphrase(server, sub_key, vault):
+    """At a terminal, `link add` prompts for each value; the secret and passphrase are typed with echo off, so
+    the terminal never shows them."""
+    import pty  # noqa: PLC0415 (POSIX only)
+    master_fd, slave_fd = pty.openpty()
+    proc = subprocess.Popen([str(BINARY), "link", "add", "typed", "--url", server.url], stdin=slave_fd, stdout=slave_fd,
+                            stderr=slave_fd, env=vault, close_fds=True)
+    os.close(slave_fd)
+    screen = b""
+
+    def read_until(marker: bytes, deadline_s: float = 30) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + deadline_s
+        while marker not in screen:
+            assert time.monotonic() < deadline, f"no {marker!r} on the terminal: {screen!r}"
+            try:
+                screen += os.read(master_fd, 4096)
+            except OSError:
+                break
+
+    for prompt, value in ((b"API key: ", sub_key.api_key), (b"Secret key: ", sub_key.secret), (b"Passphrase: ", sub_key.passphrase)):
+        read_until(prompt)
+        os.write(master_fd, (value + "\n").encode())
+    read_until(b"Linked typed")
+    assert proc.wait(timeout=30) == 0
+    os.close(master_fd)
+    text = screen.decode(errors="replace")
+    assert sub_key.api_key in text, "the key id is echoed like any identifier"
+    assert sub_key.secret not in text and sub_key.passphrase not in text
+    assert [r["name"] for r in json.loads(run(vault, "link", "list", "--json").stdout)] == ["typed"]

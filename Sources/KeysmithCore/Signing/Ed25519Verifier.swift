@@ -42,33 +42,9 @@ public struct Ed25519RequestSigner: Sendable {
 
     /// The base64 signature a client sends as `OK-ACCESS-SIGN`. Ed25519 signatures are deterministic.
     public func signature(timestamp: String, method: String, requestPath: String, body: String) -> String {
-        var timestamp = timestamp, method = method.uppercased(), requestPath = requestPath, body = body
-        let prehash = timestamp.withUTF8 { ts in
-            method.withUTF8 { m in
-                requestPath.withUTF8 { p in
-                    body.withUTF8 { b in
-                        OKXPrehash.bytes(UnsafeRawBufferPointer(ts), UnsafeRawBufferPointer(m), UnsafeRawBufferPointer(p), UnsafeRawBufferPointer(b))
-                    }
-                }
-            }
-        }
+        let prehash = OKXPrehash.withParts(timestamp, method.uppercased(), requestPath, body, OKXPrehash.bytes)
         // Signing with a valid key over in-memory bytes does not fail.
         return ((try? key.signature(for: prehash)) ?? Data()).base64EncodedString()
-    }
-}
-
-/// What an OKX signature covers: `timestamp + METHOD + requestPath(+query) + body`, as bytes.
-enum OKXPrehash {
-    static func bytes(
-        _ timestamp: UnsafeRawBufferPointer, _ method: UnsafeRawBufferPointer, _ requestPath: UnsafeRawBufferPointer,
-        _ body: UnsafeRawBufferPointer
-    ) -> Data {
-        var prehash = Data(capacity: timestamp.count + method.count + requestPath.count + body.count)
-        prehash.append(contentsOf: timestamp)
-        prehash.append(contentsOf: method)
-        prehash.append(contentsOf: requestPath)
-        prehash.append(contentsOf: body)
-        return prehash
     }
 }
 
@@ -101,16 +77,8 @@ public enum RequestVerifier: Sendable {
 
     /// Convenience form over strings.
     public func isValid(signature: String, timestamp: String, method: String, requestPath: String, body: String) -> Bool {
-        var timestamp = timestamp, method = method, requestPath = requestPath, body = body
-        return timestamp.withUTF8 { ts in
-            method.withUTF8 { m in
-                requestPath.withUTF8 { p in
-                    body.withUTF8 { b in
-                        isValid(signature: signature, timestamp: UnsafeRawBufferPointer(ts), method: UnsafeRawBufferPointer(m),
-                                requestPath: UnsafeRawBufferPointer(p), body: UnsafeRawBufferPointer(b))
-                    }
-                }
-            }
+        OKXPrehash.withParts(timestamp, method, requestPath, body) {
+            isValid(signature: signature, timestamp: $0, method: $1, requestPath: $2, body: $3)
         }
     }
 

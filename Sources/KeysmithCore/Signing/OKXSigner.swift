@@ -25,18 +25,7 @@ public struct OKXSigner: Sendable {
 
     /// The base64 signature a client sends as `OK-ACCESS-SIGN`.
     public func signature(timestamp: String, method: String, requestPath: String, body: String) -> String {
-        var timestamp = timestamp, method = method.uppercased(), requestPath = requestPath, body = body
-        let mac = timestamp.withUTF8 { ts in
-            method.withUTF8 { m in
-                requestPath.withUTF8 { p in
-                    body.withUTF8 { b in
-                        code(UnsafeRawBufferPointer(ts), UnsafeRawBufferPointer(m), UnsafeRawBufferPointer(p),
-                             UnsafeRawBufferPointer(b))
-                    }
-                }
-            }
-        }
-        return Data(mac).base64EncodedString()
+        Data(OKXPrehash.withParts(timestamp, method.uppercased(), requestPath, body, code)).base64EncodedString()
     }
 
     /// Verifies a received `OK-ACCESS-SIGN` over the raw parts of the request. `method` must already be uppercase
@@ -52,17 +41,8 @@ public struct OKXSigner: Sendable {
 
     /// Convenience form of ``isValid(signature:timestamp:method:requestPath:body:)`` over strings.
     public func isValid(signature: String, timestamp: String, method: String, requestPath: String, body: String) -> Bool {
-        var timestamp = timestamp, method = method, requestPath = requestPath, body = body
-        return timestamp.withUTF8 { ts in
-            method.withUTF8 { m in
-                requestPath.withUTF8 { p in
-                    body.withUTF8 { b in
-                        isValid(signature: signature, timestamp: UnsafeRawBufferPointer(ts),
-                                method: UnsafeRawBufferPointer(m), requestPath: UnsafeRawBufferPointer(p),
-                                body: UnsafeRawBufferPointer(b))
-                    }
-                }
-            }
+        OKXPrehash.withParts(timestamp, method, requestPath, body) {
+            isValid(signature: signature, timestamp: $0, method: $1, requestPath: $2, body: $3)
         }
     }
 
@@ -76,5 +56,38 @@ public struct OKXSigner: Sendable {
         hmac.update(data: requestPath)
         hmac.update(data: body)
         return hmac.finalize()
+    }
+}
+
+/// What an OKX signature covers: `timestamp + METHOD + requestPath(+query) + body`.
+enum OKXPrehash {
+    /// The four parts' UTF-8 bytes, without copying.
+    static func withParts<R>(
+        _ timestamp: String, _ method: String, _ requestPath: String, _ body: String,
+        _ use: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R
+    ) -> R {
+        var timestamp = timestamp, method = method, requestPath = requestPath, body = body
+        return timestamp.withUTF8 { ts in
+            method.withUTF8 { m in
+                requestPath.withUTF8 { p in
+                    body.withUTF8 { b in
+                        use(UnsafeRawBufferPointer(ts), UnsafeRawBufferPointer(m), UnsafeRawBufferPointer(p), UnsafeRawBufferPointer(b))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The prehash as one buffer (what Ed25519 signs).
+    static func bytes(
+        _ timestamp: UnsafeRawBufferPointer, _ method: UnsafeRawBufferPointer, _ requestPath: UnsafeRawBufferPointer,
+        _ body: UnsafeRawBufferPointer
+    ) -> Data {
+        var prehash = Data(capacity: timestamp.count + method.count + requestPath.count + body.count)
+        prehash.append(contentsOf: timestamp)
+        prehash.append(contentsOf: method)
+        prehash.append(contentsOf: requestPath)
+        prehash.append(contentsOf: body)
+        return prehash
     }
 }
