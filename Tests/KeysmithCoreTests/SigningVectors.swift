@@ -49,6 +49,8 @@ struct SharedSigningVectorTests {
             let signer = Ed25519RequestSigner(privateKey: try Ed25519KeyText.privateKey(from: form))
             #expect(signer.signature(timestamp: v.timestamp, method: v.method, requestPath: v.requestPath, body: v.body) == v.signature)
             #expect(signer.publicKey == (try Ed25519KeyText.publicKey(from: set.publicKeyPem)))
+            #expect(RequestSigner.ed25519(signer).verifier.isValid(
+                signature: v.signature, timestamp: v.timestamp, method: v.method, requestPath: v.requestPath, body: v.body))
         }
     }
 

@@ -20,6 +20,11 @@ public struct Ed25519Verifier: Sendable {
         }
     }
 
+    /// A verifier for a key already parsed (the public half of a signer's private key).
+    init(key: Curve25519.Signing.PublicKey) {
+        self.key = key
+    }
+
     public func isValid(
         signature: some StringProtocol, timestamp: UnsafeRawBufferPointer, method: UnsafeRawBufferPointer,
         requestPath: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer
@@ -39,6 +44,9 @@ public struct Ed25519RequestSigner: Sendable {
 
     /// The raw public key to register with the exchange.
     public var publicKey: [UInt8] { Array(key.publicKey.rawRepresentation) }
+
+    /// The verifier the exchange holds for this key.
+    public var verifier: Ed25519Verifier { Ed25519Verifier(key: key.publicKey) }
 
     /// The base64 signature a client sends as `OK-ACCESS-SIGN`. Ed25519 signatures are deterministic.
     public func signature(timestamp: String, method: String, requestPath: String, body: String) -> String {
@@ -64,8 +72,7 @@ public enum RequestSigner: Sendable {
     public var verifier: RequestVerifier {
         switch self {
         case .hmac(let signer): .hmac(signer)
-        // A public key derived from a valid private key is always valid.
-        case .ed25519(let signer): .ed25519(try! Ed25519Verifier(publicKey: signer.publicKey))
+        case .ed25519(let signer): .ed25519(signer.verifier)
         }
     }
 }
