@@ -188,7 +188,7 @@ public struct LinkValidator: Sendable {
         guard let info = try? await client.keyInfo() else {
             return LinkCheck("expiry", .pass, "the server does not report expiry or last use")
         }
-        let lastUse = info.lastUsedTs.map { "; last used \(Self.format($0))\(info.lastUsedIp.isEmpty ? "" : " from \(info.lastUsedIp)")" } ?? ""
+        let lastUse = info.lastUsedTs.map { "; last used \($0.ISO8601Format())\(info.lastUsedIp.isEmpty ? "" : " from \(info.lastUsedIp)")" } ?? ""
         guard let expiry = info.expTime else { return LinkCheck("expiry", .pass, "does not expire\(lastUse)") }
         let why = info.expiryReason == "inactivity" ? " unless used again (14 days unused)" : ""
         let remaining = expiry.timeIntervalSince(now())
@@ -196,9 +196,9 @@ public struct LinkValidator: Sendable {
             let fix = info.expiryReason == "inactivity"
                 ? "bind the key to IP addresses, or use it at least every 14 days"
                 : "rotate the key before it expires (then: keysmith link rotate)"
-            return LinkCheck("expiry", .warn, "expires \(Self.format(expiry))\(why)\(lastUse)", fix: fix)
+            return LinkCheck("expiry", .warn, "expires \(expiry.ISO8601Format())\(why)\(lastUse)", fix: fix)
         }
-        return LinkCheck("expiry", .pass, "expires \(Self.format(expiry))\(why)\(lastUse)")
+        return LinkCheck("expiry", .pass, "expires \(expiry.ISO8601Format())\(why)\(lastUse)")
     }
 
     private func clockCheck(_ offset: Duration) -> LinkCheck {
@@ -207,11 +207,5 @@ public struct LinkValidator: Sendable {
         if milliseconds <= 1_000 { return LinkCheck("clock-skew", .pass, text) }
         let consequence = milliseconds > 30_000 ? "; unsynchronised requests are refused (50102), this client corrects for it" : "; this client corrects for it"
         return LinkCheck("clock-skew", .warn, text + consequence, fix: "synchronise this machine's clock (NTP)")
-    }
-
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 }

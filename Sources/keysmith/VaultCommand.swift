@@ -51,13 +51,13 @@ enum VaultCLI {
         let location = VaultLocation.standard()
         let vault = try CredentialVault.open(location, passphrase: try passphraseIfNeeded(location))
         if json {
-            return try Output.json(vault.credentials.map { Row(name: $0.name, url: $0.url, apiKey: $0.credentials.maskedAPIKey, scheme: $0.credentials.scheme.rawValue, demo: $0.demo, validatedAt: $0.validatedAt.map(Self.format) ?? "") })
+            return try Output.json(vault.credentials.map { Row(name: $0.name, url: $0.url, apiKey: $0.credentials.maskedAPIKey, scheme: $0.credentials.scheme.rawValue, demo: $0.demo, validatedAt: $0.validatedAt.map { $0.ISO8601Format() } ?? "") })
         }
         guard !vault.credentials.isEmpty else { return Output.line("The vault is empty (add a key with: keysmith link add NAME --url URL)") }
         Output.table(
             ["NAME", "URL", "API KEY", "SCHEME", "DEMO", "VALIDATED"],
             vault.credentials.map {
-                [$0.name, $0.url, $0.credentials.maskedAPIKey, $0.credentials.scheme.rawValue, $0.demo ? "yes" : "no", $0.validatedAt.map(Self.format) ?? "never"]
+                [$0.name, $0.url, $0.credentials.maskedAPIKey, $0.credentials.scheme.rawValue, $0.demo ? "yes" : "no", $0.validatedAt.map { $0.ISO8601Format() } ?? "never"]
             })
     }
 
@@ -71,11 +71,5 @@ enum VaultCLI {
         let name, url, apiKey, scheme: String
         let demo: Bool
         let validatedAt: String
-    }
-
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 }
