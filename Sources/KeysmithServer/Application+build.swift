@@ -15,7 +15,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
-    let router = buildRouter(installation, configuration: configuration)
+    let router = try buildRouter(installation, configuration: configuration)
     let auditWriter = AuditWriter(
         queue: installation.auditQueue, store: installation.auditStore, checkpoints: installation.checkpoints,
         clock: installation.clock, checkpointInterval: configuration.auditCheckpointInterval, logger: logger)
@@ -39,7 +39,7 @@ public func buildApplication(
 }
 
 /// The router alone (tests and benchmarks drive it directly).
-public func buildRouter(_ installation: Installation, configuration: ServerConfiguration) -> Router<AppRequestContext> {
+public func buildRouter(_ installation: Installation, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let auditor =
         configuration.auditRequests
@@ -75,5 +75,6 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     TradeRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
+    ConsoleRoutes(installation: installation, pages: try ConsolePages(), secureCookies: configuration.secureCookies).register(on: router)
     return router
 }

@@ -44,6 +44,9 @@ public struct Installation: Sendable {
     public let alertSinks: AlertSinks
     let sinkSealer: SecretSealer
     let passphrases: PassphraseVerifier
+    /// Web-console operators and sessions.
+    public let consoleStore: any ConsoleStore
+    public let console: ConsoleAuth
 
     /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
     /// one (from `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start. A master key that
@@ -75,7 +78,8 @@ public struct Installation: Sendable {
             store: auditStore, alerts: SQLiteAlertStore(database: database), ledger: SQLiteLedgerStore(database: database),
             withdrawals: SQLiteLedgerStore(database: database), orders: SQLiteOrderStore(database: database),
             hasher: master.auditHasher(),
-            signer: master.auditSigner(), sinkSealer: master.sinkSealer())
+            signer: master.auditSigner(), sinkSealer: master.sinkSealer(), console: SQLiteConsoleStore(database: database),
+            consoleSealer: master.consoleSealer())
         return Installation(
             dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, audit: audit,
             sealer: sealer,
@@ -121,6 +125,8 @@ public struct Installation: Sendable {
         self.alertStore = audit.alerts
         self.sinkSealer = audit.sinkSealer
         self.alertSinks = AlertSinks(store: audit.alerts, audit: audit.store, sealer: audit.sinkSealer, clock: clock)
+        self.consoleStore = audit.console
+        self.console = ConsoleAuth(store: audit.console, sealer: audit.consoleSealer, clock: clock)
     }
 
     /// The audit, alert and ledger stores and the keys derived for them, as opened.
@@ -133,6 +139,8 @@ public struct Installation: Sendable {
         let hasher: AuditHasher
         let signer: AuditCheckpointSigner
         let sinkSealer: SecretSealer
+        let console: any ConsoleStore
+        let consoleSealer: SecretSealer
     }
 
     /// Archives old audit events into `folder` (default: the data folder's `audit-archive`).

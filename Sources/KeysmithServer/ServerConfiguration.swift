@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var auditCheckpointInterval: Int64
     /// Events older than this (milliseconds) are archived hourly to JSON-lines files; nil keeps everything.
     public var auditRetention: Int64?
+    /// Mark the console's session cookie `Secure` (serve behind TLS).
+    public var secureCookies = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,

@@ -42,13 +42,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("audit-checkpoint-interval"), help: "How often the audit chain head is verified and signed.")
     var auditCheckpointInterval = "60s"
 
+    @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
+    var secureCookies = false
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
         if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
             Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }
-        let configuration = ServerConfiguration(
+        let admin = try await installation.console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
+        var configuration = ServerConfiguration(
             host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies),
             publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) },
             auditRequests: !noAuditRequests, authFailureBursts: try burstPolicy(),
@@ -58,8 +62,20 @@ struct Serve: AsyncParsableCommand {
                 requestTimeout: .milliseconds(max(100, try Durations.milliseconds(alertTimeout, flag: "--alert-timeout")))),
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
             auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
+        configuration.secureCookies = secureCookies
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
+            logger.info("Web console: http://\(host):\(port)/console")
+            if let admin {
+                Output.line("""
+
+                    Web console: http://\(host):\(port)/console
+                    First console user (shown once; set up two-factor authentication at the first sign-in):
+                      Email:     \(admin.email)
+                      Password:  \(admin.password)
+
+                    """)
+            }
         }
         try await app.runService()
     }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdAuth
 import KeysmithCore
 import NIOCore
 import Synchronization
@@ -23,6 +24,8 @@ public struct AppRequestContext: RequestContext {
     let facts = RequestFacts()
     /// When the request arrived, for latencies.
     public let started = ContinuousClock.now
+    /// The web console's session (loaded only by the console's session middleware).
+    public let sessions = SessionContext<ConsoleSession>()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -36,6 +39,13 @@ public struct AppRequestContext: RequestContext {
         facts.markAuditedInTransaction()
         return AuditOrigin(
             actor: authenticated?.key.apiKey ?? "", action: "\(request.method.rawValue) \(request.uri.path)", requestID: id,
+            clientIP: clientIP?.description ?? "", started: started)
+    }
+
+    /// A console action by `actor` (`console:EMAIL`), audited in the change's transaction.
+    func consoleOrigin(_ request: Request, actor: String) -> AuditOrigin {
+        AuditOrigin(
+            actor: actor, action: "console \(request.method.rawValue) \(request.uri.path)", requestID: id,
             clientIP: clientIP?.description ?? "", started: started)
     }
 

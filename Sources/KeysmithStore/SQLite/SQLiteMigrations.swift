@@ -343,6 +343,29 @@ enum SQLiteMigrations {
             // Whether a sub-account may send funds to its siblings itself (OKX's "transfer out" setting).
             try db.execute(sql: "ALTER TABLE account ADD COLUMN can_transfer_out INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v17-console") { db in
+            // Web-console operators (bcrypt hash, sealed TOTP secret, lockout) and their sessions.
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_user (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT NOT NULL,
+                        totp_secret BLOB,
+                        totp_enabled INTEGER NOT NULL DEFAULT 0,
+                        failed_attempts INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER,
+                        last_totp_step INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE console_session (
+                        key TEXT PRIMARY KEY,
+                        value BLOB NOT NULL,
+                        expires_at INTEGER
+                    );
+                    CREATE INDEX console_session_expiry ON console_session(expires_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -100,6 +100,11 @@ public struct MasterKey: Sendable {
         SecretSealer(key: derive("keysmith/v1/alert-sink-seal"))
     }
 
+    /// The key that seals console users' TOTP secrets.
+    public func consoleSealer() -> SecretSealer {
+        SecretSealer(key: derive("keysmith/v1/console-totp-seal"))
+    }
+
     private func derive(_ info: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),

@@ -1,0 +1,433 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import KeysmithCore
+import KeysmithStore
+import Mustache
+
+/// The web console under `/console`: server-rendered HTML forms, no JavaScript. Sign-in is email + password
+/// (bcrypt) and a TOTP code; TOTP enrolment is required before anything else. Every form carries the session's
+/// CSRF token; every action goes through the same services as the API and CLI and is audited with
+/// `console:EMAIL` as the actor.
+struct ConsoleRoutes {
+    let installation: Installation
+    let pages: ConsolePages
+    let secureCookies: Bool
+
+    func register(on router: Router<AppRequestContext>) {
+        let cookie = SessionCookieParameters(name: "keysmith_console", path: "/console", secure: secureCookies, sameSite: .strict)
+        let group = router.group("console").add(
+            middleware: SessionMiddleware(
+                storage: ConsoleSessionStorage(store: installation.consoleStore, clock: installation.clock),
+                configuration: .init(sessionCookieParameters: cookie, keyPrefix: "s.", defaultSessionExpiration: .seconds(8 * 3600))))
+
+        group.get("login", use: open { _, context in try await loginPage(context) })
+        group.post("login", use: open { request, context in try await login(request, context) })
+        group.get("login/code", use: open { _, context in try await codePage(context) })
+        group.post("login/code", use: open { request, context in try await code(request, context) })
+        group.get("totp", use: open { request, context in try await enrolPage(request, context) })
+        group.post("totp", use: open { request, context in try await enrol(request, context) })
+        group.post("logout", use: open { request, context in try await logout(request, context) })
+
+        group.get("", use: guarded { _, context in try await dashboard(context) })
+        group.get("subaccounts", use: guarded { _, context in try await subAccountsPage(context) })
+        group.post("subaccounts", use: guarded { request, context in try await createSubAccount(request, context) })
+        group.get("keys", use: guarded { _, context in try await keysPage(context) })
+        group.get("keys/new", use: guarded { _, context in try await newKeyPage(context) })
+        group.post("keys", use: guarded { request, context in try await createKey(request, context) })
+        group.get("keys/:apiKey/revoke", use: guarded { _, context in try await revokePage(context, apiKey: context.parameters.get("apiKey") ?? "") })
+        group.post("keys/:apiKey/revoke", use: guarded { request, context in
+            try await revoke(request, context, apiKey: context.parameters.get("apiKey") ?? "")
+        })
+    }
+
+    typealias Page = @Sendable (Request, AppRequestContext) async throws -> Response
+
+    /// A page anyone may open (the sign-in steps).
+    private func open(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
+        { request, context in await handle(request, context, signedIn: false) { try await body(request, context) } }
+    }
+
+    /// A page for a signed-in operator.
+    private func guarded(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
+        { request, context in await handle(request, context, signedIn: true) { try await body(request, context) } }
+    }
+
+    // MARK: Plumbing
+
+    /// Runs a page: loads the signed-in user (redirecting to sign-in when required and missing), renders
+    /// failures as a page rather than an OKX error, and marks every console response uncacheable.
+    private func handle(
+        _ request: Request, _ context: AppRequestContext, signedIn required: Bool = true, _ body: () async throws -> Response
+    ) async -> Response {
+        var response: Response
+        do {
+            if required, try await currentUser(context) == nil {
+                response = redirect(context.sessions.session?.stage == .enrol ? "/console/totp" : "/console/login")
+            } else {
+                response = try await body()
+            }
+        } catch let error as ConsoleFailure {
+            response = message(error, context)
+        } catch {
+            context.logger.error("console page failed", metadata: ["error": "\(error)"])
+            response = message(
+                ConsoleFailure(
+                    status: .internalServerError, title: "Something went wrong",
+                    message: "The request could not be completed; nothing was changed.", link: "/console"), context)
+        }
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+
+    private func message(_ failure: ConsoleFailure, _ context: AppRequestContext) -> Response {
+        let values: [String: Any] = ["title": failure.title, "message": failure.message, "link": failure.link, "linkText": "Continue"]
+        return pages.render("message", status: failure.status, values, session: context.sessions.session, user: nil)
+    }
+
+    /// The session, created (with a fresh CSRF token) when there is none.
+    private func session(_ context: AppRequestContext) -> ConsoleSession {
+        if let existing = context.sessions.session { return existing }
+        let fresh = ConsoleSession()
+        context.sessions.setSession(fresh)
+        return fresh
+    }
+
+    private func save(_ session: ConsoleSession, _ context: AppRequestContext) {
+        context.sessions.setSession(session)
+    }
+
+    private func currentUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
+        guard let session = context.sessions.session, session.stage == .signedIn, let id = session.userID else { return nil }
+        return try await installation.console.user(id: id)
+    }
+
+    private func requireUser(_ context: AppRequestContext) async throws -> ConsoleUser {
+        guard let user = try await currentUser(context) else { throw ConsoleFailure.expired }
+        return user
+    }
+
+    /// The form fields, after checking the CSRF token (403 on mismatch: nothing happens).
+    private func form(_ request: Request, _ context: AppRequestContext) async throws -> FormFields {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let fields = FormFields(String(buffer: body))
+        guard let session = context.sessions.session, let token = fields["csrf"], !token.isEmpty,
+            Self.constantTimeEquals(token, session.csrf)
+        else { throw ConsoleFailure.csrf }
+        return fields
+    }
+
+    private func origin(_ request: Request, _ context: AppRequestContext, _ user: ConsoleUser) -> AuditOrigin {
+        context.consoleOrigin(request, actor: "console:\(user.email)")
+    }
+
+    private func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    private func page(_ name: String, _ values: [String: Any], _ context: AppRequestContext, user: ConsoleUser?, status: HTTPResponse.Status = .ok) -> Response {
+        var session = self.session(context)
+        var values = values
+        if let flash = session.flash {
+            values["flash"] = flash
+            session.flash = nil
+            save(session, context)
+        }
+        return pages.render(name, status: status, values, session: session, user: user)
+    }
+
+    private func flash(_ text: String, _ context: AppRequestContext) {
+        var session = self.session(context)
+        session.flash = text
+        save(session, context)
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    // MARK: Sign-in
+
+    private func loginPage(_ context: AppRequestContext) async throws -> Response {
+        if try await currentUser(context) != nil { return redirect("/console") }
+        return page("login", ["title": "Sign in"], context, user: nil)
+    }
+
+    private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let email = fields["email"] ?? ""
+        let anonymous = context.consoleOrigin(request, actor: "console:\(email.prefix(254))")
+        do {
+            let outcome = try await installation.console.signIn(email: email, password: fields["password"] ?? "", origin: anonymous)
+            // A new session (and cookie) once the password is accepted, so a planted session id is worth nothing.
+            var fresh = ConsoleSession()
+            switch outcome {
+            case .needsCode(let id):
+                fresh.stage = .code
+                fresh.userID = id
+                context.sessions.createSession(fresh)
+                return redirect("/console/login/code")
+            case .needsEnrolment(let id):
+                fresh.stage = .enrol
+                fresh.userID = id
+                context.sessions.createSession(fresh)
+                return redirect("/console/totp")
+            }
+        } catch let error as ConsoleError {
+            let values: [String: Any] = ["title": "Sign in", "form": ["email": email], "errors": [error.field: error.message]]
+            return page("login", values, context, user: nil, status: .unauthorized)
+        }
+    }
+
+    private func codePage(_ context: AppRequestContext) async throws -> Response {
+        guard context.sessions.session?.stage == .code else { return redirect("/console/login") }
+        return page("code", ["title": "Two-factor authentication"], context, user: nil)
+    }
+
+    private func code(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        guard var session = context.sessions.session, session.stage == .code, let id = session.userID else { return redirect("/console/login") }
+        let user = try await installation.console.user(id: id)
+        do {
+            try await installation.console.verify(
+                code: fields["code"] ?? "", userID: id, origin: context.consoleOrigin(request, actor: "console:\(user?.email ?? "")"))
+        } catch let error as ConsoleError {
+            let values: [String: Any] = ["title": "Two-factor authentication", "errors": [error.field: error.message]]
+            return page("code", values, context, user: nil, status: .unauthorized)
+        }
+        session.stage = .signedIn
+        save(session, context)
+        return redirect("/console")
+    }
+
+    private func enrolPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let session = context.sessions.session, session.stage == .enrol, let id = session.userID,
+            let user = try await installation.console.user(id: id)
+        else { return redirect("/console/login") }
+        let started = try await installation.console.beginEnrolment(userID: id, origin: context.consoleOrigin(request, actor: "console:\(user.email)"))
+        return page("enrol", enrolValues(started), context, user: nil)
+    }
+
+    private func enrolValues(_ started: (uri: String, secret: String)) -> [String: Any] {
+        var values: [String: Any] = ["title": "Set up two-factor authentication", "uri": started.uri, "secret": started.secret]
+        if let svg = QRCodeSVG.svg(for: started.uri) { values["qr"] = svg }
+        return values
+    }
+
+    private func enrol(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        guard var session = context.sessions.session, session.stage == .enrol, let id = session.userID,
+            let user = try await installation.console.user(id: id)
+        else { return redirect("/console/login") }
+        do {
+            try await installation.console.confirmEnrolment(userID: id, code: fields["code"] ?? "", origin: origin(request, context, user))
+        } catch let error as ConsoleError {
+            let started = try await installation.console.beginEnrolment(userID: id, origin: origin(request, context, user))
+            var values = enrolValues(started)
+            values["errors"] = [error.field: error.message + " A new key is shown: scan it again."]
+            return page("enrol", values, context, user: nil, status: .unauthorized)
+        }
+        session.stage = .signedIn
+        session.flash = "Two-factor authentication is on."
+        save(session, context)
+        return redirect("/console")
+    }
+
+    private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        _ = try await form(request, context)
+        context.sessions.clearSession()
+        return redirect("/console/login")
+    }
+
+    // MARK: Pages
+
+    private func dashboard(_ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        var values = try await ConsoleViews(installation: installation).dashboard()
+        values["title"] = "Dashboard"
+        return page("dashboard", values, context, user: user)
+    }
+
+    private func subAccountsPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let user = try await requireUser(context)
+        let accounts = try await installation.accounts.subAccounts().map(ConsoleViews.account)
+        let values: [String: Any] = ["title": "Sub-accounts", "accounts": accounts, "form": form, "errors": errors]
+        return page("subaccounts", values, context, user: user, status: status)
+    }
+
+    private func createSubAccount(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let fields = try await form(request, context)
+        let name = fields["name"] ?? ""
+        let subRequest = SubAccountRequest(
+            name: name, label: fields["label"] ?? "", level: AccountLevel(rawValue: fields["acctLv"] ?? "2") ?? .spotAndFutures,
+            positionMode: PositionMode(rawValue: fields["posMode"] ?? "net_mode") ?? .net, depositsAllowed: fields["deposits"] == "on",
+            canTransferOut: fields["transferOut"] == "on")
+        do {
+            _ = try await installation.accounts.createSubAccount(subRequest, origin: origin(request, context, user))
+        } catch {
+            return try await subAccountsPage(
+                context, form: ["name": name, "label": fields["label"] ?? ""], errors: ["name": error.msg], status: .badRequest)
+        }
+        flash("Sub-account \(name) created.", context)
+        return redirect("/console/subaccounts")
+    }
+
+    private func keysPage(_ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let keys = try await ConsoleViews(installation: installation).keys()
+        return page("keys", ["title": "API keys", "keys": keys], context, user: user)
+    }
+
+    private func newKeyPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let user = try await requireUser(context)
+        var session = self.session(context)
+        session.keyForm = KeyMaterial.randomBytes(16).lowercaseHex
+        save(session, context)
+        let views = ConsoleViews(installation: installation)
+        var values: [String: Any] = ["title": "Create API key", "errors": errors, "keyForm": session.keyForm ?? ""]
+        values["accounts"] = try await views.accountChoices(selected: form["account"])
+        values["apps"] = try await views.appChoices(selected: form["app"])
+        values["purposeApp"] = (form["purpose"] ?? "app") == "app"
+        var shown: [String: Any] = [:]
+        shown["label"] = form["label"] ?? ""
+        shown["ip"] = form["ip"] ?? ""
+        shown["trade"] = form["trade"] == "on"
+        shown["withdraw"] = form["withdraw"] == "on"
+        values["form"] = shown
+        return page("key-new", values, context, user: user, status: status)
+    }
+
+    private func createKey(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let fields = try await form(request, context)
+        var session = self.session(context)
+        guard let token = session.keyForm, fields["keyForm"] == token else {
+            flash("That form was already submitted; no second key was created.", context)
+            return redirect("/console/keys")
+        }
+        let again: ([String: String]) async throws -> Response = { errors in
+            try await newKeyPage(context, form: fields.values, errors: errors, status: .badRequest)
+        }
+        var permissions = Permissions.readOnly
+        if fields["trade"] == "on" { permissions.insert(.trade) }
+        if fields["withdraw"] == "on" { permissions.insert(.withdraw) }
+        if permissions.contains(.withdraw) {
+            do {
+                try await installation.console.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
+            } catch let error as ConsoleError {
+                return try await again(["code": "Withdraw permission needs a fresh authenticator code: " + error.message])
+            }
+        }
+        let account: Account
+        do {
+            let choice = fields["account"] ?? "master"
+            account = choice == "master" ? try await installation.accounts.master() : try await installation.accounts.subAccount(named: choice)
+        } catch {
+            return try await again(["account": error.msg])
+        }
+        let label = (fields["label"] ?? "").trimmingCharacters(in: .whitespaces)
+        let passphrase = (fields["passphrase"] ?? "").isEmpty ? nil : fields["passphrase"]
+        var keyRequest: NewKeyRequest
+        do {
+            if fields["purpose"] == "app", let appName = fields["app"], !appName.isEmpty {
+                let app = try await installation.apps.app(named: appName)
+                keyRequest = NewKeyRequest(account: account, label: label, linking: app, permissions: permissions, passphrase: passphrase)
+            } else {
+                let ips = (fields["ip"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).joined(separator: ",")
+                let allowlist: IPAllowlist
+                do { allowlist = try IPAllowlist(okx: ips) } catch { return try await again(["ip": error.msg]) }
+                keyRequest = NewKeyRequest(account: account, label: label, permissions: permissions, allowlist: allowlist, passphrase: passphrase)
+            }
+        } catch {
+            return try await again(["app": error.msg])
+        }
+        let created: CreatedKey
+        do {
+            created = try await installation.keys.create(keyRequest, origin: origin(request, context, user))
+        } catch {
+            let field = error.msg.localizedCaseInsensitiveContains("passphrase") ? "passphrase"
+                : error.msg.localizedCaseInsensitiveContains("label") ? "label"
+                : error.msg.localizedCaseInsensitiveContains("perm") ? "perm" : "label"
+            return try await again([field: error.msg])
+        }
+        session.keyForm = nil
+        save(session, context)
+        // The one page that shows the secret: rendered in this response only, never stored, never cached.
+        var shown: [String: Any] = ["title": "API key created"]
+        shown["apiKey"] = created.credentials.apiKey
+        shown["secretKey"] = created.credentials.secretKey
+        shown["passphrase"] = created.credentials.passphrase
+        shown["account"] = ConsoleViews.name(account)
+        shown["perm"] = created.key.permissions.okxString
+        shown["ip"] = created.key.allowlist.okxString.isEmpty ? "(any)" : created.key.allowlist.okxString
+        return page("key-created", shown, context, user: user)
+    }
+
+    private func revokePage(_ context: AppRequestContext, apiKey: String) async throws -> Response {
+        let user = try await requireUser(context)
+        guard let key = try await ConsoleViews(installation: installation).key(apiKey), key.revokedAt == nil else { throw ConsoleFailure.noSuchKey }
+        let owner = try await installation.keys.owner(of: apiKey)
+        let values: [String: Any] = ["title": "Revoke API key", "apiKey": apiKey, "label": key.label, "account": ConsoleViews.name(owner)]
+        return page("key-revoke", values, context, user: user)
+    }
+
+    private func revoke(_ request: Request, _ context: AppRequestContext, apiKey: String) async throws -> Response {
+        let user = try await requireUser(context)
+        let fields = try await form(request, context)
+        do {
+            try await installation.keys.revoke(apiKey: apiKey, reason: fields["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "revoked in the console", origin: origin(request, context, user))
+        } catch {
+            throw ConsoleFailure(status: .notFound, title: "Not revoked", message: error.msg, link: "/console/keys")
+        }
+        flash("Key \(apiKey) revoked.", context)
+        return redirect("/console/keys")
+    }
+}
+
+/// A console failure rendered as a page.
+struct ConsoleFailure: Error {
+    let status: HTTPResponse.Status
+    let title: String
+    let message: String
+    let link: String
+
+    static let csrf = ConsoleFailure(
+        status: .forbidden, title: "Form expired", message: "This form is no longer valid (its security token did not match). Nothing was changed.",
+        link: "/console")
+    static let expired = ConsoleFailure(status: .unauthorized, title: "Signed out", message: "Your session has ended. Sign in again.", link: "/console/login")
+    static let noSuchKey = ConsoleFailure(status: .notFound, title: "No such key", message: "That API key does not exist or is already revoked.", link: "/console/keys")
+}
+
+extension Error {
+    /// The message to show an operator: an OKX error's text, a console error's, else a generic one.
+    var msg: String {
+        if let okx = self as? OKXError { return okx.message }
+        if let console = self as? ConsoleError { return console.message }
+        return "The request could not be completed."
+    }
+}
+
+/// `application/x-www-form-urlencoded` fields.
+struct FormFields {
+    let values: [String: String]
+
+    init(_ body: String) {
+        var values: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let name = parts.first else { continue }
+            values[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        self.values = values
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import KeysmithCore
+import KeysmithStore
+
+/// What the console pages show, read through the same services as the API and CLI. Never a secret.
+struct ConsoleViews {
+    let installation: Installation
+
+    static func account(_ account: Account) -> [String: Any] {
+        let mode: String
+        switch account.level {
+        case .spot: mode = "Spot"
+        case .spotAndFutures: mode = "Spot and futures"
+        default: mode = "Margin (\(account.level.rawValue))"
+        }
+        var row: [String: Any] = [:]
+        row["name"] = name(account)
+        row["uid"] = account.uid
+        row["mode"] = mode
+        row["positionMode"] = account.positionMode == .net ? "One-way" : "Long/short"
+        row["deposits"] = account.depositsAllowed ? "allowed" : "off"
+        row["label"] = account.label
+        return row
+    }
+
+    static func name(_ account: Account) -> String {
+        account.isMaster ? "master" : account.name
+    }
+
+    func dashboard() async throws -> [String: Any] {
+        let master = try await installation.accounts.master()
+        let accounts = [master] + (try await installation.accounts.subAccounts())
+        let scales = (try await installation.ledger.currencies()).scales
+        var totals: [String: (available: Int64, frozen: Int64)] = [:]
+        var rows: [[String: Any]] = []
+        for account in accounts {
+            let balances = try await installation.ledger.balances(of: account)
+            var perCurrency: [String: Int64] = [:]
+            for balance in balances {
+                totals[balance.currency, default: (0, 0)].available += balance.available
+                totals[balance.currency, default: (0, 0)].frozen += balance.frozen
+                perCurrency[balance.currency, default: 0] += balance.available + balance.frozen
+            }
+            let keys = try await installation.keys.keys(of: account).count
+            var row = Self.account(account)
+            row["keys"] = String(keys)
+            var parts: [String] = []
+            for (code, units) in perCurrency.sorted(by: { $0.key < $1.key }) where units != 0 {
+                parts.append("\(Amount(units: units, scale: scales[code] ?? 8).text) \(code)")
+            }
+            row["balances"] = parts.joined(separator: ", ")
+            rows.append(row)
+        }
+        var events: [[String: Any]] = []
+        for event in try await installation.auditStore.search(AuditQuery(limit: 200)) where !event.record.action.hasPrefix("GET ") {
+            guard events.count < 15 else { break }
+            let record = event.record
+            events.append(["time": Self.time(record.time), "actor": record.actor, "action": record.action, "target": record.target, "result": record.result])
+        }
+        var totalRows: [[String: Any]] = []
+        for (code, value) in totals.sorted(by: { $0.key < $1.key }) {
+            let scale = scales[code] ?? 8
+            let available = Amount(units: value.available, scale: scale).text
+            let frozen = Amount(units: value.frozen, scale: scale).text
+            totalRows.append(["ccy": code, "available": available, "frozen": frozen])
+        }
+        return ["accounts": rows, "totals": totalRows, "events": events]
+    }
+
+    func keys() async throws -> [[String: Any]] {
+        let master = try await installation.accounts.master()
+        var rows: [[String: Any]] = []
+        for account in [master] + (try await installation.accounts.subAccounts()) {
+            for key in try await installation.keys.keys(of: account, includeRevoked: true) {
+                let expiry = key.expiry(lastUsedAt: installation.usage.lastUse(key.apiKey)?.at)
+                var lastUsed = "never"
+                if let at = key.lastUsedAt { lastUsed = Self.time(at) + (key.lastUsedIP.map { " from \($0)" } ?? "") }
+                var row: [String: Any] = [:]
+                row["label"] = key.label
+                row["account"] = Self.name(account)
+                row["apiKey"] = key.apiKey
+                row["perm"] = key.permissions.okxString
+                row["ip"] = key.allowlist.okxString.isEmpty ? "any" : key.allowlist.okxString
+                row["app"] = key.purpose.app ?? ""
+                row["lastUsed"] = lastUsed
+                row["expires"] = expiry.map { Self.time($0.at) } ?? "never"
+                row["revoked"] = key.revokedAt != nil
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    func key(_ apiKey: String) async throws -> APIKey? {
+        guard let owner = try? await installation.keys.owner(of: apiKey) else { return nil }
+        return try await installation.keys.keys(of: owner, includeRevoked: true).first { $0.apiKey == apiKey }
+    }
+
+    func accountChoices(selected: String?) async throws -> [[String: Any]] {
+        let subs = try await installation.accounts.subAccounts()
+        let chosen = selected ?? subs.last?.name ?? "master"
+        var choices: [[String: Any]] = [["value": "master", "name": "master", "selected": chosen == "master"]]
+        for sub in subs { choices.append(["value": sub.name, "name": sub.name, "selected": chosen == sub.name]) }
+        return choices
+    }
+
+    func appChoices(selected: String?) async throws -> [[String: Any]] {
+        var choices: [[String: Any]] = []
+        for app in try await installation.apps.apps() {
+            choices.append(["name": app.name, "ips": app.allowlist.okxString, "selected": app.name == selected])
+        }
+        return choices
+    }
+
+    static func time(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}
