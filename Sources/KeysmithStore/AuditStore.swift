@@ -58,12 +58,15 @@ public struct AuditQuery: Sendable, Hashable {
     public var until: Int64?
     /// A value (an HMAC) that must appear among an event's details.
     public var detailValue: String?
+    /// Only events before this sequence number (paging backwards through the log).
+    public var beforeSequence: Int64?
     public var limit: Int
 
     public init(
         actor: String? = nil, account: String? = nil, action: String? = nil, clientIP: String? = nil, result: String? = nil,
-        since: Int64? = nil, until: Int64? = nil, detailValue: String? = nil, limit: Int = 100
+        since: Int64? = nil, until: Int64? = nil, detailValue: String? = nil, beforeSequence: Int64? = nil, limit: Int = 100
     ) {
+        self.beforeSequence = beforeSequence
         self.actor = actor
         self.account = account
         self.action = action

@@ -10,9 +10,13 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import io
+
 import okx.Account as Account
 import pyotp
 import pytest
+import zxingcpp
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -44,6 +48,14 @@ def browser():
 def shot(driver, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def scan_qr(driver) -> str:
+    """What a phone camera reads from the QR code on the page (zxing-cpp on a screenshot of the element)."""
+    image = Image.open(io.BytesIO(driver.find_element(By.ID, "qr").screenshot_as_png))
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode, "no QR code found on the page"
+    return found[0].text
 
 
 def fresh_code(totp: pyotp.TOTP, used: set) -> str:
@@ -79,6 +91,7 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         uri = browser.find_element(By.ID, "totp-uri").text
         secret = parse_qs(urlparse(uri).query)["secret"][0]
         assert secret == browser.find_element(By.ID, "totp-secret").text
+        assert scan_qr(browser) == uri, "the QR code carries the same otpauth link"
         totp = pyotp.TOTP(secret)
         shot(browser, "02-enrol-totp")
         browser.find_element(By.ID, "code").send_keys(fresh_code(totp, used))
@@ -147,3 +160,26 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
     assert sorted(p.name for p in SHOTS.glob("*.png"))[:9] == [
         "01-sign-in.png", "02-enrol-totp.png", "03-dashboard.png", "04-create-sub-account.png", "05-sub-accounts.png",
         "06-create-api-key.png", "07-show-info-once.png", "08-api-keys.png", "09-signed-out.png"]
+
+
+def test_a_long_set_up_link_still_scans(tmp_path, browser):
+    """A long email makes a long otpauth link: a larger QR version (version information, several blocks)."""
+    data = tmp_path / "data"
+    email = "operations.team." + "x" * 120 + "@keysmith-example.com"
+    subprocess.run([str(BINARY), "init", "--data-dir", str(data)], check=True, capture_output=True)
+    subprocess.run([str(BINARY), "admin", "create", email, "--data-dir", str(data)], input="correct horse battery\n",
+                   text=True, check=True, capture_output=True)
+    port = free_port()
+    process = start_serve(data, port, tmp_path / "serve.log")
+    try:
+        browser.get(f"http://127.0.0.1:{port}/console/login")
+        browser.find_element(By.ID, "email").send_keys(email)
+        browser.find_element(By.ID, "password").send_keys("correct horse battery")
+        browser.find_element(By.ID, "sign-in").click()
+        uri = browser.find_element(By.ID, "totp-uri").text
+        assert len(uri) > 180
+        svg = browser.find_element(By.CSS_SELECTOR, "#qr svg").get_attribute("viewBox").split()
+        assert int(svg[2]) - 8 >= 45, "version 7 or larger"
+        assert scan_qr(browser) == uri
+    finally:
+        stop(process)

@@ -151,6 +151,16 @@ public struct ConsoleAuth: Sendable {
         if user.failedAttempts > 0 { try await store.setSignInState(userID: user.id, failedAttempts: 0, lockedUntil: nil, audit: nil) }
     }
 
+    /// Turns two-factor authentication off after a fresh code; the user must enrol again before anything else.
+    public func disableTOTP(userID: Int64, code: String, origin: AuditOrigin) async throws {
+        try await verify(code: code, userID: userID, origin: origin)
+        guard let user = try await store.user(id: userID) else { throw ConsoleError("user", "Unknown user.") }
+        try await store.setTOTP(
+            userID: user.id, sealed: nil, enabled: false,
+            audit: origin.with(action: "console.totp.disable").record(
+                at: clock.milliseconds, account: "", target: user.email, alert: .permissionDenied))
+    }
+
     private func check(_ code: String, user: ConsoleUser, sealed: [UInt8], origin: AuditOrigin) async throws {
         let digits = code.filter { !$0.isWhitespace }
         let secret = try sealer.open(sealed, for: "console-user-\(user.id)")

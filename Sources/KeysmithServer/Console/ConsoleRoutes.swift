@@ -40,17 +40,18 @@ struct ConsoleRoutes {
         group.post("keys/:apiKey/revoke", use: guarded { request, context in
             try await revoke(request, context, apiKey: context.parameters.get("apiKey") ?? "")
         })
+        registerOperations(group)
     }
 
     typealias Page = @Sendable (Request, AppRequestContext) async throws -> Response
 
     /// A page anyone may open (the sign-in steps).
-    private func open(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
+    func open(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
         { request, context in await handle(request, context, signedIn: false) { try await body(request, context) } }
     }
 
     /// A page for a signed-in operator.
-    private func guarded(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
+    func guarded(_ body: @escaping Page) -> @Sendable (Request, AppRequestContext) async -> Response {
         { request, context in await handle(request, context, signedIn: true) { try await body(request, context) } }
     }
 
@@ -58,7 +59,7 @@ struct ConsoleRoutes {
 
     /// Runs a page: loads the signed-in user (redirecting to sign-in when required and missing), renders
     /// failures as a page rather than an OKX error, and marks every console response uncacheable.
-    private func handle(
+    func handle(
         _ request: Request, _ context: AppRequestContext, signedIn required: Bool = true, _ body: () async throws -> Response
     ) async -> Response {
         var response: Response
@@ -84,35 +85,35 @@ struct ConsoleRoutes {
         return response
     }
 
-    private func message(_ failure: ConsoleFailure, _ context: AppRequestContext) -> Response {
+    func message(_ failure: ConsoleFailure, _ context: AppRequestContext) -> Response {
         let values: [String: Any] = ["title": failure.title, "message": failure.message, "link": failure.link, "linkText": "Continue"]
         return pages.render("message", status: failure.status, values, session: context.sessions.session, user: nil)
     }
 
     /// The session, created (with a fresh CSRF token) when there is none.
-    private func session(_ context: AppRequestContext) -> ConsoleSession {
+    func session(_ context: AppRequestContext) -> ConsoleSession {
         if let existing = context.sessions.session { return existing }
         let fresh = ConsoleSession()
         context.sessions.setSession(fresh)
         return fresh
     }
 
-    private func save(_ session: ConsoleSession, _ context: AppRequestContext) {
+    func save(_ session: ConsoleSession, _ context: AppRequestContext) {
         context.sessions.setSession(session)
     }
 
-    private func currentUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
+    func currentUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
         guard let session = context.sessions.session, session.stage == .signedIn, let id = session.userID else { return nil }
         return try await installation.console.user(id: id)
     }
 
-    private func requireUser(_ context: AppRequestContext) async throws -> ConsoleUser {
+    func requireUser(_ context: AppRequestContext) async throws -> ConsoleUser {
         guard let user = try await currentUser(context) else { throw ConsoleFailure.expired }
         return user
     }
 
     /// The form fields, after checking the CSRF token (403 on mismatch: nothing happens).
-    private func form(_ request: Request, _ context: AppRequestContext) async throws -> FormFields {
+    func form(_ request: Request, _ context: AppRequestContext) async throws -> FormFields {
         let body = try await request.body.collect(upTo: 64 * 1024)
         let fields = FormFields(String(buffer: body))
         guard let session = context.sessions.session, let token = fields["csrf"], !token.isEmpty,
@@ -121,15 +122,15 @@ struct ConsoleRoutes {
         return fields
     }
 
-    private func origin(_ request: Request, _ context: AppRequestContext, _ user: ConsoleUser) -> AuditOrigin {
+    func origin(_ request: Request, _ context: AppRequestContext, _ user: ConsoleUser) -> AuditOrigin {
         context.consoleOrigin(request, actor: "console:\(user.email)")
     }
 
-    private func redirect(_ location: String) -> Response {
+    func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    private func page(_ name: String, _ values: [String: Any], _ context: AppRequestContext, user: ConsoleUser?, status: HTTPResponse.Status = .ok) -> Response {
+    func page(_ name: String, _ values: [String: Any], _ context: AppRequestContext, user: ConsoleUser?, status: HTTPResponse.Status = .ok) -> Response {
         var session = self.session(context)
         var values = values
         if let flash = session.flash {
@@ -140,7 +141,7 @@ struct ConsoleRoutes {
         return pages.render(name, status: status, values, session: session, user: user)
     }
 
-    private func flash(_ text: String, _ context: AppRequestContext) {
+    func flash(_ text: String, _ context: AppRequestContext) {
         var session = self.session(context)
         session.flash = text
         save(session, context)
@@ -154,12 +155,12 @@ struct ConsoleRoutes {
 
     // MARK: Sign-in
 
-    private func loginPage(_ context: AppRequestContext) async throws -> Response {
+    func loginPage(_ context: AppRequestContext) async throws -> Response {
         if try await currentUser(context) != nil { return redirect("/console") }
         return page("login", ["title": "Sign in"], context, user: nil)
     }
 
-    private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let email = fields["email"] ?? ""
         let anonymous = context.consoleOrigin(request, actor: "console:\(email.prefix(254))")
@@ -185,12 +186,12 @@ struct ConsoleRoutes {
         }
     }
 
-    private func codePage(_ context: AppRequestContext) async throws -> Response {
+    func codePage(_ context: AppRequestContext) async throws -> Response {
         guard context.sessions.session?.stage == .code else { return redirect("/console/login") }
         return page("code", ["title": "Two-factor authentication"], context, user: nil)
     }
 
-    private func code(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func code(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         guard var session = context.sessions.session, session.stage == .code, let id = session.userID else { return redirect("/console/login") }
         let user = try await installation.console.user(id: id)
@@ -206,7 +207,7 @@ struct ConsoleRoutes {
         return redirect("/console")
     }
 
-    private func enrolPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func enrolPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let session = context.sessions.session, session.stage == .enrol, let id = session.userID,
             let user = try await installation.console.user(id: id)
         else { return redirect("/console/login") }
@@ -214,13 +215,13 @@ struct ConsoleRoutes {
         return page("enrol", enrolValues(started), context, user: nil)
     }
 
-    private func enrolValues(_ started: (uri: String, secret: String)) -> [String: Any] {
+    func enrolValues(_ started: (uri: String, secret: String)) -> [String: Any] {
         var values: [String: Any] = ["title": "Set up two-factor authentication", "uri": started.uri, "secret": started.secret]
-        if let svg = QRCodeSVG.svg(for: started.uri) { values["qr"] = svg }
+        if let code = QRCode(started.uri) { values["qr"] = code.svg(title: "QR code of the set-up link") }
         return values
     }
 
-    private func enrol(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func enrol(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         guard var session = context.sessions.session, session.stage == .enrol, let id = session.userID,
             let user = try await installation.console.user(id: id)
@@ -239,7 +240,7 @@ struct ConsoleRoutes {
         return redirect("/console")
     }
 
-    private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await form(request, context)
         context.sessions.clearSession()
         return redirect("/console/login")
@@ -247,21 +248,21 @@ struct ConsoleRoutes {
 
     // MARK: Pages
 
-    private func dashboard(_ context: AppRequestContext) async throws -> Response {
+    func dashboard(_ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         var values = try await ConsoleViews(installation: installation).dashboard()
         values["title"] = "Dashboard"
         return page("dashboard", values, context, user: user)
     }
 
-    private func subAccountsPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func subAccountsPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
         let user = try await requireUser(context)
         let accounts = try await installation.accounts.subAccounts().map(ConsoleViews.account)
         let values: [String: Any] = ["title": "Sub-accounts", "accounts": accounts, "form": form, "errors": errors]
         return page("subaccounts", values, context, user: user, status: status)
     }
 
-    private func createSubAccount(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func createSubAccount(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let fields = try await form(request, context)
         let name = fields["name"] ?? ""
@@ -279,13 +280,13 @@ struct ConsoleRoutes {
         return redirect("/console/subaccounts")
     }
 
-    private func keysPage(_ context: AppRequestContext) async throws -> Response {
+    func keysPage(_ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let keys = try await ConsoleViews(installation: installation).keys()
         return page("keys", ["title": "API keys", "keys": keys], context, user: user)
     }
 
-    private func newKeyPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func newKeyPage(_ context: AppRequestContext, form: [String: String] = [:], errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
         let user = try await requireUser(context)
         var session = self.session(context)
         session.keyForm = KeyMaterial.randomBytes(16).lowercaseHex
@@ -304,7 +305,7 @@ struct ConsoleRoutes {
         return page("key-new", values, context, user: user, status: status)
     }
 
-    private func createKey(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func createKey(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let fields = try await form(request, context)
         var session = self.session(context)
@@ -370,7 +371,7 @@ struct ConsoleRoutes {
         return page("key-created", shown, context, user: user)
     }
 
-    private func revokePage(_ context: AppRequestContext, apiKey: String) async throws -> Response {
+    func revokePage(_ context: AppRequestContext, apiKey: String) async throws -> Response {
         let user = try await requireUser(context)
         guard let key = try await ConsoleViews(installation: installation).key(apiKey), key.revokedAt == nil else { throw ConsoleFailure.noSuchKey }
         let owner = try await installation.keys.owner(of: apiKey)
@@ -378,7 +379,7 @@ struct ConsoleRoutes {
         return page("key-revoke", values, context, user: user)
     }
 
-    private func revoke(_ request: Request, _ context: AppRequestContext, apiKey: String) async throws -> Response {
+    func revoke(_ request: Request, _ context: AppRequestContext, apiKey: String) async throws -> Response {
         let user = try await requireUser(context)
         let fields = try await form(request, context)
         do {

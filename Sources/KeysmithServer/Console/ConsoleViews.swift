@@ -67,6 +67,48 @@ struct ConsoleViews {
         return ["accounts": rows, "totals": totalRows, "events": events]
     }
 
+    /// One row per account and currency with a balance, funding and trading apart.
+    func balanceRows() async throws -> [[String: Any]] {
+        let scales = (try await installation.ledger.currencies()).scales
+        var rows: [[String: Any]] = []
+        for account in [try await installation.accounts.master()] + (try await installation.accounts.subAccounts()) {
+            for balance in try await installation.ledger.balances(of: account) where balance.available != 0 || balance.frozen != 0 {
+                let scale = scales[balance.currency] ?? 8
+                var row: [String: Any] = [:]
+                row["account"] = Self.name(account)
+                row["kind"] = balance.kind == .funding ? "Funding" : "Trading"
+                row["ccy"] = balance.currency
+                row["available"] = Amount(units: balance.available, scale: scale).text
+                row["frozen"] = Amount(units: balance.frozen, scale: scale).text
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    /// Withdrawals of every account (newest first), optionally only those in `state`.
+    func withdrawalRows(state: WithdrawalState?) async throws -> [[String: Any]] {
+        let scales = (try await installation.ledger.currencies()).scales
+        var names: [String: String] = [:]
+        for account in [try await installation.accounts.master()] + (try await installation.accounts.subAccounts()) {
+            names[account.uid] = Self.name(account)
+        }
+        var rows: [[String: Any]] = []
+        for record in try await installation.withdrawals.withdrawals(of: nil, state: state, limit: 50) {
+            var row: [String: Any] = [:]
+            row["id"] = String(record.id)
+            row["account"] = names[record.account] ?? record.account
+            row["ccy"] = record.currency
+            row["amount"] = Amount(units: record.amount, scale: scales[record.currency] ?? 8).text
+            row["address"] = record.address
+            row["state"] = record.state.name
+            row["time"] = Self.time(record.createdAt)
+            row["pending"] = record.state == .pending
+            rows.append(row)
+        }
+        return rows
+    }
+
     func keys() async throws -> [[String: Any]] {
         let master = try await installation.accounts.master()
         var rows: [[String: Any]] = []

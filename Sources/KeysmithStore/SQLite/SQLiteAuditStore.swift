@@ -52,12 +52,12 @@ public struct SQLiteAuditStore: AuditStore {
                     SELECT * FROM audit_event
                     WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR account = ?2) AND (?3 IS NULL OR action LIKE ?3)
                     AND (?4 IS NULL OR client_ip = ?4) AND (?5 IS NULL OR result = ?5) AND (?6 IS NULL OR time >= ?6)
-                    AND (?7 IS NULL OR time < ?7) AND (?8 IS NULL OR details LIKE ?8)
+                    AND (?7 IS NULL OR time < ?7) AND (?8 IS NULL OR details LIKE ?8) AND (?10 IS NULL OR seq < ?10)
                     ORDER BY seq DESC LIMIT ?9
                     """,
                 arguments: [
                     query.actor, query.account, query.action.map { "%\($0)%" }, query.clientIP, query.result, query.since,
-                    query.until, detail, query.limit,
+                    query.until, detail, query.limit, query.beforeSequence,
                 ]
             ).map(SQLiteAuditLog.event)
         }

@@ -51,8 +51,12 @@ public struct SQLiteConsoleStore: ConsoleStore {
     public func setTOTP(userID: Int64, sealed: [UInt8]?, enabled: Bool, audit: AuditRecord) async throws(StoreError) {
         try await database.write { db in
             try db.execute(
-                sql: "UPDATE console_user SET totp_secret = ?, totp_enabled = ? WHERE id = ?",
-                arguments: [sealed.map { Data($0) }, enabled, userID])
+                // A new (not yet enabled) secret starts its own sequence of used steps.
+                sql: """
+                    UPDATE console_user SET totp_secret = ?, totp_enabled = ?,
+                    last_totp_step = CASE WHEN ? THEN last_totp_step ELSE 0 END WHERE id = ?
+                    """,
+                arguments: [sealed.map { Data($0) }, enabled, enabled, userID])
             try SQLiteAuditLog.append([audit], in: db)
         }
     }
