@@ -54,6 +54,14 @@ final class ConsoleBrowser: @unchecked Sendable {
         return String(html[range.upperBound...].prefix { $0 != "\"" })
     }
 
+    /// The target of the link `<a href="…" id="ID">`, HTML entities decoded.
+    static func value(ofLink id: String, in html: String) -> String? {
+        guard let end = html.range(of: "\" id=\"\(id)\"") else { return nil }
+        guard let start = html[..<end.lowerBound].range(of: "href=\"", options: .backwards) else { return nil }
+        return String(html[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&amp;", with: "&")
+            .replacingOccurrences(of: "&#61;", with: "=").replacingOccurrences(of: "&#x3D;", with: "=")
+    }
+
     static func text(id: String, in html: String) -> String? {
         guard let range = html.range(of: "id=\"\(id)\">") else { return nil }
         return String(html[range.upperBound...].prefix { $0 != "<" })

@@ -13,7 +13,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["/", "/api/v5/nope", "/api/v5/account/config/extra", "/console"])
+    @Test(arguments: ["/", "/api/v5/nope", "/api/v5/account/config/extra", "/consoles"])
     func unknownRoutesAnswerOKXJSON(_ path: String) async throws {
         try await Harness.run { h in
             let reply = try await h.call(.get, path, as: nil)

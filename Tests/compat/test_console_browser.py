@@ -20,7 +20,8 @@ from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BINARY, ROOT, free_port, start_serve, stop
 
@@ -48,6 +49,14 @@ def browser():
 def shot(driver, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def follow(driver, by, value) -> None:
+    """Clicks a button or link and waits until the browser has left the page (a click returns before the next
+    page has loaded)."""
+    element = driver.find_element(by, value)
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
 
 
 def scan_qr(driver) -> str:
@@ -84,7 +93,7 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         browser.find_element(By.ID, "email").send_keys("ops@example.com")
         browser.find_element(By.ID, "password").send_keys("correct horse battery")
         shot(browser, "01-sign-in")
-        browser.find_element(By.ID, "sign-in").click()
+        follow(browser, By.ID, "sign-in")
 
         # 2. Enrol TOTP: the page shows the otpauth link; pyotp computes the code.
         assert browser.current_url.endswith("/console/totp")
@@ -95,26 +104,26 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         totp = pyotp.TOTP(secret)
         shot(browser, "02-enrol-totp")
         browser.find_element(By.ID, "code").send_keys(fresh_code(totp, used))
-        browser.find_element(By.ID, "enable-totp").click()
+        follow(browser, By.ID, "enable-totp")
         assert browser.current_url.endswith("/console")
         assert "Two-factor authentication is on." in browser.page_source
         shot(browser, "03-dashboard")
 
         # 3. Create the sub-account with the seed's settings.
-        browser.find_element(By.LINK_TEXT, "Sub-accounts").click()
+        follow(browser, By.LINK_TEXT, "Sub-accounts")
         browser.find_element(By.ID, "name").send_keys("bot01trader")
         Select(browser.find_element(By.ID, "type")).select_by_visible_text("Standard")
         Select(browser.find_element(By.ID, "acctLv")).select_by_visible_text("Spot and futures")
         Select(browser.find_element(By.ID, "posMode")).select_by_visible_text("One-way")
         assert browser.find_element(By.NAME, "deposits").is_selected()
         shot(browser, "04-create-sub-account")
-        browser.find_element(By.ID, "create-subaccount").click()
+        follow(browser, By.ID, "create-subaccount")
         assert "Sub-account bot01trader created." in browser.page_source
         shot(browser, "05-sub-accounts")
 
         # 4. Create an API key for the third-party app, trade permission, with a passphrase.
-        browser.find_element(By.LINK_TEXT, "API keys").click()
-        browser.find_element(By.ID, "new-key").click()
+        follow(browser, By.LINK_TEXT, "API keys")
+        follow(browser, By.ID, "new-key")
         Select(browser.find_element(By.ID, "account")).select_by_visible_text("bot01trader")
         browser.find_element(By.ID, "label").send_keys("platform")
         Select(browser.find_element(By.ID, "purpose")).select_by_visible_text("Linking third-party app")
@@ -122,7 +131,7 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         browser.find_element(By.ID, "perm-trade").click()
         browser.find_element(By.ID, "passphrase").send_keys("Platform-Pass-1")
         shot(browser, "06-create-api-key")
-        browser.find_element(By.ID, "create-key").click()
+        follow(browser, By.ID, "create-key")
 
         # 5. The one-time page: copy key, secret and passphrase.
         api_key = browser.find_element(By.ID, "api-key").text
@@ -130,7 +139,7 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         passphrase = browser.find_element(By.ID, "passphrase").text
         assert passphrase == "Platform-Pass-1" and len(secret_key) >= 32
         shot(browser, "07-show-info-once")
-        browser.find_element(By.ID, "done").click()
+        follow(browser, By.ID, "done")
         listing = browser.page_source
         assert api_key in listing and secret_key not in listing and passphrase not in listing
         shot(browser, "08-api-keys")
@@ -151,7 +160,7 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
 
         # 7. Sign out.
         browser.get(f"{base}/console")
-        browser.find_element(By.XPATH, "//header//button").click()
+        follow(browser, By.XPATH, "//header//button")
         assert browser.current_url.endswith("/console/login")
         shot(browser, "09-signed-out")
     finally:
@@ -175,7 +184,7 @@ def test_a_long_set_up_link_still_scans(tmp_path, browser):
         browser.get(f"http://127.0.0.1:{port}/console/login")
         browser.find_element(By.ID, "email").send_keys(email)
         browser.find_element(By.ID, "password").send_keys("correct horse battery")
-        browser.find_element(By.ID, "sign-in").click()
+        follow(browser, By.ID, "sign-in")
         uri = browser.find_element(By.ID, "totp-uri").text
         assert len(uri) > 180
         svg = browser.find_element(By.CSS_SELECTOR, "#qr svg").get_attribute("viewBox").split()
