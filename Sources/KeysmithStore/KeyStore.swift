@@ -13,6 +13,9 @@ public protocol KeyStore: Sendable {
     func account(uid: String) async throws(StoreError) -> Account?
     func subAccount(named name: String, parentUID: String) async throws(StoreError) -> Account?
     func subAccounts(parentUID: String) async throws(StoreError) -> [Account]
+    /// Freezes or unfreezes an account; its active keys get a new change sequence so that every key cache reloads them
+    /// (and with them the account's state). False when there is no such account.
+    func setFrozen(accountUID: String, frozen: Bool, audit: AuditRecord) async throws(StoreError) -> Bool
 
     // MARK: Keys
     /// Inserts a key. Fails with `.limitReached` when the account already holds `maximumPerAccount` unrevoked keys,

@@ -4,7 +4,8 @@ import KeysmithServer
 
 struct SubaccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subaccount", abstract: "Create and list sub-accounts.", subcommands: [Create.self, List.self])
+        commandName: "subaccount", abstract: "Create, list, freeze and unfreeze sub-accounts.",
+        subcommands: [Create.self, List.self, Freeze.self, Unfreeze.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a sub-account (6–20 letters and digits).")
@@ -35,6 +36,39 @@ struct SubaccountCommand: AsyncParsableCommand {
             } else {
                 Output.line("Created sub-account \(account.name) (uid \(account.uid)).")
             }
+        }
+    }
+
+    struct Freeze: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Freeze a sub-account: every request signed with one of its keys answers 50100 until it is unfrozen.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Sub-account name.") var name: String
+
+        func run() async throws {
+            try await SubaccountCommand.setFrozen(name, true, options: options)
+        }
+    }
+
+    struct Unfreeze: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Unfreeze a sub-account: its keys work again.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Sub-account name.") var name: String
+
+        func run() async throws {
+            try await SubaccountCommand.setFrozen(name, false, options: options)
+        }
+    }
+
+    static func setFrozen(_ name: String, _ frozen: Bool, options: GlobalOptions) async throws {
+        let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
+        let account = try await installation.accounts.setFrozen(name, frozen, origin: .cli(frozen ? "subaccount.freeze" : "subaccount.unfreeze"))
+        if options.json {
+            try Output.json(SubAccountItem(account))
+        } else {
+            Output.line("Sub-account \(account.name) is \(frozen ? "frozen: its keys are refused with 50100" : "enabled again").")
         }
     }
 

@@ -231,4 +231,31 @@ import Testing
             #expect(events.count == 1 && events[0].record.actor == Self.actor)
         }
     }
+
+    @Test
+    func freezingASubAccountRefusesItsKeysUntilUnfrozen() async throws {
+        try await Self.signedIn { h, browser, _ in
+            let sub = try await h.installation.accounts.createSubAccount(SubAccountRequest(name: "bot01trader"), origin: .test)
+            let created = try await h.installation.keys.create(
+                NewKeyRequest(account: sub, label: "platform", permissions: [.readOnly, .trade], allowlist: .loopback), origin: .test)
+            let credentials = created.credentials
+            try await eventually("new key works") { try await h.call(.get, "/api/v5/account/config", as: credentials).code == "0" }
+            _ = try await browser.get("/console/subaccounts")
+            #expect(try await browser.post("/console/subaccounts/bot01trader/freeze", [:]).location == "/console/subaccounts")
+            #expect(try await h.installation.accounts.subAccount(named: "bot01trader").frozen)
+            try await h.installation.cacheLoader.refresh()
+            let refused = try await h.call(.get, "/api/v5/account/config", as: credentials)
+            #expect(refused.code == "50100" && refused.msg == "API frozen, please contact customer service.")
+            let listed = try await h.call(.get, "/api/v5/users/subaccount/list", as: h.master)
+            #expect(listed.data.first { $0["subAcct"] as? String == "bot01trader" }?["enable"] as? Bool == false)
+            let page = try await browser.get("/console/subaccounts")
+            #expect(page.html.contains("unfreeze-bot01trader"))
+            #expect(try await browser.post("/console/subaccounts/bot01trader/unfreeze", [:]).status == 303)
+            try await h.installation.cacheLoader.refresh()
+            #expect(try await h.call(.get, "/api/v5/account/config", as: credentials).code == "0")
+            #expect(try await browser.post("/console/subaccounts/nobody01/freeze", [:]).status == 404)
+            let events = try await h.installation.auditStore.search(AuditQuery(actor: Self.actor, action: "freeze", limit: 10))
+            #expect(events.count == 2 && events.allSatisfy { $0.record.target == "bot01trader" })
+        }
+    }
 }

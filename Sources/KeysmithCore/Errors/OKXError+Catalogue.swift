@@ -6,6 +6,7 @@ extension OKXError {
 
     public static let operationFailed = OKXError(code: "1", message: "Operation failed.", httpStatus: 200)
     public static let partiallySucceeded = OKXError(code: "2", message: "Bulk operation partially succeeded.", httpStatus: 200)
+    public static let apiFrozen = OKXError(code: "50100", message: "API frozen, please contact customer service.", httpStatus: 400)
     public static let emptyBody = OKXError(code: "50000", message: "Body for POST request cannot be empty.", httpStatus: 400)
     public static let serviceUnavailable = OKXError(
         code: "50001", message: "Service temporarily unavailable. Please try again later.", httpStatus: 503)

@@ -34,6 +34,8 @@ public actor KeyCacheLoader: Service {
         lastRefreshStart = .now
         let changes = try await store.keyChanges(after: cache.sequence)
         guard !changes.keys.isEmpty else { return }
+        // A change may come from the account (frozen or unfrozen): read accounts afresh for this batch.
+        accounts = [:]
         var upserts: [CachedKey] = []
         var removals: [String] = []
         for stored in changes.keys {

@@ -61,7 +61,7 @@ extension SignedRequest {
 /// Checks run in this order and the first failure answers (contract-notes): per-IP failed-auth lockout (50011) →
 /// headers present (50103, 50106, 50107, 50104) → key known and active (50111) → timestamp format (50112) and
 /// ±30 s window (50102) → signature (50113) → passphrase (50105) → IP allowlist (50110) → replay of a POST
-/// (50042) → environment (50101) → permission (50120) → the key's rate limit for the endpoint family (50011).
+/// (50042) → account frozen (50100) → environment (50101) → permission (50120) → the key's rate limit for the endpoint family (50011).
 /// Failures up to and including the IP allowlist count towards the caller IP's lockout.
 ///
 /// ```swift
@@ -107,6 +107,7 @@ public struct RequestAuthenticator: Sendable {
             if let ip = request.clientIP, FailedAuthLockout.counts(error) { lockout.recordFailure(ip, now: now) }
             throw error
         }
+        guard !cached.account.frozen else { throw OKXError.apiFrozen }
         guard KeyEnvironment(simulatedTradingHeader: request.simulatedTrading) == cached.key.environment else {
             throw OKXError.environmentMismatch
         }

@@ -9,6 +9,9 @@ import KeysmithStore
 // two-factor settings. Every action calls the same service as the API and CLI, with the console user as actor.
 extension ConsoleRoutes {
     func registerOperations(_ group: RouterGroup<AppRequestContext>) {
+        group.post("subaccounts/:name/:state", use: guarded { request, context in
+            try await freeze(request, context, name: context.parameters.get("name") ?? "", state: context.parameters.get("state") ?? "")
+        })
         group.get("balances", use: guarded { _, context in try await balancesPage(context) })
         group.post("deposits", use: guarded { request, context in try await deposit(request, context) })
         group.post("transfers", use: guarded { request, context in try await transfer(request, context) })
@@ -39,6 +42,23 @@ extension ConsoleRoutes {
         })
         group.get("security", use: guarded { _, context in try await securityPage(context) })
         group.post("totp/disable", use: guarded { request, context in try await disableTOTP(request, context) })
+    }
+
+    // MARK: Freezing sub-accounts
+
+    func freeze(_ request: Request, _ context: AppRequestContext, name: String, state: String) async throws -> Response {
+        let user = try await requireUser(context)
+        _ = try await form(request, context)
+        guard state == "freeze" || state == "unfreeze" else {
+            throw ConsoleFailure(status: .notFound, title: "Not found", message: "No such action.", link: "/console/subaccounts")
+        }
+        do {
+            _ = try await installation.accounts.setFrozen(name, state == "freeze", origin: origin(request, context, user))
+        } catch {
+            throw ConsoleFailure(status: .notFound, title: "Not changed", message: error.msg, link: "/console/subaccounts")
+        }
+        flash(state == "freeze" ? "Sub-account \(name) frozen: its keys are refused." : "Sub-account \(name) unfrozen.", context)
+        return redirect("/console/subaccounts")
     }
 
     // MARK: Balances, deposits, transfers

@@ -20,6 +20,7 @@ struct ConsoleViews {
         row["positionMode"] = account.positionMode == .net ? "One-way" : "Long/short"
         row["deposits"] = account.depositsAllowed ? "allowed" : "off"
         row["label"] = account.label
+        row["frozen"] = account.frozen
         return row
     }
 

@@ -37,6 +37,19 @@ public struct AccountService: Sendable {
         return account
     }
 
+    /// Freezes (or unfreezes) a sub-account: while frozen, every request signed with one of its keys answers 50100
+    /// on every node as soon as its key cache has refreshed. The master account cannot be frozen.
+    public func setFrozen(_ name: String, _ frozen: Bool, origin: AuditOrigin) async throws(OKXError) -> Account {
+        var account = try await subAccount(named: name)
+        let audit = origin.record(
+            at: clock.milliseconds, account: account.uid, target: account.name, details: ["frozen": String(frozen)],
+            alert: frozen ? .permissionDenied : nil)
+        let changed = try await mapped { () async throws(StoreError) in try await store.setFrozen(accountUID: account.uid, frozen: frozen, audit: audit) }
+        guard changed else { throw OKXError.subAccountDoesNotExist }
+        account.frozen = frozen
+        return account
+    }
+
     public func createSubAccount(_ request: SubAccountRequest, origin: AuditOrigin) async throws(OKXError) -> Account {
         try SubAccountName.validate(request.name)
         guard request.label.count <= 50 else {

@@ -16,6 +16,20 @@ public struct SQLiteKeyStore: KeyStore {
 
     // MARK: - Accounts
 
+    public func setFrozen(accountUID: String, frozen: Bool, audit: AuditRecord) async throws(StoreError) -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE account SET frozen = ? WHERE uid = ?", arguments: [frozen, accountUID])
+            guard db.changesCount == 1 else { return false }
+            let keys = try String.fetchAll(
+                db, sql: "SELECT api_key FROM api_key WHERE account_uid = ? AND revoked_at IS NULL ORDER BY id", arguments: [accountUID])
+            for apiKey in keys {
+                try db.execute(sql: "UPDATE api_key SET change_seq = ? WHERE api_key = ?", arguments: [try Self.nextSequence(db), apiKey])
+            }
+            try SQLiteAuditLog.append([audit], in: db)
+            return true
+        }
+    }
+
     public func insert(account: Account, audit: AuditRecord) async throws(StoreError) {
         let row = AccountRow(account)
         try await database.write { db in
