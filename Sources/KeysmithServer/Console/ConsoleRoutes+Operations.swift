@@ -470,13 +470,7 @@ extension ConsoleRoutes {
         }
         let owner = try await installation.keys.owner(of: rotated.key.apiKey)
         // The successor's secret: shown on this response only, like a created key.
-        var shown: [String: Any] = ["title": "API key rotated"]
-        shown["apiKey"] = rotated.credentials.apiKey
-        shown["secretKey"] = rotated.credentials.secretKey
-        shown["passphrase"] = rotated.credentials.passphrase
-        shown["account"] = ConsoleViews.name(owner)
-        shown["perm"] = rotated.key.permissions.okxString
-        shown["ip"] = rotated.key.allowlist.okxString.isEmpty ? "(any)" : rotated.key.allowlist.okxString
+        var shown = ConsoleViews.oneTimeKey("API key rotated", rotated.credentials, rotated.key, of: owner)
         shown["rotatedFrom"] = apiKey
         shown["oldKeyExpires"] = ConsoleViews.time(rotated.oldKeyExpiresAt)
         return page("key-created", shown, context, user: user)

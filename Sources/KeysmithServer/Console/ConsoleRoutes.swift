@@ -361,13 +361,7 @@ struct ConsoleRoutes {
         session.keyForm = nil
         save(session, context)
         // The one page that shows the secret: rendered in this response only, never stored, never cached.
-        var shown: [String: Any] = ["title": "API key created"]
-        shown["apiKey"] = created.credentials.apiKey
-        shown["secretKey"] = created.credentials.secretKey
-        shown["passphrase"] = created.credentials.passphrase
-        shown["account"] = ConsoleViews.name(account)
-        shown["perm"] = created.key.permissions.okxString
-        shown["ip"] = created.key.allowlist.okxString.isEmpty ? "(any)" : created.key.allowlist.okxString
+        let shown = ConsoleViews.oneTimeKey("API key created", created.credentials, created.key, of: account)
         return page("key-created", shown, context, user: user)
     }
 

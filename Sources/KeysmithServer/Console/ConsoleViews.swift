@@ -24,6 +24,18 @@ struct ConsoleViews {
         return row
     }
 
+    /// The values of the one page that shows a key's secret (created or rotated).
+    static func oneTimeKey(_ title: String, _ credentials: KeyCredentials, _ key: APIKey, of account: Account) -> [String: Any] {
+        var shown: [String: Any] = ["title": title]
+        shown["apiKey"] = credentials.apiKey
+        shown["secretKey"] = credentials.secretKey
+        shown["passphrase"] = credentials.passphrase
+        shown["account"] = name(account)
+        shown["perm"] = key.permissions.okxString
+        shown["ip"] = key.allowlist.okxString.isEmpty ? "(any)" : key.allowlist.okxString
+        return shown
+    }
+
     static func name(_ account: Account) -> String {
         account.isMaster ? "master" : account.name
     }
