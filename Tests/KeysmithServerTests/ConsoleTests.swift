@@ -267,7 +267,9 @@ final class ConsoleBrowser: @unchecked Sendable {
             #expect(again.status == 303)
             #expect(try await h.installation.keys.keys(of: sub).count == 1)
             // No other page shows the secret or passphrase.
-            for path in ["/console", "/console/keys", "/console/subaccounts", "/console/keys/new", "/console/keys/\(apiKey)/revoke"] {
+            let paths = ["/console", "/console/keys", "/console/subaccounts", "/console/keys/new", "/console/keys/\(apiKey)/revoke",
+                         "/console/keys/\(apiKey)/edit", "/console/audit"] + ConsoleOperationsTests.pages
+            for path in paths {
                 let page = try await browser.get(path)
                 #expect(page.status == 200, "\(path)")
                 #expect(!page.html.contains(secret) && !page.html.contains("Platform-Pass-1"), "\(path)")
