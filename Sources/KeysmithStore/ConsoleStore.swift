@@ -48,6 +48,7 @@ public protocol ConsoleStore: Sendable {
 
     /// Session key/value storage (what the session cookie names), with expiry in milliseconds.
     func session(key: String, now: Int64) async throws(StoreError) -> (value: [UInt8], expiresAt: Int64?)?
+    /// Writes a session; a nil `expiresAt` keeps an existing session's expiry (an update never makes it everlasting).
     func setSession(key: String, value: [UInt8], expiresAt: Int64?) async throws(StoreError)
     /// Inserts only when the key is new; false when it exists.
     func createSession(key: String, value: [UInt8], expiresAt: Int64?) async throws(StoreError) -> Bool

@@ -217,6 +217,23 @@ final class ConsoleBrowser: @unchecked Sendable {
     }
 
     @Test
+    func aSessionKeepsItsIdUntilSignInAndSignOut() async throws {
+        try await Self.withConsole { h, browser in
+            _ = try await browser.get("/console/login")
+            let anonymous = try #require(browser.cookie)
+            try await browser.signIn(Self.email, Self.password)
+            let signedIn = try #require(browser.cookie)
+            #expect(signedIn != anonymous, "signing in issues a new session id")
+            // Flash messages and form tokens update the session in place.
+            _ = try await browser.get("/console/subaccounts")
+            #expect(try await browser.post("/console/subaccounts", ["name": "bot01trader"]).status == 303)
+            _ = try await browser.get("/console/subaccounts")
+            _ = try await browser.get("/console/keys/new")
+            #expect(browser.cookie == signedIn)
+        }
+    }
+
+    @Test
     func sessionsExpire() async throws {
         try await Self.withConsole { h, browser in
             try await browser.signIn(Self.email, Self.password)

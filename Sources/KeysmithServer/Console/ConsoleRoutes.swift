@@ -94,12 +94,13 @@ struct ConsoleRoutes {
     func session(_ context: AppRequestContext) -> ConsoleSession {
         if let existing = context.sessions.session { return existing }
         let fresh = ConsoleSession()
-        context.sessions.setSession(fresh)
+        context.sessions.createSession(fresh)
         return fresh
     }
 
+    /// Stores a changed session under its current id (a new id only when there was none).
     func save(_ session: ConsoleSession, _ context: AppRequestContext) {
-        context.sessions.setSession(session)
+        if !context.sessions.updateSession(session) { context.sessions.createSession(session) }
     }
 
     func currentUser(_ context: AppRequestContext) async throws -> ConsoleUser? {

@@ -40,6 +40,8 @@ struct ConsoleSessionStorage: PersistDriver {
     let clock: any WallClock
 
     func create<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
+        // New sessions are rare next to reads: a good moment to drop the expired ones.
+        try await store.removeExpiredSessions(now: clock.milliseconds)
         guard try await store.createSession(key: key, value: try encode(value), expiresAt: expiry(expires)) else {
             throw PersistError.duplicate
         }

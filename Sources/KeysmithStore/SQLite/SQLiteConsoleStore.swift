@@ -85,7 +85,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
     public func setSession(key: String, value: [UInt8], expiresAt: Int64?) async throws(StoreError) {
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO console_session (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                sql: "INSERT INTO console_session (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = COALESCE(excluded.expires_at, console_session.expires_at)",
                 arguments: [key, Data(value), expiresAt])
         }
     }
