@@ -34,7 +34,7 @@ enum SQLiteAuditLog {
             let event = head.append(record)
             try insert.execute(arguments: [
                 event.sequence, record.time, record.requestID, record.actor, record.account, record.action, record.target,
-                record.clientIP, record.result, record.latencyMicroseconds, detailsJSON(record.details),
+                record.clientIP, record.result, record.latencyMicroseconds, AuditDetails.json(record.details),
                 Data(event.previousHash), Data(event.hash),
             ])
             if let alert = record.alert { try queueAlert(alert, for: event, in: db) }
@@ -62,32 +62,5 @@ enum SQLiteAuditLog {
             details: details)
         return AuditEvent(
             sequence: row["seq"], record: record, previousHash: Array(row["prev_hash"] as Data), hash: Array(row["hash"] as Data))
-    }
-
-    /// A JSON object of the details with sorted keys, without a JSONEncoder per event (the batched writer's hot loop).
-    static func detailsJSON(_ details: [String: String]) -> String {
-        guard !details.isEmpty else { return "{}" }
-        var out = "{"
-        for (index, key) in details.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            out += quoted(key) + ":" + quoted(details[key] ?? "")
-        }
-        return out + "}"
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -3,10 +3,12 @@ import KeysmithCore
 import KeysmithStore
 import Testing
 
-struct SQLiteKeyStoreTests {
-    @Test
-    func changeSequenceReportsInsertsUpdatesAndRevocations() async throws {
-        try await withStore { store, master in
+/// The key, account, app, event and audit stores, on every backend (``Backend/available``).
+struct KeyStoreTests {
+    @Test(arguments: Backend.available)
+    func changeSequenceReportsInsertsUpdatesAndRevocations(_ backend: Backend) async throws {
+        try await withStores(backend) { stores, master in
+            let store = stores.keys
             let start = try await store.keyChanges(after: 0)
             #expect(start.keys.isEmpty)
             let first = try storedKey(account: master, label: "one")
@@ -31,9 +33,10 @@ struct SQLiteKeyStoreTests {
         }
     }
 
-    @Test
-    func labelsAreUniqueAmongActiveKeys() async throws {
-        try await withStore { store, master in
+    @Test(arguments: Backend.available)
+    func labelsAreUniqueAmongActiveKeys(_ backend: Backend) async throws {
+        try await withStores(backend) { stores, master in
+            let store = stores.keys
             let first = try storedKey(account: master, label: "bot")
             try await store.insert(key: first, maximumPerAccount: 50, audit: audit())
             let error = await #expect(throws: StoreError.self) {
@@ -45,9 +48,10 @@ struct SQLiteKeyStoreTests {
         }
     }
 
-    @Test
-    func keyLimitIsEnforcedInTheTransaction() async throws {
-        try await withStore { store, master in
+    @Test(arguments: Backend.available)
+    func keyLimitIsEnforcedInTheTransaction(_ backend: Backend) async throws {
+        try await withStores(backend) { stores, master in
+            let store = stores.keys
             for i in 0..<3 { try await store.insert(key: try storedKey(account: master, label: "k\(i)"), maximumPerAccount: 3, audit: audit()) }
             let error = await #expect(throws: StoreError.self) {
                 try await store.insert(key: try storedKey(account: master, label: "k3"), maximumPerAccount: 3, audit: audit())
@@ -56,9 +60,10 @@ struct SQLiteKeyStoreTests {
         }
     }
 
-    @Test
-    func subAccountNamesAreUniqueAndOneMasterOnly() async throws {
-        try await withStore { store, master in
+    @Test(arguments: Backend.available)
+    func subAccountNamesAreUniqueAndOneMasterOnly(_ backend: Backend) async throws {
+        try await withStores(backend) { stores, master in
+            let store = stores.keys
             let sub = account(name: "bot01trader", parent: master.uid)
             try await store.insert(account: sub, audit: audit())
             await #expect(throws: StoreError.self) { try await store.insert(account: account(name: "bot01trader", parent: master.uid), audit: audit()) }
@@ -69,14 +74,18 @@ struct SQLiteKeyStoreTests {
         }
     }
 
-    @Test
-    func aDifferentMasterKeyIsRefused() async throws {
-        let folder = try temporaryFolder()
-        let path = folder.appending(path: "db.sqlite").path
-        let store = SQLiteKeyStore(database: try SQLiteDatabase(path: path))
-        try await store.bindMasterKey(MasterKey.generate().secretSealer())
-        let reopened = SQLiteKeyStore(database: try SQLiteDatabase(path: path))
-        let error = await #expect(throws: StoreError.self) { try await reopened.bindMasterKey(MasterKey.generate().secretSealer()) }
+    @Test(arguments: Backend.available)
+    func aDifferentMasterKeyIsRefused(_ backend: Backend) async throws {
+        let database = try await TestDatabase.make(backend)
+        defer { database.cleanup() }
+        let first = try await database.connection()
+        let master = MasterKey.generate()
+        try await first.bind(master.secretSealer())
+        first.close()
+        let reopened = try await database.connection()
+        defer { reopened.close() }
+        try await reopened.bind(master.secretSealer())
+        let error = await #expect(throws: StoreError.self) { try await reopened.bind(MasterKey.generate().secretSealer()) }
         #expect(error?.kind == .masterKeyMismatch)
     }
 }
@@ -152,15 +161,6 @@ func storedKey(account: Account, label: String) throws -> StoredKey {
         apiKey: KeyMaterial.apiKey(), accountUID: account.uid, label: label, permissions: .readOnly, allowlist: .empty,
         environment: .live, createdAt: 1)
     return StoredKey(key: key, sealedSecret: [1, 2, 3], passphraseVerifier: [4, 5, 6])
-}
-
-func withStore(_ body: (SQLiteKeyStore, Account) async throws -> Void) async throws {
-    let folder = try temporaryFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let store = SQLiteKeyStore(database: try SQLiteDatabase(path: folder.appending(path: "keysmith.sqlite").path))
-    let master = account(name: "master", parent: nil)
-    try await store.insert(account: master, audit: audit())
-    try await body(store, master)
 }
 
 /// A throwaway audit record for store writes under test.

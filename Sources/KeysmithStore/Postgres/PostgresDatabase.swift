@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A PostgreSQL database shared by any number of Keysmith nodes (the scale-out backend), reached through a
+/// postgres-nio `PostgresClient` connection pool that this value runs for as long as it is open.
+///
+/// **Writes are serialised.** Every write transaction first takes one transaction-scoped advisory lock
+/// (``writeLock``). That gives PostgreSQL the embedded database's single-writer semantics across all nodes:
+/// - the audit chain has one order: each transaction reads the head and appends after it, and no other writer can
+///   append in between;
+/// - change sequences (`api_key.change_seq`) are handed out in commit order, so a node that read every change up
+///   to sequence N can never later see a smaller sequence commit (which a plain `SEQUENCE` would allow);
+/// - balance updates, limit checks and idempotency checks read and write under the same lock; CHECK constraints
+///   and unique indexes enforce the ledger invariants on top, whatever the code does.
+///
+/// Reads take no lock and see committed data (READ COMMITTED). Writes are short (a handful of statements on one
+/// connection); the request audit trail is written in batches per node, so the lock is taken once per batch.
+///
+/// ```swift
+/// let database = try await PostgresDatabase(url: "postgres://keysmith@db.internal:5432/keysmith", logger: logger)
+/// defer { database.close() }
+/// ```
+public final class PostgresDatabase: Sendable {
+    /// Key of the advisory lock every write transaction holds until it commits.
+    static let writeLock: Int64 = 0x6b65_7973_6d69_7468  // "keysmith"
+    /// Key of the advisory lock that migrations hold.
+    static let migrationLock: Int64 = 0x6b65_7973_6d69_6772  // "keysmigr"
+
+    public let client: PostgresClient
+    /// The URL without its password, for messages.
+    public let displayURL: String
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects (lazily: the pool opens connections on first use) and, unless `migrate` is false, applies every
+    /// pending migration.
+    public init(url: String, logger: Logger, maximumConnections: Int = 20, migrate: Bool = true) async throws(StoreError) {
+        let parsed = try PostgresURL(url)
+        var configuration = PostgresClient.Configuration(
+            host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password, database: parsed.database,
+            tls: .disable)
+        if parsed.requireTLS {
+            configuration.tls = .require(.makeClientConfiguration())
+        }
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
+        var clientLogger = logger
+        clientLogger[metadataKey: "component"] = "postgres"
+        let client = PostgresClient(configuration: configuration, backgroundLogger: clientLogger)
+        self.client = client
+        self.displayURL = parsed.display
+        self.logger = clientLogger
+        self.runner = Task { await client.run() }
+        if migrate {
+            do {
+                try await self.migrate()
+            } catch {
+                close()
+                throw error
+            }
+        }
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Closes the connection pool; queries made afterwards fail.
+    public func close() {
+        runner.cancel()
+    }
+
+    /// Applies every migration not yet recorded in `schema_migration`, in one transaction.
+    public func migrate() async throws(StoreError) {
+        try await run("migrate") { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS schema_migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                    logger: logger)
+                var applied = Set<String>()
+                for try await name in try await connection.query("SELECT name FROM schema_migration", logger: logger).decode(String.self) {
+                    applied.insert(name)
+                }
+                for migration in PostgresMigrations.all where !applied.contains(migration.name) {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    if migration.name == PostgresMigrations.all[0].name {
+                        try await PostgresMigrations.seed(on: connection, logger: logger)
+                    }
+                    try await connection.query("INSERT INTO schema_migration (name) VALUES (\(migration.name))", logger: logger)
+                }
+            }
+        }
+    }
+
+    /// Names of the applied migrations, oldest first.
+    public func appliedMigrations() async throws(StoreError) -> [String] {
+        try await read { connection, logger in
+            try await connection.query("SELECT name FROM schema_migration ORDER BY applied_at, name", logger: logger).collect(String.self)
+        }
+    }
+
+    /// Runs `body` in a transaction holding ``writeLock``. A serialisation failure or deadlock is retried (up to
+    /// three attempts); errors become ``StoreError`` without SQL arguments.
+    func write<T: Sendable>(_ body: @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do throws(StoreError) {
+                return try await run("write") { client, logger in
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
+                        return try await body(connection, logger)
+                    }
+                }
+            } catch {
+                guard error.kind == .database, error.detail.hasPrefix(Self.retryableMarker), attempt < 3 else { throw error }
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection, outside any transaction.
+    func read<T: Sendable>(_ body: @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
+        try await run("read") { client, logger in
+            try await client.withConnection { connection in try await body(connection, logger) }
+        }
+    }
+
+    /// Runs one statement as written, outside a transaction (administration such as `CREATE DATABASE`); never
+    /// give it user input.
+    public func execute(unsafeSQL sql: String) async throws(StoreError) {
+        try await run("execute") { client, logger in
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// Whether the server answers a trivial query within `timeout` (readiness checks).
+    public func isReachable(timeout: Duration = .seconds(1)) async -> Bool {
+        let client = self.client
+        let logger = self.logger
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await client.query("SELECT 1", logger: logger)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private static let retryableMarker = "PostgreSQL 40"
+
+    private func run<T: Sendable>(
+        _ what: String, _ body: (PostgresClient, Logger) async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await body(client, logger)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Maps a postgres-nio error to a ``StoreError``: unique violations are `.duplicate`, the balance CHECKs are
+    /// `.insufficientFunds`, anything else `.database` with the server's message (never the query's arguments).
+    static func storeError(_ error: any Error) -> StoreError {
+        var error = error
+        if let transaction = error as? PostgresTransactionError {
+            error = transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? transaction.rollbackError ?? error
+        }
+        if let error = error as? StoreError { return error }
+        guard let error = error as? PSQLError else {
+            return StoreError.database("PostgreSQL: \(String(describing: type(of: error)))")
+        }
+        guard let info = error.serverInfo, let state = info[.sqlState] else {
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+                return StoreError.database("PostgreSQL is unreachable")
+            default:
+                return StoreError.database("PostgreSQL client error: \(error.code)")
+            }
+        }
+        let message = info[.message] ?? "unknown"
+        let constraint = info[.constraintName] ?? ""
+        switch state {
+        case "23505":
+            return StoreError.duplicate("already exists (\(constraint.isEmpty ? message : constraint))")
+        case "23514" where constraint.hasPrefix("balance_"):
+            return StoreError.insufficientFunds("a balance would go below zero")
+        default:
+            return StoreError.database("PostgreSQL \(state): \(message)")
+        }
+    }
+}
+
+/// A `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]` URL.
+struct PostgresURL: Sendable {
+    var user: String
+    var password: String?
+    var host: String
+    var port: Int
+    var database: String
+    var requireTLS: Bool
+
+    init(_ text: String) throws(StoreError) {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw StoreError.database("not a PostgreSQL URL (expected postgres://user@host:port/database)")
+        }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        self.password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.database = path.isEmpty ? user : path
+        let mode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        switch mode {
+        case "disable", "prefer", "allow": requireTLS = false
+        case "require", "verify-ca", "verify-full": requireTLS = true
+        default: throw StoreError.database("unknown sslmode \(mode) (disable or require)")
+        }
+    }
+
+    /// The URL with the password left out.
+    var display: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}
+
+extension PostgresRowSequence {
+    /// Every row's single column, decoded.
+    func collect<T: PostgresDecodable>(_ type: T.Type) async throws -> [T] {
+        var values: [T] = []
+        for try await value in decode(T.self) { values.append(value) }
+        return values
+    }
+
+    /// Every row, for reading by column name.
+    func rows() async throws -> [PostgresRandomAccessRow] {
+        var rows: [PostgresRandomAccessRow] = []
+        for try await row in self { rows.append(row.makeRandomAccess()) }
+        return rows
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The named column, decoded.
+    func callAsFunction<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+}
