@@ -1,5 +1,6 @@
 import Hummingbird
 import KeysmithCore
+import KeysmithStore
 import Logging
 import ServiceLifecycle
 
@@ -26,6 +27,9 @@ public func buildApplication(
         installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
         alertWorker,
     ]
+    if let feed = installation.store as? any KeyChangeFeed {
+        services.append(KeyChangeListener(feed: feed, loader: installation.cacheLoader, logger: logger))
+    }
     if let retention = configuration.auditRetention {
         services.append(
             AuditRetention(archiver: installation.auditArchiver(), retention: retention, clock: installation.clock, logger: logger))
@@ -50,6 +54,10 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     router.add(middleware: OKXErrorMiddleware(auditor: auditor))
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
 
+    HealthRoutes(
+        cache: installation.cache, postgres: installation.postgres, freshnessBound: configuration.cacheFreshnessBound
+    ).register(on: router)
+
     var api = router.group("api/v5")
     if let limit = configuration.publicRateLimit {
         api = api.add(middleware: PublicRateLimitMiddleware(limit: limit, limiter: RateLimiter(), clock: installation.clock))
@@ -63,7 +71,8 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
             middleware: OKXAuthMiddleware(
                 requiring: permission, authenticator: authenticator, cacheLoader: installation.cacheLoader,
                 clock: installation.clock,
-                maximumBodySize: configuration.maximumBodySize))
+                maximumBodySize: configuration.maximumBodySize,
+                freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound))
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)

@@ -12,7 +12,10 @@ import Logging
 /// ```
 public struct Installation: Sendable {
     public let dataDirectory: URL
-    public let database: SQLiteDatabase
+    /// The embedded database, when the installation runs on SQLite.
+    public let database: SQLiteDatabase?
+    /// The shared database, when the installation is one node of many on PostgreSQL.
+    public let postgres: PostgresDatabase?
     public let store: any KeyStore
     public let clock: any WallClock
     public let cache: KeyCache
@@ -48,11 +51,12 @@ public struct Installation: Sendable {
     public let consoleStore: any ConsoleStore
     public let console: ConsoleAuth
 
-    /// Opens (creating on first use, mode 0700) the data folder and its database. The master key is the given
-    /// one (from `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start. A master key that
-    /// does not match the database is refused.
+    /// Opens (creating on first use, mode 0700) the data folder and its database: the folder's `keysmith.sqlite`, or
+    /// the PostgreSQL database at `databaseURL` (`postgres://user@host:port/db`), migrated either way. The master key is
+    /// the given one (from `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start; every
+    /// node of a PostgreSQL installation needs the same one. A master key that does not match the database is refused.
     public static func open(
-        dataDirectory: URL, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
+        dataDirectory: URL, databaseURL: String? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
         cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, logger: Logger
     ) async throws(StoreError) -> Installation {
         let manager = FileManager.default
@@ -69,26 +73,39 @@ public struct Installation: Sendable {
         } else {
             master = try MasterKey.loadOrCreate(file: dataDirectory.appending(path: "master.key"))
         }
+        let sealer = master.secretSealer()
+        if let databaseURL {
+            let database = try await PostgresDatabase(url: databaseURL, logger: logger)
+            let store = PostgresKeyStore(database: database)
+            try await store.bindMasterKey(sealer)
+            let ledger = PostgresLedgerStore(database: database)
+            let parts = Parts(
+                store: PostgresAuditStore(database: database), alerts: PostgresAlertStore(database: database), ledger: ledger,
+                withdrawals: ledger, orders: PostgresOrderStore(database: database), hasher: master.auditHasher(),
+                signer: master.auditSigner(), sinkSealer: master.sinkSealer(), console: PostgresConsoleStore(database: database),
+                consoleSealer: master.consoleSealer())
+            return Installation(
+                dataDirectory: dataDirectory, database: nil, postgres: database, store: store, appStore: store, eventStore: store,
+                audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
+                clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, logger: logger)
+        }
         let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
         let store = SQLiteKeyStore(database: database)
-        let sealer = master.secretSealer()
         try await store.bindMasterKey(sealer)
-        let auditStore = SQLiteAuditStore(database: database)
-        let audit = Parts(
-            store: auditStore, alerts: SQLiteAlertStore(database: database), ledger: SQLiteLedgerStore(database: database),
-            withdrawals: SQLiteLedgerStore(database: database), orders: SQLiteOrderStore(database: database),
-            hasher: master.auditHasher(),
+        let ledger = SQLiteLedgerStore(database: database)
+        let parts = Parts(
+            store: SQLiteAuditStore(database: database), alerts: SQLiteAlertStore(database: database), ledger: ledger,
+            withdrawals: ledger, orders: SQLiteOrderStore(database: database), hasher: master.auditHasher(),
             signer: master.auditSigner(), sinkSealer: master.sinkSealer(), console: SQLiteConsoleStore(database: database),
             consoleSealer: master.consoleSealer())
         return Installation(
-            dataDirectory: dataDirectory, database: database, store: store, appStore: store, eventStore: store, audit: audit,
-            sealer: sealer,
-            passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(), clock: clock, cacheRefreshInterval: cacheRefreshInterval,
-            cooldown: cooldown, logger: logger)
+            dataDirectory: dataDirectory, database: database, postgres: nil, store: store, appStore: store, eventStore: store,
+            audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
+            clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, logger: logger)
     }
 
     init(
-        dataDirectory: URL, database: SQLiteDatabase, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
+        dataDirectory: URL, database: SQLiteDatabase?, postgres: PostgresDatabase?, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
         audit: Parts, sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
         cooldown: Int64, logger: Logger
@@ -97,6 +114,7 @@ public struct Installation: Sendable {
         let loader = KeyCacheLoader(store: store, sealer: sealer, cache: cache, interval: cacheRefreshInterval, logger: logger)
         self.dataDirectory = dataDirectory
         self.database = database
+        self.postgres = postgres
         self.store = store
         self.clock = clock
         self.cache = cache

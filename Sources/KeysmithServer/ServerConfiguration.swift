@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var auditRetention: Int64?
     /// Mark the console's session cookie `Secure` (serve behind TLS).
     public var secureCookies = false
+    /// On a shared (PostgreSQL) database: how stale the key cache may be before authenticated requests are refused
+    /// with 50001 (a revocation made on another node is never honoured later than this).
+    public var cacheFreshnessBound: Duration = .seconds(1)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,

@@ -10,8 +10,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The data folder (database, master key).")
     var dataDirectory: String = "./keysmith-data"
 
+    @Option(
+        name: .customLong("database"),
+        help: "A PostgreSQL URL (postgres://user@host:port/db) for a multi-node installation; default: the data folder's SQLite database. Also KEYSMITH_DATABASE_URL.")
+    var databaseURL: String?
+
     @Flag(help: "Print machine-readable JSON.")
     var json = false
+
+    /// `--database`, else `KEYSMITH_DATABASE_URL`, else nil (SQLite).
+    var effectiveDatabaseURL: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment["KEYSMITH_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file, and the
     /// cool-down for widening key changes from KEYSMITH_COOLDOWN (a duration such as 24h, 30m or 0m; default 24h).
@@ -22,7 +32,7 @@ struct GlobalOptions: ParsableArguments {
             try Expiry.parse($0, now: 0, allowZero: true, flag: "KEYSMITH_COOLDOWN")
         } ?? KeyService.defaultCooldown
         return try await Installation.open(
-            dataDirectory: URL(filePath: dataDirectory), masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
+            dataDirectory: URL(filePath: dataDirectory), databaseURL: effectiveDatabaseURL, masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
             cooldown: cooldown, logger: logger)
     }
 }

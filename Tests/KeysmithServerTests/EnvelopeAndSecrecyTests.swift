@@ -84,10 +84,11 @@ import Testing
     func databaseHoldsNoSecretInClear() async throws {
         try await Harness.run { h in
             let key = try await h.subAccountKey()
-            try await h.installation.database.checkpoint()
+            let database = try #require(h.installation.database)
+            try await database.checkpoint()
             var bytes = Data()
             for suffix in ["", "-wal", "-shm"] {
-                let path = h.installation.database.path + suffix
+                let path = database.path + suffix
                 if let data = FileManager.default.contents(atPath: path) { bytes.append(data) }
             }
             #expect(bytes.count > 0)

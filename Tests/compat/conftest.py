@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("KEYSMITH_BIN", ROOT / ".build" / "release" / "keysmith"))
+# A PostgreSQL server the test script started (scripts/test-postgres); suites that take the `backend` fixture run
+# once per backend when it is set.
+POSTGRES_URL = os.environ.get("KEYSMITH_TEST_POSTGRES_URL", "")
+
+
+def new_postgres_database() -> str:
+    """A fresh, empty database on the test PostgreSQL server; returns its URL."""
+    name = f"keysmith_compat_{uuid.uuid4().hex}"
+    subprocess.run(["psql", POSTGRES_URL, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"])
+
+
+@pytest.fixture()
+def backend() -> str:
+    return "sqlite"
 
 
 def free_port() -> int:
@@ -35,6 +56,7 @@ class Server:
     log_path: Path
     master: Credentials
     process: subprocess.Popen = field(repr=False)
+    database: str | None = None
 
     @property
     def url(self) -> str:
@@ -42,8 +64,9 @@ class Server:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Runs `keysmith ARGS --data-dir DIR` beside the running server."""
+        database = ["--database", self.database] if self.database else []
         result = subprocess.run(
-            [str(BINARY), *args, "--data-dir", str(self.data_dir)], capture_output=True, text=True, timeout=60
+            [str(BINARY), *args, "--data-dir", str(self.data_dir), *database], capture_output=True, text=True, timeout=60
         )
         if check and result.returncode != 0:
             raise AssertionError(f"keysmith {' '.join(args)} failed: {result.stderr}")
@@ -71,21 +94,26 @@ def wait_until_serving(port: int, process: subprocess.Popen, deadline_s: float =
 
 
 @pytest.fixture()
-def server(tmp_path: Path):
-    """An initialised data folder, a sub-account `bot01trader`, and `keysmith serve` running on it."""
+def server(tmp_path: Path, request):
+    """An initialised data folder, a sub-account `bot01trader`, and `keysmith serve` running on it — on the data
+    folder's SQLite database, or on a fresh PostgreSQL database when the test runs with backend "postgres"."""
     assert BINARY.exists(), f"build the release binary first: {BINARY}"
     data_dir = tmp_path / "data"
+    backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    database = new_postgres_database() if backend == "postgres" else None
+    database_args = ["--database", database] if database else []
     init = subprocess.run(
-        [str(BINARY), "init", "--json", "--data-dir", str(data_dir)], capture_output=True, text=True, check=True
+        [str(BINARY), "init", "--json", "--data-dir", str(data_dir), *database_args], capture_output=True, text=True, check=True
     )
     boot = json.loads(init.stdout)
     master = Credentials(boot["apiKey"], boot["secretKey"], boot["passphrase"])
     subprocess.run(
-        [str(BINARY), "subaccount", "create", "bot01trader", "--data-dir", str(data_dir)], check=True, capture_output=True
+        [str(BINARY), "subaccount", "create", "bot01trader", "--data-dir", str(data_dir), *database_args],
+        check=True, capture_output=True,
     )
     port = free_port()
     log_path = tmp_path / "serve.log"
-    srv = Server(data_dir, port, log_path, master, start_serve(data_dir, port, log_path))
+    srv = Server(data_dir, port, log_path, master, start_serve(data_dir, port, log_path, *database_args), database)
     try:
         yield srv
     finally:

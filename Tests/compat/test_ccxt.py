@@ -5,6 +5,9 @@ import pytest
 
 from conftest import Credentials
 
+# Every test here runs on SQLite and, when the test script started PostgreSQL, on a PostgreSQL-backed server.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def exchange(server, creds: Credentials, **extra) -> ccxt.okx:
     ex = ccxt.okx({"apiKey": creds.api_key, "secret": creds.secret, "password": creds.passphrase, **extra})

@@ -3,12 +3,17 @@ import json
 import signal
 import time
 
+import pytest
+
 import okx.Account as Account
 import okx.PublicData as PublicData
 import okx.SubAccount as SubAccount
 import okx.utils
 
 from conftest import Credentials
+
+# Every test here runs on SQLite and, when the test script started PostgreSQL, on a PostgreSQL-backed server.
+pytestmark = pytest.mark.usefixtures("backend")
 
 SUB = "bot01trader"
 

@@ -16,6 +16,8 @@ public final class KeyCache: Sendable {
     private struct Snapshot {
         var keys: [String: CachedKey] = [:]
         var sequence: Int64 = 0
+        /// When the last successful read of the store began: the cache holds every change committed before it.
+        var confirmedAt: ContinuousClock.Instant?
     }
 
     private let snapshot = Mutex(Snapshot())
@@ -36,6 +38,20 @@ public final class KeyCache: Sendable {
     public var allKeys: [CachedKey] {
         let keys = snapshot.withLock { $0.keys }
         return Array(keys.values)
+    }
+
+    /// Records that a store read begun at `instant` succeeded (whether or not it found changes).
+    public func confirmFresh(at instant: ContinuousClock.Instant) {
+        snapshot.withLock { state in
+            if state.confirmedAt.map({ $0 < instant }) ?? true { state.confirmedAt = instant }
+        }
+    }
+
+    /// Whether the cache is known to hold every change committed more than `bound` ago — false before the first load
+    /// and while the store cannot be read.
+    public func isFresh(within bound: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        guard let confirmed = snapshot.withLock({ $0.confirmedAt }) else { return false }
+        return now - confirmed <= bound
     }
 
     /// Applies a batch of changes read from the store at `sequence`. Older batches are ignored.

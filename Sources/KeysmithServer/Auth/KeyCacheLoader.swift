@@ -14,7 +14,8 @@ import ServiceLifecycle
 public actor KeyCacheLoader: Service {
     private let store: any KeyStore
     private let sealer: SecretSealer
-    private let cache: KeyCache
+    /// The cache this loader keeps current.
+    public nonisolated let cache: KeyCache
     private let interval: Duration
     private let logger: Logger
     private let minimumMissInterval: Duration = .milliseconds(20)
@@ -31,9 +32,13 @@ public actor KeyCacheLoader: Service {
 
     /// Reads every change since the cache's sequence and applies it. Serialised by the actor.
     public func refresh() async throws(StoreError) {
-        lastRefreshStart = .now
+        let started = ContinuousClock.now
+        lastRefreshStart = started
         let changes = try await store.keyChanges(after: cache.sequence)
-        guard !changes.keys.isEmpty else { return }
+        guard !changes.keys.isEmpty else {
+            cache.confirmFresh(at: started)
+            return
+        }
         // A change may come from the account (frozen or unfrozen): read accounts afresh for this batch.
         accounts = [:]
         var upserts: [CachedKey] = []
@@ -52,6 +57,7 @@ public actor KeyCacheLoader: Service {
                 CachedKey(key: stored.key, account: account, verifier: try verifier(for: stored), passphraseVerifier: stored.passphraseVerifier))
         }
         cache.apply(upserts: upserts, removals: removals, sequence: changes.latestSequence)
+        cache.confirmFresh(at: started)
         logger.debug("key cache refreshed", metadata: ["changes": "\(changes.keys.count)", "sequence": "\(changes.latestSequence)"])
     }
 

@@ -17,11 +17,15 @@ struct OKXAuthMiddleware: RouterMiddleware {
     let cacheLoader: KeyCacheLoader
     let clock: any WallClock
     let maximumBodySize: Int
+    /// When set, requests are refused with 50001 while the key cache has not confirmed the store's state within this
+    /// long (a node cut off from a shared database must not keep accepting keys revoked elsewhere).
+    let freshnessBound: Duration?
 
     init(
         requiring permission: Permissions, authenticator: RequestAuthenticator, cacheLoader: KeyCacheLoader, clock: any WallClock,
-        maximumBodySize: Int
+        maximumBodySize: Int, freshnessBound: Duration? = nil
     ) {
+        self.freshnessBound = freshnessBound
         self.permission = permission
         self.authenticator = authenticator
         self.cacheLoader = cacheLoader
@@ -31,6 +35,9 @@ struct OKXAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let arrival = ContinuousClock.now
+        if let freshnessBound, !cacheLoader.cache.isFresh(within: freshnessBound, now: arrival) {
+            throw OKXError.serviceUnavailable
+        }
         var request = request
         var context = context
         context.facts.markGuarded()

@@ -52,7 +52,7 @@ public final class PostgresDatabase: Sendable {
         self.client = client
         self.displayURL = parsed.display
         self.logger = clientLogger
-        self.runner = Task { await client.run() }
+        self.runner = Task.immediate { await client.run() }
         if migrate {
             do {
                 try await self.migrate()

@@ -307,3 +307,20 @@ extension KeyRow {
         changeSeq = try row("change_seq")
     }
 }
+
+extension PostgresKeyStore: KeyChangeFeed {
+    public func followChanges(_ onChange: @escaping @Sendable (Int64?) async -> Void) async throws(StoreError) {
+        do {
+            try await database.client.withConnection { connection in
+                try await connection.listen(on: Self.channel) { notifications in
+                    await onChange(nil)
+                    for try await notification in notifications {
+                        await onChange(Int64(notification.payload))
+                    }
+                }
+            }
+        } catch {
+            throw PostgresDatabase.storeError(error)
+        }
+    }
+}

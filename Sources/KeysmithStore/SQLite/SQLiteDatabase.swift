@@ -58,6 +58,15 @@ public struct SQLiteDatabase: Sendable {
         }
     }
 
+    /// Names of the applied migrations, in order.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        do {
+            return try pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
     /// Folds the write-ahead log into the main file (tests and backups).
     public func checkpoint() async throws(StoreError) {
         do {

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import KeysmithServer
+import KeysmithStore
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations (SQLite data folder, or the PostgreSQL database of --database) and list them.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let logger = CLILogging.logger(default: .warning)
+        let applied: [String]
+        let location: String
+        if let url = options.effectiveDatabaseURL {
+            let database = try await PostgresDatabase(url: url, logger: logger)
+            defer { database.close() }
+            applied = try await database.appliedMigrations()
+            location = database.displayURL
+        } else {
+            let folder = URL(filePath: options.dataDirectory)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let database = try SQLiteDatabase(path: folder.appending(path: "keysmith.sqlite").path)
+            applied = try database.appliedMigrations()
+            location = database.path
+        }
+        if options.json {
+            try Output.json(MigrationReport(database: location, migrations: applied))
+        } else {
+            Output.line("\(location): \(applied.count) migrations applied, the latest \(applied.last ?? "none")")
+        }
+    }
+
+    struct MigrationReport: Encodable {
+        let database: String
+        let migrations: [String]
+    }
+}

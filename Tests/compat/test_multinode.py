@@ -1,0 +1,209 @@
+"""Several `keysmith serve` nodes on one PostgreSQL database: revocation reaches every node within a second, the
+ledger and audit chain stay whole with writes spread over nodes, and a node cut off from the database refuses
+authenticated requests (50001) instead of trusting a possibly stale key cache, then recovers."""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import okx.Account as Account
+import okx.Funding as Funding
+import okx.SubAccount as SubAccount
+import pytest
+
+from conftest import BINARY, POSTGRES_URL, ROOT, Credentials, free_port, new_postgres_database, start_serve, stop
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs the test PostgreSQL server (scripts/test starts it)")
+
+SUB = "bot01trader"
+
+
+@dataclass
+class Node:
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Cluster:
+    """One database, a data folder per node (each holding the same master key), nodes started on demand."""
+
+    def __init__(self, tmp_path: Path, database: str):
+        self.tmp_path = tmp_path
+        self.database = database
+        self.nodes: list[Node] = []
+        first = tmp_path / "node0"
+        out = self.cli("init", "--json", data_dir=first)
+        self.master = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+        self.cli("subaccount", "create", SUB, data_dir=first, json_out=False)
+
+    def data_dir(self, index: int) -> Path:
+        folder = self.tmp_path / f"node{index}"
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+            shutil.copy(self.tmp_path / "node0" / "master.key", folder / "master.key")
+            os.chmod(folder / "master.key", 0o600)
+        return folder
+
+    def cli(self, *args: str, data_dir: Path | None = None, json_out: bool = True):
+        folder = data_dir or self.data_dir(0)
+        json_flag = ["--json"] if json_out and "--json" not in args else []
+        command = [str(BINARY), *args, *json_flag, "--data-dir", str(folder), "--database", self.database]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if json_out else result.stdout
+
+    def start(self) -> Node:
+        index = len(self.nodes)
+        port = free_port()
+        log_path = self.tmp_path / f"node{index}.log"
+        process = start_serve(self.data_dir(index), port, log_path, "--database", self.database)
+        node = Node(port, process, log_path)
+        self.nodes.append(node)
+        return node
+
+    def stop_all(self):
+        for node in self.nodes:
+            stop(node.process)
+
+
+@pytest.fixture()
+def cluster(tmp_path: Path):
+    c = Cluster(tmp_path, new_postgres_database())
+    try:
+        yield c
+    finally:
+        c.stop_all()
+
+
+def account_api(url: str, creds: Credentials) -> Account.AccountAPI:
+    return Account.AccountAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=url, debug=False)
+
+
+def new_key(cluster: Cluster, label: str, perm: str = "read_only") -> Credentials:
+    out = cluster.cli(
+        "apikey", "create", "--subaccount", SUB, "--label", label, "--perm", perm, "--ip", "127.0.0.1", "--ip", "::1",
+        "--rate-limit", "unlimited",
+    )
+    return Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_key_revoked_through_one_node_is_refused_by_the_other_within_a_second(cluster):
+    node_a, node_b = cluster.start(), cluster.start()
+    master_on_a = SubAccount.SubAccountAPI(
+        cluster.master.api_key, cluster.master.secret, cluster.master.passphrase, False, "0", domain=node_a.url, debug=False
+    )
+    delays = []
+    for trial in range(20):
+        key = new_key(cluster, f"trial{trial}")
+        on_b = account_api(node_b.url, key)
+        # Created through the CLI: node B learns of it from the notification (or its next poll).
+        deadline = time.monotonic() + 5
+        while on_b.get_account_config()["code"] != "0":
+            assert time.monotonic() < deadline, "node B never accepted the new key"
+        reply = master_on_a._request_with_params(
+            "POST", "/api/v5/users/subaccount/delete-apikey", {"subAcct": SUB, "apiKey": key.api_key}
+        )
+        assert reply["code"] == "0", reply
+        revoked_at = time.monotonic()
+        code = "0"
+        while code == "0" and time.monotonic() - revoked_at < 5:
+            code = on_b.get_account_config()["code"]
+        delays.append(time.monotonic() - revoked_at)
+        assert code == "50111", code
+    print(
+        f"\nrevocation through node A refused by node B after: median {statistics.median(delays) * 1000:.1f} ms, "
+        f"max {max(delays) * 1000:.1f} ms, min {min(delays) * 1000:.1f} ms over {len(delays)} trials"
+    )
+    assert max(delays) < 1.0
+
+
+def test_transfers_spread_over_two_nodes_keep_the_ledger_balanced_and_one_audit_chain(cluster):
+    node_a, node_b = cluster.start(), cluster.start()
+    cluster.cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "1000", json_out=False)
+    apis = [
+        Funding.FundingAPI(cluster.master.api_key, cluster.master.secret, cluster.master.passphrase, False, "0", domain=n.url, debug=False)
+        for n in (node_a, node_b)
+    ]
+    created = 0
+    for index in range(40):
+        api = apis[index % 2]
+        params = {"ccy": "USDT", "amt": "30", "from": "6", "to": "6", "type": "1", "subAcct": SUB, "clientId": f"t{index // 2}"}
+        reply = api._request_with_params("POST", "/api/v5/asset/transfer", params)
+        assert reply["code"] in ("0", "58350"), reply  # 58350: insufficient balance once 1000 is spent
+        if reply["code"] == "0":
+            created += 1
+    # Each clientId was sent once to each node: the second send returned the first transfer, so 20 moved.
+    def funding_usdt(account: str) -> float:
+        rows = cluster.cli("balance", "--account", account)
+        return sum(float(r["available"]) for r in rows if r["ccy"] == "USDT" and r["account"].startswith("funding"))
+
+    assert funding_usdt(SUB) == 20 * 30
+    assert funding_usdt("master") == 1000 - 20 * 30
+    verify = subprocess.run(
+        [str(BINARY), "audit", "verify", "--data-dir", str(cluster.data_dir(0)), "--database", cluster.database],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert created == 40
+
+
+def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_path):
+    # A PostgreSQL server of this test's own, so that stopping it disturbs nothing else.
+    # Outside pytest's private (0700) folders: as root the server runs as an unprivileged user.
+    pg_dir = Path(tempfile.mkdtemp(prefix="keysmith-outage-pg."))
+    os.chmod(pg_dir, 0o755)
+    script = str(ROOT / "scripts" / "test-postgres")
+    url = subprocess.run([script, "start", str(pg_dir)], capture_output=True, text=True, check=True).stdout.strip()
+    cluster = Cluster(tmp_path, url)
+    try:
+        node = cluster.start()
+        key = new_key(cluster, "outage")
+        api = account_api(node.url, key)
+        deadline = time.monotonic() + 5
+        while api.get_account_config()["code"] != "0":
+            assert time.monotonic() < deadline
+        assert get_json(node.url + "/ready") == (200, {"status": "ready"})
+
+        subprocess.run([script, "stop", str(pg_dir)], check=True)
+        stopped_at = time.monotonic()
+        code = "0"
+        while code == "0" and time.monotonic() - stopped_at < 10:
+            code = api.get_account_config()["code"]
+        refused_after = time.monotonic() - stopped_at
+        assert code == "50001"
+        status, body = get_json(node.url + "/ready")
+        assert status == 503 and "database" in body["failing"]
+        assert get_json(node.url + "/health")[0] == 200
+        assert node.process.poll() is None
+        print(f"\nauthenticated requests refused {refused_after * 1000:.0f} ms after the database stopped")
+
+        subprocess.run([script, "resume", str(pg_dir)], check=True)
+        deadline = time.monotonic() + 15
+        while api.get_account_config()["code"] != "0":
+            assert time.monotonic() < deadline, "the node did not recover"
+            time.sleep(0.1)
+        assert get_json(node.url + "/ready")[0] == 200
+    finally:
+        cluster.stop_all()
+        subprocess.run([script, "stop", str(pg_dir)], check=False)
+        shutil.rmtree(pg_dir, ignore_errors=True)
