@@ -72,7 +72,8 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
                 requiring: permission, authenticator: authenticator, cacheLoader: installation.cacheLoader,
                 clock: installation.clock,
                 maximumBodySize: configuration.maximumBodySize,
-                freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound))
+                freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound,
+                sharedReplay: installation.sharedReplay))
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)

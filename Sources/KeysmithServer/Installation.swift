@@ -16,6 +16,8 @@ public struct Installation: Sendable {
     public let database: SQLiteDatabase?
     /// The shared database, when the installation is one node of many on PostgreSQL.
     public let postgres: PostgresDatabase?
+    /// Replay protection across nodes (PostgreSQL only; one node's own guard suffices on SQLite).
+    public var sharedReplay: (any SharedReplayRegistry)? { postgres.map { PostgresReplayStore(database: $0) } }
     public let store: any KeyStore
     public let clock: any WallClock
     public let cache: KeyCache

@@ -124,3 +124,9 @@ public protocol KeyChangeFeed: Sendable {
     /// then `onChange(sequence)` for each committed change until the connection drops (throws) or the task is cancelled.
     func followChanges(_ onChange: @escaping @Sendable (Int64?) async -> Void) async throws(StoreError)
 }
+
+/// Replay protection shared by every node of a shared database.
+public protocol SharedReplayRegistry: Sendable {
+    /// Records a signed request; false when the same key and signature were recorded and have not expired.
+    func firstUse(apiKey: String, signature: String, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool
+}

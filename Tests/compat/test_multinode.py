@@ -137,6 +137,24 @@ def test_a_key_revoked_through_one_node_is_refused_by_the_other_within_a_second(
     assert max(delays) < 1.0
 
 
+def test_a_signed_post_replayed_to_another_node_is_accepted_once(cluster, monkeypatch):
+    import datetime
+
+    import okx.utils
+
+    node_a, node_b = cluster.start(), cluster.start()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    frozen = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    monkeypatch.setattr(okx.utils, "get_timestamp", lambda: frozen)
+    replies = []
+    for node in (node_a, node_b, node_a):
+        api = SubAccount.SubAccountAPI(
+            cluster.master.api_key, cluster.master.secret, cluster.master.passphrase, False, "0", domain=node.url, debug=False
+        )
+        replies.append(api._request_with_params("POST", "/api/v5/users/subaccount/create-subaccount", {"subAcct": "replayx1"})["code"])
+    assert replies == ["0", "50042", "50042"]
+
+
 def test_transfers_spread_over_two_nodes_keep_the_ledger_balanced_and_one_audit_chain(cluster):
     node_a, node_b = cluster.start(), cluster.start()
     cluster.cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "1000", json_out=False)

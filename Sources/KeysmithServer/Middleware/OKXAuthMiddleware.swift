@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import KeysmithCore
+import KeysmithStore
 
 /// Authenticates private OKX routes: reads the raw body (the signature covers it byte for byte), resolves the
 /// client IP, runs ``RequestAuthenticator`` requiring `permission`, and stores the key in the context.
@@ -20,11 +21,14 @@ struct OKXAuthMiddleware: RouterMiddleware {
     /// When set, requests are refused with 50001 while the key cache has not confirmed the store's state within this
     /// long (a node cut off from a shared database must not keep accepting keys revoked elsewhere).
     let freshnessBound: Duration?
+    /// Replay protection across nodes: a signed POST accepted here is recorded in the shared database too.
+    let sharedReplay: (any SharedReplayRegistry)?
 
     init(
         requiring permission: Permissions, authenticator: RequestAuthenticator, cacheLoader: KeyCacheLoader, clock: any WallClock,
-        maximumBodySize: Int, freshnessBound: Duration? = nil
+        maximumBodySize: Int, freshnessBound: Duration? = nil, sharedReplay: (any SharedReplayRegistry)? = nil
     ) {
+        self.sharedReplay = sharedReplay
         self.freshnessBound = freshnessBound
         self.permission = permission
         self.authenticator = authenticator
@@ -53,8 +57,19 @@ struct OKXAuthMiddleware: RouterMiddleware {
             await cacheLoader.refresh(coveringArrivalAt: arrival)
         }
         let family = EndpointFamily.of(method: request.method.rawValue, routePath: context.endpointPath)
-        context.authenticated = try authenticator.authenticate(
-            signed, now: clock.milliseconds, requiring: permission, family: family)
+        let now = clock.milliseconds
+        context.authenticated = try authenticator.authenticate(signed, now: now, requiring: permission, family: family)
+        if request.method == .post, let sharedReplay, let key = signed.accessKey, let signature = signed.signature {
+            // Valid signatures are at most one window old or ahead: remembered for two windows, they cannot come back.
+            let firstUse: Bool
+            do {
+                firstUse = try await sharedReplay.firstUse(
+                    apiKey: key, signature: signature, expiresAt: now + 2 * OKXTimestamp.window, now: now)
+            } catch {
+                throw OKXError.serviceUnavailable
+            }
+            guard firstUse else { throw OKXError.repeatedRequest }
+        }
         return try await next(request, context)
     }
 }

@@ -16,6 +16,13 @@ enum PostgresMigrations {
 
     static let all: [Migration] = [
         Migration(name: "v1-schema", statements: schema),
+        Migration(
+            name: "v2-shared-replay",
+            statements: [
+                // Signed POSTs accepted by any node, until their timestamp leaves the window (see PostgresReplayStore).
+                "CREATE TABLE replay_seen (digest BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL)",
+                "CREATE INDEX replay_seen_expiry ON replay_seen(expires_at)",
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.
