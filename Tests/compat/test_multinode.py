@@ -225,3 +225,51 @@ def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_pa
         cluster.stop_all()
         subprocess.run([script, "stop", str(pg_dir)], check=False)
         shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+def test_copy_moves_an_embedded_installation_to_postgres_without_losing_anything(tmp_path):
+    data = tmp_path / "embedded"
+
+    def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(BINARY), *args, "--data-dir", str(data)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 or not check, result.stderr
+        return result
+
+    boot = json.loads(cli("init", "--json").stdout)
+    master = Credentials(boot["apiKey"], boot["secretKey"], boot["passphrase"])
+    cli("subaccount", "create", SUB)
+    out = json.loads(cli("apikey", "create", "--subaccount", SUB, "--label", "moved", "--perm", "read_only,trade", "--ip", "127.0.0.1", "--json").stdout)
+    sub_key = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "500")
+    revoked = json.loads(cli("apikey", "create", "--subaccount", SUB, "--label", "gone", "--json").stdout)["apiKey"]
+    cli("apikey", "revoke", revoked)
+    embedded_chain = cli("audit", "verify").stdout
+
+    database = new_postgres_database()
+    copied = subprocess.run(
+        [str(BINARY), "copy", "--from", f"sqlite:{data}", "--to", database, "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert copied.returncode == 0, copied.stderr
+    rows = json.loads(copied.stdout)["rows"]
+    assert rows["account"] == 2 and rows["api_key"] == 3 and rows["audit_event"] > 5
+    again = subprocess.run([str(BINARY), "copy", "--from", f"sqlite:{data}", "--to", database], capture_output=True, text=True, timeout=60)
+    assert again.returncode != 0 and "already holds an installation" in again.stderr
+
+    verify = subprocess.run(
+        [str(BINARY), "audit", "verify", "--data-dir", str(data), "--database", database], capture_output=True, text=True, timeout=60
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert embedded_chain.split()[:3] == verify.stdout.split()[:3]
+
+    port = free_port()
+    process = start_serve(data, port, tmp_path / "serve.log", "--database", database)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert account_api(url, sub_key).get_account_config()["code"] == "0"
+        funding = Funding.FundingAPI(master.api_key, master.secret, master.passphrase, False, "0", domain=url, debug=False)
+        balances = funding.get_balances(ccy="USDT")
+        assert balances["code"] == "0" and float(balances["data"][0]["availBal"]) == 500
+        gone = Credentials(revoked, "0" * 32, "x")
+        assert account_api(url, gone).get_account_config()["code"] == "50111"
+    finally:
+        stop(process)
