@@ -185,6 +185,56 @@ def test_transfers_spread_over_two_nodes_keep_the_ledger_balanced_and_one_audit_
     assert created == 40
 
 
+def test_killing_a_node_mid_load_loses_no_acknowledged_transfer(cluster):
+    import signal
+    import threading
+
+    node_a, node_b = cluster.start(), cluster.start()
+    cluster.cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "100000", json_out=False)
+
+    def funding_api(node: Node) -> Funding.FundingAPI:
+        m = cluster.master
+        return Funding.FundingAPI(m.api_key, m.secret, m.passphrase, False, "0", domain=node.url, debug=False)
+
+    acknowledged: list[tuple[str, str]] = []
+    sent = threading.Event()
+
+    def load():
+        api = funding_api(node_a)
+        for index in range(100_000):
+            params = {"ccy": "USDT", "amt": "1", "from": "6", "to": "6", "type": "1", "subAcct": SUB, "clientId": f"k{index}"}
+            try:
+                reply = api._request_with_params("POST", "/api/v5/asset/transfer", params)
+            except Exception:
+                return  # the node is gone
+            if reply.get("code") == "0":
+                acknowledged.append((f"k{index}", reply["data"][0]["transId"]))
+            if index == 20:
+                sent.set()
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    assert sent.wait(30)
+    time.sleep(0.3)
+    node_a.process.send_signal(signal.SIGKILL)
+    worker.join(30)
+    node_a.process.wait()
+    assert len(acknowledged) > 20
+
+    on_b = funding_api(node_b)
+    for client_id, trans_id in acknowledged:
+        state = on_b._request_with_params("GET", "/api/v5/asset/transfer-state", {"clientId": client_id, "type": "1"})
+        assert state["code"] == "0" and state["data"], (client_id, state)
+        assert state["data"][0]["transId"] == trans_id and state["data"][0]["state"] == "success"
+    # Nothing half-done: the sub-account holds exactly what the committed transfers moved, and the totals match.
+    moved = cluster.cli("balance", "--account", SUB)
+    held = sum(float(r["available"]) for r in moved if r["ccy"] == "USDT")
+    assert held >= len(acknowledged)
+    master_rows = cluster.cli("balance", "--account", "master")
+    assert held + sum(float(r["available"]) for r in master_rows if r["ccy"] == "USDT") == 100000
+    print(f"\n{len(acknowledged)} acknowledged transfers before SIGKILL, all found through the other node; {held:.0f} committed")
+
+
 def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_path):
     # A PostgreSQL server of this test's own, so that stopping it disturbs nothing else.
     # Outside pytest's private (0700) folders: as root the server runs as an unprivileged user.
