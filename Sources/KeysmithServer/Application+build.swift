@@ -66,6 +66,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     MarketRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(on: api)
 
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
+    let sharedLimits = installation.sharedRateBudget.map { SharedRateLimiter(budget: $0) }
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
         router.group("api/v5").add(
             middleware: OKXAuthMiddleware(
@@ -73,7 +74,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
                 clock: installation.clock,
                 maximumBodySize: configuration.maximumBodySize,
                 freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound,
-                sharedReplay: installation.sharedReplay))
+                sharedReplay: installation.sharedReplay, sharedLimits: sharedLimits))
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)

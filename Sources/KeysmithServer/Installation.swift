@@ -18,6 +18,8 @@ public struct Installation: Sendable {
     public let postgres: PostgresDatabase?
     /// Replay protection across nodes (PostgreSQL only; one node's own guard suffices on SQLite).
     public var sharedReplay: (any SharedReplayRegistry)? { postgres.map { PostgresReplayStore(database: $0) } }
+    /// Rate-limit budgets across nodes (PostgreSQL only).
+    public var sharedRateBudget: (any SharedRateBudget)? { postgres.map { PostgresRateBudget(database: $0) } }
     public let store: any KeyStore
     public let clock: any WallClock
     public let cache: KeyCache

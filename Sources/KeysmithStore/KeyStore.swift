@@ -130,3 +130,11 @@ public protocol SharedReplayRegistry: Sendable {
     /// Records a signed request; false when the same key and signature were recorded and have not expired.
     func firstUse(apiKey: String, signature: String, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool
 }
+
+/// Rate-limit budgets shared by every node of a shared database.
+public protocol SharedRateBudget: Sendable {
+    /// Takes up to `want` requests from the subject's budget for the family in the window starting at `windowStart`
+    /// (at most `limit` per window across all nodes); returns how many were granted (0 when spent).
+    func lease(subject: String, family: String, windowStart: Int64, limit: Int, want: Int, expiresAt: Int64, now: Int64)
+        async throws(StoreError) -> Int
+}

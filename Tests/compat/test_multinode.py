@@ -155,6 +155,28 @@ def test_a_signed_post_replayed_to_another_node_is_accepted_once(cluster, monkey
     assert replies == ["0", "50042", "50042"]
 
 
+def test_a_keys_rate_limit_holds_across_nodes(cluster):
+    node_a, node_b = cluster.start(), cluster.start()
+    out = cluster.cli(
+        "apikey", "create", "--subaccount", SUB, "--label", "limited", "--perm", "read_only", "--ip", "127.0.0.1", "--ip", "::1",
+        "--rate-limit", "10/m",
+    )
+    key = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    apis = [account_api(node.url, key) for node in (node_a, node_b)]
+    # Well inside one minute window (budgets are per fixed window), wait for both nodes to know the key (a refused
+    # request spends no budget), then spend the rest from both nodes in turn.
+    while time.time() % 60 > 40:
+        time.sleep(0.5)
+    for api in apis:
+        deadline = time.monotonic() + 5
+        while api.get_account_config()["code"] == "50111":
+            assert time.monotonic() < deadline
+    codes = [apis[index % 2].get_account_config()["code"] for index in range(24)]
+    # Two requests were spent above; each node's own bucket would allow 10 more: together they allow 8.
+    assert codes.count("0") == 8, codes
+    assert set(codes) == {"0", "50011"}, codes
+
+
 def test_transfers_spread_over_two_nodes_keep_the_ledger_balanced_and_one_audit_chain(cluster):
     node_a, node_b = cluster.start(), cluster.start()
     cluster.cli("deposit", "--account", "master", "--ccy", "USDT", "--amt", "1000", json_out=False)

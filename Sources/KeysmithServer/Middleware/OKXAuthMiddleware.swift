@@ -23,11 +23,15 @@ struct OKXAuthMiddleware: RouterMiddleware {
     let freshnessBound: Duration?
     /// Replay protection across nodes: a signed POST accepted here is recorded in the shared database too.
     let sharedReplay: (any SharedReplayRegistry)?
+    /// Rate limits across nodes, checked after this node's own buckets.
+    let sharedLimits: SharedRateLimiter?
 
     init(
         requiring permission: Permissions, authenticator: RequestAuthenticator, cacheLoader: KeyCacheLoader, clock: any WallClock,
-        maximumBodySize: Int, freshnessBound: Duration? = nil, sharedReplay: (any SharedReplayRegistry)? = nil
+        maximumBodySize: Int, freshnessBound: Duration? = nil, sharedReplay: (any SharedReplayRegistry)? = nil,
+        sharedLimits: SharedRateLimiter? = nil
     ) {
+        self.sharedLimits = sharedLimits
         self.sharedReplay = sharedReplay
         self.freshnessBound = freshnessBound
         self.permission = permission
@@ -58,13 +62,23 @@ struct OKXAuthMiddleware: RouterMiddleware {
         }
         let family = EndpointFamily.of(method: request.method.rawValue, routePath: context.endpointPath)
         let now = clock.milliseconds
-        context.authenticated = try authenticator.authenticate(signed, now: now, requiring: permission, family: family)
-        if request.method == .post, let sharedReplay, let key = signed.accessKey, let signature = signed.signature {
+        let key = try authenticator.authenticate(signed, now: now, requiring: permission, family: family)
+        context.authenticated = key
+        if let sharedLimits {
+            let retry: Int64?
+            do {
+                retry = try await sharedLimits.take(subject: key.key.apiKey, family: family, override: key.key.rateLimit, now: now)
+            } catch {
+                throw OKXError.serviceUnavailable
+            }
+            if let retry { throw OKXError.tooManyRequests.retrying(after: retry) }
+        }
+        if request.method == .post, let sharedReplay, let accessKey = signed.accessKey, let signature = signed.signature {
             // Valid signatures are at most one window old or ahead: remembered for two windows, they cannot come back.
             let firstUse: Bool
             do {
                 firstUse = try await sharedReplay.firstUse(
-                    apiKey: key, signature: signature, expiresAt: now + 2 * OKXTimestamp.window, now: now)
+                    apiKey: accessKey, signature: signature, expiresAt: now + 2 * OKXTimestamp.window, now: now)
             } catch {
                 throw OKXError.serviceUnavailable
             }

@@ -23,6 +23,23 @@ enum PostgresMigrations {
                 "CREATE TABLE replay_seen (digest BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL)",
                 "CREATE INDEX replay_seen_expiry ON replay_seen(expires_at)",
             ]),
+        Migration(
+            name: "v3-shared-rate-limits",
+            statements: [
+                // Per key, endpoint family and fixed window: requests granted to nodes as leases (PostgresRateBudget).
+                """
+                CREATE TABLE rate_window (
+                    subject TEXT NOT NULL,
+                    family TEXT NOT NULL,
+                    window_start BIGINT NOT NULL,
+                    used INTEGER NOT NULL,
+                    last_grant INTEGER NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (subject, family, window_start)
+                )
+                """,
+                "CREATE INDEX rate_window_expiry ON rate_window(expires_at)",
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.
