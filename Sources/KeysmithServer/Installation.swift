@@ -78,32 +78,30 @@ public struct Installation: Sendable {
             master = try MasterKey.loadOrCreate(file: dataDirectory.appending(path: "master.key"))
         }
         let sealer = master.secretSealer()
+        let sqlite: SQLiteDatabase?, postgres: PostgresDatabase?
+        let store: any KeyStore & AppStore & KeyEventStore
+        let parts: Parts
         if let databaseURL {
             let database = try await PostgresDatabase(url: databaseURL, logger: logger)
-            let store = PostgresKeyStore(database: database)
-            try await store.bindMasterKey(sealer)
-            let ledger = PostgresLedgerStore(database: database)
-            let parts = Parts(
-                store: PostgresAuditStore(database: database), alerts: PostgresAlertStore(database: database), ledger: ledger,
-                withdrawals: ledger, orders: PostgresOrderStore(database: database), hasher: master.auditHasher(),
-                signer: master.auditSigner(), sinkSealer: master.sinkSealer(), console: PostgresConsoleStore(database: database),
-                consoleSealer: master.consoleSealer())
-            return Installation(
-                dataDirectory: dataDirectory, database: nil, postgres: database, store: store, appStore: store, eventStore: store,
-                audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
-                clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, logger: logger)
+            let keys = PostgresKeyStore(database: database)
+            try await keys.bindMasterKey(sealer)
+            (sqlite, postgres, store) = (nil, database, keys)
+            parts = Parts(
+                master: master, store: PostgresAuditStore(database: database), alerts: PostgresAlertStore(database: database),
+                ledger: PostgresLedgerStore(database: database), orders: PostgresOrderStore(database: database),
+                console: PostgresConsoleStore(database: database))
+        } else {
+            let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
+            let keys = SQLiteKeyStore(database: database)
+            try await keys.bindMasterKey(sealer)
+            (sqlite, postgres, store) = (database, nil, keys)
+            parts = Parts(
+                master: master, store: SQLiteAuditStore(database: database), alerts: SQLiteAlertStore(database: database),
+                ledger: SQLiteLedgerStore(database: database), orders: SQLiteOrderStore(database: database),
+                console: SQLiteConsoleStore(database: database))
         }
-        let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
-        let store = SQLiteKeyStore(database: database)
-        try await store.bindMasterKey(sealer)
-        let ledger = SQLiteLedgerStore(database: database)
-        let parts = Parts(
-            store: SQLiteAuditStore(database: database), alerts: SQLiteAlertStore(database: database), ledger: ledger,
-            withdrawals: ledger, orders: SQLiteOrderStore(database: database), hasher: master.auditHasher(),
-            signer: master.auditSigner(), sinkSealer: master.sinkSealer(), console: SQLiteConsoleStore(database: database),
-            consoleSealer: master.consoleSealer())
         return Installation(
-            dataDirectory: dataDirectory, database: database, postgres: nil, store: store, appStore: store, eventStore: store,
+            dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: store, appStore: store, eventStore: store,
             audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
             clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, logger: logger)
     }
@@ -163,6 +161,23 @@ public struct Installation: Sendable {
         let sinkSealer: SecretSealer
         let console: any ConsoleStore
         let consoleSealer: SecretSealer
+
+        /// One backend's stores, with the keys the master key derives for them.
+        init(
+            master: MasterKey, store: any AuditStore, alerts: any AlertStore, ledger: any LedgerStore & WithdrawalStore,
+            orders: any OrderStore, console: any ConsoleStore
+        ) {
+            self.store = store
+            self.alerts = alerts
+            self.ledger = ledger
+            self.withdrawals = ledger
+            self.orders = orders
+            self.hasher = master.auditHasher()
+            self.signer = master.auditSigner()
+            self.sinkSealer = master.sinkSealer()
+            self.console = console
+            self.consoleSealer = master.consoleSealer()
+        }
     }
 
     /// Archives old audit events into `folder` (default: the data folder's `audit-archive`).

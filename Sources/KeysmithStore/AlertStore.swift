@@ -1,3 +1,4 @@
+import Foundation
 import KeysmithCore
 
 /// Alert sinks and the transactional outbox of alerts to deliver to them.
@@ -91,5 +92,16 @@ public struct AlertSinkStatus: Sendable, Hashable {
         self.dead = dead
         self.lastError = lastError
         self.lastDeliveredAt = lastDeliveredAt
+    }
+}
+
+extension AlertDelivery {
+    /// An outbox row as read by either backend; the payload is the event's record as JSON.
+    static func decode(
+        id: Int64, sink: String, kind: String, auditSequence: Int64, payload: String, attempts: Int, createdAt: Int64
+    ) throws(StoreError) -> AlertDelivery {
+        guard let kind = AlertKind(rawValue: kind), let record = try? JSONDecoder().decode(AuditRecord.self, from: Data(payload.utf8))
+        else { throw StoreError.database("unreadable alert \(id)") }
+        return AlertDelivery(id: id, sink: sink, kind: kind, auditSequence: auditSequence, record: record, attempts: attempts, createdAt: createdAt)
     }
 }

@@ -94,6 +94,21 @@ public struct PendingKeyChange: Sendable, Hashable {
     }
 }
 
+extension PendingKeyChange {
+    /// A `pending_key_change` row as read by either backend.
+    static func decode(
+        apiKey: String, permissions: String, allowlist: String, requestedAt: Int64, effectiveAt: Int64
+    ) throws(StoreError) -> PendingKeyChange {
+        do {
+            return PendingKeyChange(
+                apiKey: apiKey, permissions: try Permissions(okx: permissions), allowlist: try IPAllowlist(okx: allowlist),
+                requestedAt: requestedAt, effectiveAt: effectiveAt)
+        } catch {
+            throw StoreError.database("unreadable pending change for \(apiKey)")
+        }
+    }
+}
+
 /// One key's latest use.
 public struct KeyUsage: Sendable, Hashable {
     public var apiKey: String

@@ -87,3 +87,16 @@ public struct WithdrawalRecord: Sendable, Hashable {
         self.updatedAt = updatedAt
     }
 }
+
+extension WithdrawalRecord {
+    /// The ledger movement that settles this pending withdrawal: completed, its frozen amount and fee leave for the
+    /// world; otherwise they return to the available balance.
+    func settlement(to state: WithdrawalState) -> LedgerMovement {
+        let total = amount + fee
+        guard state == .completed else { return .freeze(-total, of: currency, in: account, kind: .funding) }
+        return LedgerMovement(entries: [
+            LedgerEntry(account: account, kind: .funding, currency: currency, frozenDelta: -total),
+            LedgerEntry(account: LedgerEntry.world, kind: .funding, currency: currency, availableDelta: total),
+        ])
+    }
+}

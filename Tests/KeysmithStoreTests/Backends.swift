@@ -91,6 +91,20 @@ func withStores(_ backend: Backend, _ body: (TestStores, Account) async throws -
     try await body(stores, master)
 }
 
+/// Two connections (pools) to one fresh database — two nodes, or two processes — and its master account.
+func withTwoNodes(_ backend: Backend, _ body: (TestStores, TestStores, Account) async throws -> Void) async throws {
+    let database = try await TestDatabase.make(backend)
+    defer { database.cleanup() }
+    let nodeA = try await database.connection(), nodeB = try await database.connection()
+    defer {
+        nodeA.close()
+        nodeB.close()
+    }
+    let master = account(name: "master", parent: nil)
+    try await nodeA.keys.insert(account: master, audit: audit())
+    try await body(nodeA, nodeB, master)
+}
+
 /// Checks that `events` form an unbroken chain from `anchor`.
 func expectUnbrokenChain(_ events: [AuditEvent], from anchor: AuditChain.Head) {
     var head = anchor

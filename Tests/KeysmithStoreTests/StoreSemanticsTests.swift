@@ -173,51 +173,44 @@ struct StoreSemanticsTests {
 
     @Test(arguments: Backend.available)
     func twoNodesWritingAtOnceFormOneChainAndOrderedChangeSequences(_ backend: Backend) async throws {
-        let database = try await TestDatabase.make(backend)
-        defer { database.cleanup() }
-        let nodeA = try await database.connection(), nodeB = try await database.connection()
-        defer {
-            nodeA.close()
-            nodeB.close()
-        }
-        let master = account(name: "master", parent: nil)
-        try await nodeA.keys.insert(account: master, audit: audit())
-        // A reader on node B follows the change sequence while both nodes insert keys and append audit batches.
-        let follower = Task {
-            var seen: [Int64] = []
-            var last: Int64 = 0
-            for _ in 0..<200 {
-                let changes = try await nodeB.keys.keyChanges(after: last)
-                seen += changes.keys.map(\.changeSequence)
-                last = changes.latestSequence
-                try await Task.sleep(for: .milliseconds(2))
+        try await withTwoNodes(backend) { nodeA, nodeB, master in
+            // A reader on node B follows the change sequence while both nodes insert keys and append audit batches.
+            let follower = Task {
+                var seen: [Int64] = []
+                var last: Int64 = 0
+                for _ in 0..<200 {
+                    let changes = try await nodeB.keys.keyChanges(after: last)
+                    seen += changes.keys.map(\.changeSequence)
+                    last = changes.latestSequence
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                return seen
             }
-            return seen
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, node) in [nodeA, nodeB].enumerated() {
-                group.addTask {
-                    for round in 0..<20 {
-                        try await node.keys.insert(
-                            key: try storedKey(account: master, label: "n\(index)-\(round)"), maximumPerAccount: 100, audit: audit())
-                        try await node.audit.append((0..<5).map { _ in AuditRecord(time: Int64(round), actor: "node\(index)", action: "batch") })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, node) in [nodeA, nodeB].enumerated() {
+                    group.addTask {
+                        for round in 0..<20 {
+                            try await node.keys.insert(
+                                key: try storedKey(account: master, label: "n\(index)-\(round)"), maximumPerAccount: 100, audit: audit())
+                            try await node.audit.append((0..<5).map { _ in AuditRecord(time: Int64(round), actor: "node\(index)", action: "batch") })
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
-        }
-        let seen = try await follower.value
-        let all = try await nodeA.keys.keyChanges(after: 0)
-        #expect(all.keys.count == 40)
-        #expect(all.keys.map(\.changeSequence) == Array(1...40))
-        // What the follower saw while writes were in flight never skipped a sequence it would not see again.
-        #expect(seen == seen.sorted())
-        #expect(Set(seen).count == seen.count)
-        if let highest = seen.last { #expect(seen == Array(1...highest)) }
+            let seen = try await follower.value
+            let all = try await nodeA.keys.keyChanges(after: 0)
+            #expect(all.keys.count == 40)
+            #expect(all.keys.map(\.changeSequence) == Array(1...40))
+            // What the follower saw while writes were in flight never skipped a sequence it would not see again.
+            #expect(seen == seen.sorted())
+            #expect(Set(seen).count == seen.count)
+            if let highest = seen.last { #expect(seen == Array(1...highest)) }
 
-        let events = try await nodeB.audit.events(after: 0, limit: 10_000)
-        #expect(events.count == 1 + 40 + 200)
-        expectUnbrokenChain(events, from: .genesis)
+            let events = try await nodeB.audit.events(after: 0, limit: 10_000)
+            #expect(events.count == 1 + 40 + 200)
+            expectUnbrokenChain(events, from: .genesis)
+        }
     }
 }
 

@@ -76,11 +76,8 @@ public struct PostgresAlertStore: AlertStore {
             }
         }
         return try rows.sorted { $0.0 < $1.0 }.map { row throws(StoreError) in
-            guard let kind = AlertKind(rawValue: row.2),
-                let record = try? JSONDecoder().decode(AuditRecord.self, from: Data(row.4.utf8))
-            else { throw StoreError.database("unreadable alert \(row.0)") }
-            return AlertDelivery(
-                id: row.0, sink: row.1, kind: kind, auditSequence: row.3, record: record, attempts: row.5, createdAt: row.6)
+            try AlertDelivery.decode(
+                id: row.0, sink: row.1, kind: row.2, auditSequence: row.3, payload: row.4, attempts: row.5, createdAt: row.6)
         }
     }
 

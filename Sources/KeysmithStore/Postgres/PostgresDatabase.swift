@@ -106,6 +106,7 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs `body` in a transaction holding ``writeLock``. A serialisation failure or deadlock is retried (up to
     /// three attempts); errors become ``StoreError`` without SQL arguments.
+    @discardableResult
     func write<T: Sendable>(_ body: @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
         var attempt = 0
         while true {
@@ -124,6 +125,7 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// Runs `body` on a pooled connection, outside any transaction.
+    @discardableResult
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
         try await run("read") { client, logger in
             try await client.withConnection { connection in try await body(connection, logger) }
@@ -163,6 +165,7 @@ public final class PostgresDatabase: Sendable {
 
     private static let retryableMarker = "PostgreSQL 40"
 
+    @discardableResult
     private func run<T: Sendable>(
         _ what: String, _ body: (PostgresClient, Logger) async throws -> T
     ) async throws(StoreError) -> T {
@@ -240,7 +243,7 @@ struct PostgresURL: Sendable {
 
 extension PostgresRowSequence {
     /// Every row's single column, decoded.
-    func collect<T: PostgresDecodable>(_ type: T.Type) async throws -> [T] {
+    func collect<T: PostgresDecodable & Sendable>(_ type: T.Type) async throws -> [T] {
         var values: [T] = []
         for try await value in decode(T.self) { values.append(value) }
         return values

@@ -177,13 +177,7 @@ extension PostgresKeyStore {
             }
         }
         return try rows.map { row throws(StoreError) in
-            do {
-                return PendingKeyChange(
-                    apiKey: row.0, permissions: try Permissions(okx: row.1), allowlist: try IPAllowlist(okx: row.2),
-                    requestedAt: row.3, effectiveAt: row.4)
-            } catch {
-                throw StoreError.database("unreadable pending change for \(row.0)")
-            }
+            try PendingKeyChange.decode(apiKey: row.0, permissions: row.1, allowlist: row.2, requestedAt: row.3, effectiveAt: row.4)
         }
     }
 }

@@ -98,16 +98,7 @@ extension PostgresLedgerStore: WithdrawalStore {
             guard withdrawal.state == .pending else {
                 throw StoreError.notFound("withdrawal \(id) is \(withdrawal.state.name), not pending")
             }
-            let total = withdrawal.amount + withdrawal.fee
-            let movement: LedgerMovement
-            if state == .completed {
-                movement = LedgerMovement(entries: [
-                    LedgerEntry(account: withdrawal.account, kind: .funding, currency: withdrawal.currency, frozenDelta: -total),
-                    LedgerEntry(account: LedgerEntry.world, kind: .funding, currency: withdrawal.currency, availableDelta: total),
-                ])
-            } else {
-                movement = .freeze(-total, of: withdrawal.currency, in: withdrawal.account, kind: .funding)
-            }
+            let movement = withdrawal.settlement(to: state)
             try await connection.query(
                 "UPDATE withdrawal SET state = \(state.rawValue), tx_id = \(txID), updated_at = \(time) WHERE id = \(id)", logger: logger)
             try await Self.apply(movement, kind: "withdrawal.\(state.name)", reference: String(id), at: time, on: connection, logger)

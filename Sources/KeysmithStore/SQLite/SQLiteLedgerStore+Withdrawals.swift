@@ -94,16 +94,7 @@ extension SQLiteLedgerStore: WithdrawalStore {
             guard withdrawal.state == .pending else {
                 throw StoreError.notFound("withdrawal \(id) is \(withdrawal.state.name), not pending")
             }
-            let total = withdrawal.amount + withdrawal.fee
-            let movement: LedgerMovement
-            if state == .completed {
-                movement = LedgerMovement(entries: [
-                    LedgerEntry(account: withdrawal.account, kind: .funding, currency: withdrawal.currency, frozenDelta: -total),
-                    LedgerEntry(account: LedgerEntry.world, kind: .funding, currency: withdrawal.currency, availableDelta: total),
-                ])
-            } else {
-                movement = .freeze(-total, of: withdrawal.currency, in: withdrawal.account, kind: .funding)
-            }
+            let movement = withdrawal.settlement(to: state)
             try db.execute(
                 sql: "UPDATE withdrawal SET state = ?, tx_id = ?, updated_at = ? WHERE id = ?",
                 arguments: [state.rawValue, txID, time, id])
