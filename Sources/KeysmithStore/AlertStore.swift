@@ -11,8 +11,11 @@ public protocol AlertStore: Sendable {
     func removeSink(named name: String) async throws(StoreError) -> Bool
     /// Queues `record` (already in the audit log) for one sink, outside the event filter (`alerts test`).
     func enqueue(_ record: AuditRecord, sequence: Int64, kind: AlertKind, sink: String, at time: Int64) async throws(StoreError)
-    /// Pending deliveries due at `now`, oldest first.
+    /// Pending deliveries due at `now`, oldest first (a read: nothing changes).
     func dueDeliveries(now: Int64, limit: Int) async throws(StoreError) -> [AlertDelivery]
+    /// Pending deliveries due at `now`, oldest first, taken by the calling delivery worker: where several nodes
+    /// deliver, each row goes to one of them (until `lease` milliseconds have passed without a result).
+    func claimDueDeliveries(now: Int64, limit: Int, lease: Int64) async throws(StoreError) -> [AlertDelivery]
     /// The earliest time a pending delivery is due, if any.
     func nextDueTime() async throws(StoreError) -> Int64?
     func markDelivered(id: Int64, at time: Int64) async throws(StoreError)
@@ -92,6 +95,13 @@ public struct AlertSinkStatus: Sendable, Hashable {
         self.dead = dead
         self.lastError = lastError
         self.lastDeliveredAt = lastDeliveredAt
+    }
+}
+
+extension AlertStore {
+    /// One process delivers (SQLite): the due rows are the claimed ones.
+    public func claimDueDeliveries(now: Int64, limit: Int, lease: Int64) async throws(StoreError) -> [AlertDelivery] {
+        try await dueDeliveries(now: now, limit: limit)
     }
 }
 

@@ -148,8 +148,19 @@ public protocol SharedReplayRegistry: Sendable {
 
 /// Rate-limit budgets shared by every node of a shared database.
 public protocol SharedRateBudget: Sendable {
-    /// Takes up to `want` requests from the subject's budget for the family in the window starting at `windowStart`
-    /// (at most `limit` per window across all nodes); returns how many were granted (0 when spent).
-    func lease(subject: String, family: String, windowStart: Int64, limit: Int, want: Int, expiresAt: Int64, now: Int64)
-        async throws(StoreError) -> Int
+    /// Takes up to `want` tokens from the subject's bucket for the family (`capacity` tokens, refilled at
+    /// `capacity / periodMilliseconds`), shared by all nodes; none granted when it holds less than one.
+    func lease(subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, now: Int64)
+        async throws(StoreError) -> RateLease
+}
+
+/// What a node got from a shared bucket: `granted` tokens, or none and when one will be there.
+public struct RateLease: Sendable, Hashable {
+    public var granted: Int
+    public var retryAfterMilliseconds: Int64
+
+    public init(granted: Int, retryAfterMilliseconds: Int64) {
+        self.granted = granted
+        self.retryAfterMilliseconds = retryAfterMilliseconds
+    }
 }

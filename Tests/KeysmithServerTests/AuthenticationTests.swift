@@ -205,8 +205,7 @@ import Testing
             let key = try await h.subAccountKey()
             #expect(try await h.call(.get, Self.config, as: key).code == "0")
             // A second installation on the same folder stands for the CLI running beside the server.
-            let cli = try await Installation.open(
-                dataDirectory: h.installation.dataDirectory, masterKey: nil, logger: .init(label: "cli"))
+            let cli = try await TestBackend.open(dataDirectory: h.installation.dataDirectory, logger: .init(label: "cli"))
             try await cli.keys.revoke(apiKey: key.apiKey, reason: "revoked from the CLI", origin: .test)
             let revokedAt = ContinuousClock.now
             var code = "0"
@@ -221,8 +220,7 @@ import Testing
     @Test
     func keyCreatedByAnotherProcessWorksOnItsFirstRequest() async throws {
         try await Harness.run { h in
-            let cli = try await Installation.open(
-                dataDirectory: h.installation.dataDirectory, masterKey: nil, clock: h.clock, logger: .init(label: "cli"))
+            let cli = try await TestBackend.open(dataDirectory: h.installation.dataDirectory, clock: h.clock, logger: .init(label: "cli"))
             let account = try await cli.accounts.createSubAccount(SubAccountRequest(name: "fromthecli"), origin: .test)
             let created = try await cli.keys.create(NewKeyRequest(account: account, label: "fresh"), origin: .test)
             // No waiting: a cache miss waits for a store refresh that began after the request arrived.

@@ -1,6 +1,7 @@
 import Foundation
 import KeysmithCore
 import KeysmithServer
+import PostgresNIO
 import Testing
 
 @Suite struct EnvelopeTests {
@@ -84,12 +85,31 @@ import Testing
     func databaseHoldsNoSecretInClear() async throws {
         try await Harness.run { h in
             let key = try await h.subAccountKey()
-            let database = try #require(h.installation.database)
-            try await database.checkpoint()
             var bytes = Data()
-            for suffix in ["", "-wal", "-shm"] {
-                let path = database.path + suffix
-                if let data = FileManager.default.contents(atPath: path) { bytes.append(data) }
+            if let postgres = h.installation.postgres {
+                // Every row of every table as text; bytea columns print as hex, so secrets are searched in hex too.
+                var tables: [String] = []
+                for try await name in try await postgres.client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                    .decode(String.self)
+                {
+                    tables.append(name)
+                }
+                for table in tables {
+                    let rows = try await postgres.client.query(
+                        PostgresQuery(unsafeSQL: "SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM \"\(table)\" t"))
+                    for try await text in rows.decode(String.self) { bytes.append(Data(text.utf8)) }
+                }
+                for secret in [key.secretKey, key.passphrase, h.master.secretKey, h.master.passphrase] {
+                    let hex = Data(secret.utf8).map { String(format: "%02x", $0) }.joined()
+                    #expect(bytes.range(of: Data(hex.utf8)) == nil)
+                }
+            } else {
+                let database = try #require(h.installation.database)
+                try await database.checkpoint()
+                for suffix in ["", "-wal", "-shm"] {
+                    let path = database.path + suffix
+                    if let data = FileManager.default.contents(atPath: path) { bytes.append(data) }
+                }
             }
             #expect(bytes.count > 0)
             for secret in [key.secretKey, key.passphrase, h.master.secretKey, h.master.passphrase] {

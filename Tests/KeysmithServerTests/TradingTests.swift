@@ -180,7 +180,7 @@ extension Harness {
         let folder = FileManager.default.temporaryDirectory.appending(path: "keysmith-restart-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clock = ManualClock()
-        let first = try await Installation.open(dataDirectory: folder, masterKey: nil, clock: clock, logger: LogCollector().logger)
+        let first = try await TestBackend.open(dataDirectory: folder, clock: clock, logger: LogCollector().logger)
         _ = try await first.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .test)
         let account = try await first.accounts.createSubAccount(SubAccountRequest(name: "maker001"), origin: .test)
         let key = try await first.keys.create(
@@ -191,7 +191,7 @@ extension Harness {
             OrderRequest(instrument: "BTC-USDT", side: "sell", type: "limit", size: "0.4", price: "25000"), key: key, account: account,
             origin: .test)
         guard case .placed = outcome else { Issue.record("not placed: \(outcome)"); return }
-        let second = try await Installation.open(dataDirectory: folder, masterKey: nil, clock: clock, logger: LogCollector().logger)
+        let second = try await TestBackend.open(dataDirectory: folder, clock: clock, logger: LogCollector().logger)
         let depth = try await second.engine.depth("BTC-USDT", levels: 5)
         #expect(depth.asks.map(\.0) == [250_000] && depth.asks.map(\.1) == [40_000_000])
     }

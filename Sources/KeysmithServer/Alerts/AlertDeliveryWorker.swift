@@ -69,7 +69,7 @@ public struct AlertDeliveryWorker: Service {
         let due: [AlertDelivery]
         let sinks: [String: AlertSink]
         do {
-            due = try await store.dueDeliveries(now: clock.milliseconds, limit: 100)
+            due = try await store.claimDueDeliveries(now: clock.milliseconds, limit: 100, lease: 60_000)
             guard !due.isEmpty else { return 0 }
             sinks = Dictionary(try await store.sinks().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         } catch {

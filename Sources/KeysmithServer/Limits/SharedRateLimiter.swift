@@ -2,14 +2,14 @@ import KeysmithCore
 import KeysmithStore
 
 /// Per-key rate limits that hold across the nodes of a shared database. Each node still runs its own token buckets
-/// (``RateLimiter``); on top, a request must fit in the key's budget for the family's fixed window, which the nodes
-/// share through ``SharedRateBudget``. A node takes requests from that budget in leases of a quarter of the limit,
+/// (``RateLimiter``); on top, a request needs a token from the key's bucket for the endpoint family in the database
+/// (``SharedRateBudget``), the same bucket — same capacity, same refill — shared by all nodes. A node takes tokens
+/// in leases of up to a quarter of the capacity and spends them from memory for at most a quarter of the period,
 /// so only about one request in `limit / 4` waits for the database.
 ///
-/// Bounds, with N nodes: the nodes together never grant more than the limit within one window, but as with any
-/// fixed window a client can spend one window's budget at its end and the next one's at the start, so the worst
-/// case is twice the limit over one period straddling a boundary. Leased requests a node did not use are lost
-/// when the window ends, so a client that moves between nodes may get up to (N − 1) × lease fewer than the limit.
+/// Bounds, with N nodes: tokens leave the shared bucket only when granted, so all nodes together never serve more
+/// than one node's bucket would (no overshoot). Leased tokens a node does not spend in time lapse, so a client
+/// moving between nodes may get up to (N − 1) × limit/4 fewer requests than the limit in a period.
 public final class SharedRateLimiter: Sendable {
     private struct LeaseKey: Hashable, Sendable {
         let subject: String
@@ -18,8 +18,8 @@ public final class SharedRateLimiter: Sendable {
     }
 
     private struct Lease: Sendable {
-        var windowStart: Int64
         var remaining: Int
+        var usableUntil: Int64
     }
 
     private let budget: any SharedRateBudget
@@ -29,30 +29,30 @@ public final class SharedRateLimiter: Sendable {
         self.budget = budget
     }
 
-    /// Takes one request: nil when allowed, else milliseconds until the window ends. Throws when the shared budget
+    /// Takes one request: nil when allowed, else milliseconds until a token is there. Throws when the shared budget
     /// cannot be read.
     public func take(subject: String, family: EndpointFamily, override: RateLimit?, now: Int64) async throws(StoreError) -> Int64? {
         let limit = override ?? family.limit
         guard case .limit(let requests, let period) = limit else { return nil }
-        let windowStart = now - now % period
         let key = LeaseKey(subject: subject, family: family.name, limit: limit)
-        let local = leases.withEntry(key, isStale: { $0.windowStart < windowStart }) { lease -> Bool in
-            guard var current = lease, current.windowStart == windowStart, current.remaining > 0 else { return false }
+        let local = leases.withEntry(key, isStale: { $0.usableUntil < now }) { lease -> Bool in
+            guard var current = lease, current.usableUntil >= now, current.remaining > 0 else { return false }
             current.remaining -= 1
             lease = current
             return true
         }
         if local { return nil }
-        let granted = try await budget.lease(
-            subject: subject, family: family.name, windowStart: windowStart, limit: requests, want: max(1, requests / 4),
-            expiresAt: windowStart + 2 * period, now: now)
-        guard granted > 0 else { return max(1, windowStart + period - now) }
-        leases.withEntry(key, isStale: { $0.windowStart < windowStart }) { lease in
-            if var current = lease, current.windowStart == windowStart {
-                current.remaining += granted - 1
-                lease = current
+        let lease = try await budget.lease(
+            subject: subject, family: "\(family.name)|\(requests)/\(period)", capacity: requests, periodMilliseconds: period,
+            want: max(1, requests / 4), now: now)
+        guard lease.granted > 0 else { return lease.retryAfterMilliseconds }
+        let usableUntil = now + max(1, period / 4)
+        leases.withEntry(key, isStale: { $0.usableUntil < now }) { entry in
+            if var current = entry, current.usableUntil >= now {
+                current.remaining += lease.granted - 1
+                entry = current
             } else {
-                lease = Lease(windowStart: windowStart, remaining: granted - 1)
+                entry = Lease(remaining: lease.granted - 1, usableUntil: usableUntil)
             }
         }
         return nil

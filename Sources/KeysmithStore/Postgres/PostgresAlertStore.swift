@@ -5,14 +5,11 @@ import PostgresNIO
 /// ``AlertStore`` on PostgreSQL. Outbox rows are also written by ``PostgresAuditLog`` inside the transaction of the
 /// event that raises them.
 ///
-/// Several nodes run a delivery worker each, so ``dueDeliveries(now:limit:)`` *claims* the rows it returns: it pushes
-/// their next attempt ``claimLease`` into the future in the same statement (`FOR UPDATE SKIP LOCKED`), so another
-/// node neither blocks on them nor sends them too. A node that dies mid-delivery leaves its claim to expire, and a
-/// live node retries: delivery stays at-least-once, as on one node.
+/// Several nodes run a delivery worker each, so ``claimDueDeliveries(now:limit:lease:)`` *claims* the rows it
+/// returns: it pushes their next attempt `lease` milliseconds into the future in the same statement
+/// (`FOR UPDATE SKIP LOCKED`), so another node neither blocks on them nor sends them too. A node that dies
+/// mid-delivery leaves its claim to expire, and a live node retries: delivery stays at-least-once, as on one node.
 public struct PostgresAlertStore: AlertStore {
-    /// How long a claimed delivery stays with the node that claimed it (milliseconds).
-    public static let claimLease: Int64 = 60_000
-
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {
@@ -59,23 +56,34 @@ public struct PostgresAlertStore: AlertStore {
     }
 
     public func dueDeliveries(now: Int64, limit: Int) async throws(StoreError) -> [AlertDelivery] {
-        let leaseEnd = now + Self.claimLease
+        try await deliveries(
+            """
+            SELECT id, sink, kind, audit_seq, payload, attempts, created_at FROM alert_outbox
+            WHERE status = 'pending' AND next_attempt_at <= \(now) ORDER BY next_attempt_at, id LIMIT \(Int64(limit))
+            """)
+    }
+
+    public func claimDueDeliveries(now: Int64, limit: Int, lease: Int64) async throws(StoreError) -> [AlertDelivery] {
+        try await deliveries(
+            """
+            UPDATE alert_outbox SET next_attempt_at = \(now + lease)
+            WHERE id IN (
+                SELECT id FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
+                ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
+            RETURNING id, sink, kind, audit_seq, payload, attempts, created_at
+            """
+        ).sorted { $0.id < $1.id }
+    }
+
+    private func deliveries(_ query: PostgresQuery) async throws(StoreError) -> [AlertDelivery] {
         let rows = try await database.read { connection, logger in
-            try await connection.query(
-                """
-                UPDATE alert_outbox SET next_attempt_at = \(leaseEnd)
-                WHERE id IN (
-                    SELECT id FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
-                    ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
-                RETURNING id, sink, kind, audit_seq, payload, attempts, created_at
-                """, logger: logger
-            ).rows().map { row in
+            try await connection.query(query, logger: logger).rows().map { row in
                 (try row("id", as: Int64.self), try row("sink", as: String.self), try row("kind", as: String.self),
                  try row("audit_seq", as: Int64.self), try row("payload", as: String.self), Int(try row("attempts", as: Int32.self)),
                  try row("created_at", as: Int64.self))
             }
         }
-        return try rows.sorted { $0.0 < $1.0 }.map { row throws(StoreError) in
+        return try rows.map { row throws(StoreError) in
             try AlertDelivery.decode(
                 id: row.0, sink: row.1, kind: row.2, auditSequence: row.3, payload: row.4, attempts: row.5, createdAt: row.6)
         }

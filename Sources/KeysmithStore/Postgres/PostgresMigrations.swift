@@ -26,19 +26,19 @@ enum PostgresMigrations {
         Migration(
             name: "v3-shared-rate-limits",
             statements: [
-                // Per key, endpoint family and fixed window: requests granted to nodes as leases (PostgresRateBudget).
+                // Per key, endpoint family and limit: a token bucket the nodes take leases from (PostgresRateBudget).
                 """
-                CREATE TABLE rate_window (
+                CREATE TABLE rate_bucket (
                     subject TEXT NOT NULL,
                     family TEXT NOT NULL,
-                    window_start BIGINT NOT NULL,
-                    used INTEGER NOT NULL,
+                    tokens DOUBLE PRECISION NOT NULL,
+                    updated_at BIGINT NOT NULL,
                     last_grant INTEGER NOT NULL,
                     expires_at BIGINT NOT NULL,
-                    PRIMARY KEY (subject, family, window_start)
+                    PRIMARY KEY (subject, family)
                 )
                 """,
-                "CREATE INDEX rate_window_expiry ON rate_window(expires_at)",
+                "CREATE INDEX rate_bucket_expiry ON rate_bucket(expires_at)",
             ]),
     ]
 

@@ -1,9 +1,9 @@
 import PostgresNIO
 
-/// Rate-limit budgets shared by the nodes of a shared database: each (key, endpoint family, fixed window) row counts
-/// the requests granted so far, and nodes take them in leases — several requests at a time — so that most requests
-/// are decided from memory. The count never passes the limit, so the nodes together grant at most the limit per
-/// window.
+/// Rate-limit budgets shared by the nodes of a shared database: one token bucket per (key, endpoint family and
+/// limit) row — the same bucket each node runs in memory, refilled continuously at `limit / period` — from which
+/// nodes take several tokens at a time (a lease), so that most requests are decided from memory. Tokens only
+/// leave the row when granted, so the nodes together never grant more than the bucket would on one node.
 public struct PostgresRateBudget: SharedRateBudget {
     let database: PostgresDatabase
 
@@ -12,27 +12,34 @@ public struct PostgresRateBudget: SharedRateBudget {
     }
 
     public func lease(
-        subject: String, family: String, windowStart: Int64, limit: Int, want: Int, expiresAt: Int64, now: Int64
-    ) async throws(StoreError) -> Int {
-        let limit = Int32(clamping: limit), want = Int32(clamping: max(1, want))
+        subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, now: Int64
+    ) async throws(StoreError) -> RateLease {
+        let capacity = Double(capacity), rate = capacity / Double(max(1, periodMilliseconds))
+        let want = Double(max(1, want))
+        let expiresAt = now + 2 * periodMilliseconds
         let prune = Int.random(in: 0..<512) == 0
-        return try await database.read { connection, logger in
+        let row = try await database.read { connection, logger in
             if prune {
-                try await connection.query("DELETE FROM rate_window WHERE expires_at < \(now)", logger: logger)
+                try await connection.query("DELETE FROM rate_bucket WHERE expires_at < \(now)", logger: logger)
             }
-            // SET expressions read the row as it was: last_grant is what this call took.
-            let granted = try await connection.query(
+            // SET expressions read the row as it was: `refilled` is the old balance plus what the time since added.
+            return try await connection.query(
                 """
-                INSERT INTO rate_window (subject, family, window_start, used, last_grant, expires_at)
-                VALUES (\(subject), \(family), \(windowStart), LEAST(\(want), \(limit)), LEAST(\(want), \(limit)), \(expiresAt))
-                ON CONFLICT (subject, family, window_start) DO UPDATE
-                SET used = rate_window.used + LEAST(\(want), \(limit) - rate_window.used),
-                    last_grant = LEAST(\(want), \(limit) - rate_window.used)
-                WHERE rate_window.used < \(limit)
-                RETURNING last_grant
+                INSERT INTO rate_bucket AS b (subject, family, tokens, updated_at, last_grant, expires_at)
+                VALUES (\(subject), \(family), \(capacity) - LEAST(\(want), \(capacity)), \(now), LEAST(\(want), \(capacity))::INTEGER,
+                \(expiresAt))
+                ON CONFLICT (subject, family) DO UPDATE SET
+                    tokens = LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate))
+                        - LEAST(\(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate)))),
+                    last_grant = LEAST(\(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate))))::INTEGER,
+                    updated_at = GREATEST(b.updated_at, \(now)),
+                    expires_at = \(expiresAt)
+                RETURNING last_grant, tokens
                 """, logger: logger
-            ).collect(Int32.self).first ?? 0
-            return Int(granted)
+            ).decode((Int32, Double).self).reduce(into: [(Int32, Double)]()) { $0.append($1) }.first
         }
+        guard let (granted, tokens) = row else { return RateLease(granted: 0, retryAfterMilliseconds: 1) }
+        guard granted == 0 else { return RateLease(granted: Int(granted), retryAfterMilliseconds: 0) }
+        return RateLease(granted: 0, retryAfterMilliseconds: max(1, Int64(((1 - tokens) / rate).rounded(.up))))
     }
 }
