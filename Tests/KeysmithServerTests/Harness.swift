@@ -80,27 +80,26 @@ struct Harness {
         defer { try? FileManager.default.removeItem(at: folder) }
         let clock = ManualClock()
         let logs = LogCollector()
-        try await run(folder: folder, clock: clock, logs: logs, configure: configure, test)
-        await TestBackend.dropDatabase(for: folder)
-    }
-
-    private static func run(
-        folder: URL, clock: ManualClock, logs: LogCollector, configure: (inout ServerConfiguration) -> Void,
-        _ test: @escaping @Sendable (Harness) async throws -> Void
-    ) async throws {
         let installation = try await TestBackend.open(
             dataDirectory: folder, clock: clock, cacheRefreshInterval: .milliseconds(50), logger: logs.logger)
-        defer { installation.postgres?.close() }
-        let first = try #require(try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .test))
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: try IPAllowlist(okx: "127.0.0.1,::1"))
-        // Suites run in parallel on a loaded machine: the 1 s freshness bound of a PostgreSQL node (tested by the
-        // multi-node suite, which stops the database) must not turn slow refreshes into 50001 here.
-        configuration.cacheFreshnessBound = .seconds(60)
-        configure(&configuration)
-        let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
-        try await app.test(.live) { client in
-            try await test(Harness(client: client, installation: installation, clock: clock, master: first.credentials, logs: logs))
+        var failure: (any Error)?
+        do {
+            let first = try #require(try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .test))
+            var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, trustedProxies: try IPAllowlist(okx: "127.0.0.1,::1"))
+            // Suites run in parallel on a loaded machine: the 1 s freshness bound of a PostgreSQL node (tested by the
+            // multi-node suite, which stops the database) must not turn slow refreshes into 50001 here.
+            configuration.cacheFreshnessBound = .seconds(60)
+            configure(&configuration)
+            let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
+            try await app.test(.live) { client in
+                try await test(Harness(client: client, installation: installation, clock: clock, master: first.credentials, logs: logs))
+            }
+        } catch {
+            failure = error
         }
+        installation.postgres?.close()
+        await TestBackend.dropDatabase(for: folder)
+        if let failure { throw failure }
     }
 
     /// Sends a request signed with `credentials` (unsigned when nil). `mutate` may change headers after signing.
