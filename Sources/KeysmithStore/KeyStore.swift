@@ -148,9 +148,10 @@ public protocol SharedReplayRegistry: Sendable {
 
 /// Rate-limit budgets shared by every node of a shared database.
 public protocol SharedRateBudget: Sendable {
-    /// Takes up to `want` tokens from the subject's bucket for the family (`capacity` tokens, refilled at
-    /// `capacity / periodMilliseconds`), shared by all nodes; none granted when it holds less than one.
-    func lease(subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, now: Int64)
+    /// Gives back `returning` unspent tokens of an earlier lease, then takes up to `want` tokens from the subject's
+    /// bucket for the family (`capacity` tokens, refilled at `capacity / periodMilliseconds`), shared by all nodes;
+    /// none granted when it holds less than one.
+    func lease(subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, returning: Int, now: Int64)
         async throws(StoreError) -> RateLease
 }
 

@@ -2,8 +2,9 @@ import PostgresNIO
 
 /// Rate-limit budgets shared by the nodes of a shared database: one token bucket per (key, endpoint family and
 /// limit) row — the same bucket each node runs in memory, refilled continuously at `limit / period` — from which
-/// nodes take several tokens at a time (a lease), so that most requests are decided from memory. Tokens only
-/// leave the row when granted, so the nodes together never grant more than the bucket would on one node.
+/// nodes take several tokens at a time (a lease), so that most requests are decided from memory, giving back what
+/// an expired lease left unspent with their next one. Tokens only leave the row when granted, so the nodes
+/// together never grant more than the bucket would on one node.
 public struct PostgresRateBudget: SharedRateBudget {
     let database: PostgresDatabase
 
@@ -12,10 +13,10 @@ public struct PostgresRateBudget: SharedRateBudget {
     }
 
     public func lease(
-        subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, now: Int64
+        subject: String, family: String, capacity: Int, periodMilliseconds: Int64, want: Int, returning: Int, now: Int64
     ) async throws(StoreError) -> RateLease {
         let capacity = Double(capacity), rate = capacity / Double(max(1, periodMilliseconds))
-        let want = Double(max(1, want))
+        let want = Double(max(1, want)), returning = Double(max(0, returning))
         let expiresAt = now + 2 * periodMilliseconds
         let prune = Int.random(in: 0..<512) == 0
         let row = try await database.read { connection, logger in
@@ -29,9 +30,10 @@ public struct PostgresRateBudget: SharedRateBudget {
                 VALUES (\(subject), \(family), \(capacity) - LEAST(\(want), \(capacity)), \(now), LEAST(\(want), \(capacity))::INTEGER,
                 \(expiresAt))
                 ON CONFLICT (subject, family) DO UPDATE SET
-                    tokens = LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate))
-                        - LEAST(\(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate)))),
-                    last_grant = LEAST(\(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate))))::INTEGER,
+                    tokens = LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate) + \(returning))
+                        - LEAST(\(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate) + \(returning)))),
+                    last_grant = LEAST(
+                        \(want), FLOOR(LEAST(\(capacity), b.tokens + GREATEST(0, \(now) - b.updated_at) * \(rate) + \(returning))))::INTEGER,
                     updated_at = GREATEST(b.updated_at, \(now)),
                     expires_at = \(expiresAt)
                 RETURNING last_grant, tokens
