@@ -7,12 +7,14 @@ import KeysmithStore
 ///
 /// A node takes tokens in leases and spends them from memory for at most a quarter of the period. A lease is sized
 /// from demand: twice what the previous lease served, between 1 and a quarter of the limit, so a busy key needs a
-/// database round trip only now and then and an idle one ties up almost nothing. Unspent tokens of an expired lease
-/// go back with the next lease.
+/// database round trip only now and then and an idle one ties up almost nothing. One renewal per key is in flight
+/// at a time (concurrent requests wait for it), and unspent tokens of an expired lease go back with the next one.
+/// When the shared bucket is empty, requests are refused from memory until it has refilled.
 ///
 /// Bounds, with N nodes: tokens leave the shared bucket only when granted, so all nodes together never serve more
 /// than one node's bucket would (no overshoot). Tokens sitting in a lease on a node the client has left are out of
-/// reach until that node leases again, so a client moving between nodes may get up to (N − 1) × limit/4 fewer.
+/// reach until they expire and that node leases again, so a client moving between nodes may get up to
+/// (N − 1) × limit/4 fewer requests in a period.
 public final class SharedRateLimiter: Sendable {
     private struct LeaseKey: Hashable, Sendable {
         let subject: String
@@ -21,14 +23,19 @@ public final class SharedRateLimiter: Sendable {
     }
 
     private struct Lease: Sendable {
-        var granted: Int
-        var remaining: Int
-        var usableUntil: Int64
+        var granted = 0
+        var remaining = 0
+        var usableUntil: Int64 = .min
+        /// The shared bucket was empty: refuse from memory until then.
+        var refusedUntil: Int64 = .min
+        /// The renewal in flight; true when it reached the database.
+        var renewal: Task<Bool, Never>?
     }
 
-    private enum Local {
+    private enum Step {
         case served
-        case renew(returning: Int, lastServed: Int)
+        case refused(retryAfter: Int64)
+        case wait(Task<Bool, Never>)
     }
 
     private let budget: any SharedRateBudget
@@ -44,38 +51,62 @@ public final class SharedRateLimiter: Sendable {
         let limit = override ?? family.limit
         guard case .limit(let requests, let period) = limit else { return nil }
         let key = LeaseKey(subject: subject, family: family.name, limit: limit)
-        let local = leases.withEntry(key, isStale: { $0.usableUntil < now - period }) { lease -> Local in
-            guard var current = lease else { return .renew(returning: 0, lastServed: 0) }
-            if current.usableUntil >= now, current.remaining > 0 {
-                current.remaining -= 1
-                lease = current
-                return .served
+        for _ in 0..<3 {
+            let step = leases.withEntry(key, isStale: { $0.usableUntil < now - period && $0.renewal == nil }) { entry -> Step in
+                var current = entry ?? Lease()
+                defer { entry = current }
+                if current.usableUntil >= now, current.remaining > 0 {
+                    current.remaining -= 1
+                    return .served
+                }
+                if let renewal = current.renewal { return .wait(renewal) }
+                if current.refusedUntil > now { return .refused(retryAfter: current.refusedUntil - now) }
+                // Hand an expired lease's leftover back with this renewal.
+                let returning = current.usableUntil < now ? current.remaining : 0
+                let want = min(max(1, requests / 4), max(1, 2 * (current.granted - current.remaining)))
+                current.remaining -= returning
+                let renewal = Task {
+                    await self.renew(key, requests: requests, period: period, want: want, returning: returning, now: now)
+                }
+                current.renewal = renewal
+                return .wait(renewal)
             }
-            // Hand the leftover of an expired lease to this renewal only (concurrent ones return nothing).
-            let returning = current.usableUntil < now ? current.remaining : 0
-            let served = current.granted - current.remaining
-            current.remaining -= returning
-            lease = current
-            return .renew(returning: returning, lastServed: served)
-        }
-        guard case .renew(let returning, let lastServed) = local else { return nil }
-        let want = min(max(1, requests / 4), max(1, 2 * lastServed))
-        let lease = try await budget.lease(
-            subject: subject, family: "\(family.name)|\(requests)/\(period)", capacity: requests, periodMilliseconds: period,
-            want: want, returning: returning, now: now)
-        guard lease.granted > 0 else { return lease.retryAfterMilliseconds }
-        let usableUntil = now + max(1, period / 4)
-        leases.withEntry(key, isStale: { $0.usableUntil < now - period }) { entry in
-            if var current = entry, current.usableUntil >= now {
-                // Another renewal landed meanwhile: keep both leases' tokens.
-                current.granted += lease.granted
-                current.remaining += lease.granted - 1
-                current.usableUntil = max(current.usableUntil, usableUntil)
-                entry = current
-            } else {
-                entry = Lease(granted: lease.granted, remaining: lease.granted - 1, usableUntil: usableUntil)
+            switch step {
+            case .served:
+                return nil
+            case .refused(let retryAfter):
+                return retryAfter
+            case .wait(let renewal):
+                guard await renewal.value else { throw StoreError.database("the shared rate-limit budget cannot be read") }
             }
         }
-        return nil
+        return 1
+    }
+
+    /// Asks the shared bucket for a lease and records the outcome; false when the database could not be reached.
+    private func renew(_ key: LeaseKey, requests: Int, period: Int64, want: Int, returning: Int, now: Int64) async -> Bool {
+        let outcome: RateLease?
+        do {
+            outcome = try await budget.lease(
+                subject: key.subject, family: "\(key.family)|\(requests)/\(period)", capacity: requests, periodMilliseconds: period,
+                want: want, returning: returning, now: now)
+        } catch {
+            outcome = nil
+        }
+        leases.withEntry(key, isStale: { _ in false }) { entry in
+            var current = entry ?? Lease()
+            current.renewal = nil
+            if let outcome, outcome.granted > 0 {
+                if current.usableUntil < now { current.granted = 0; current.remaining = 0 }
+                current.granted += outcome.granted
+                current.remaining += outcome.granted
+                current.usableUntil = now + max(1, period / 4)
+                current.refusedUntil = .min
+            } else if let outcome {
+                current.refusedUntil = now + outcome.retryAfterMilliseconds
+            }
+            entry = current
+        }
+        return outcome != nil
     }
 }
