@@ -6,7 +6,7 @@ import KeysmithStore
 /// (``SharedRateBudget``), the same bucket — same capacity, same refill — shared by all nodes.
 ///
 /// A node takes tokens in leases and spends them from memory for at most a quarter of the period. A lease is sized
-/// from demand: twice what the previous lease served, between 1 and a quarter of the limit, so a busy key needs a
+/// from demand: twice what the previous lease served, at least 8 and at most a quarter of the limit, so a busy key needs a
 /// database round trip only now and then and an idle one ties up almost nothing. One renewal per key is in flight
 /// at a time (concurrent requests wait for it), and unspent tokens of an expired lease go back with the next one.
 /// When the shared bucket is empty, requests are refused from memory until it has refilled.
@@ -51,7 +51,8 @@ public final class SharedRateLimiter: Sendable {
         let limit = override ?? family.limit
         guard case .limit(let requests, let period) = limit else { return nil }
         let key = LeaseKey(subject: subject, family: family.name, limit: limit)
-        for _ in 0..<3 {
+        // Waiters whose renewal was spent by others wait for the next one (each renewal is larger than the last).
+        for _ in 0..<20 {
             let step = leases.withEntry(key, isStale: { $0.usableUntil < now - period && $0.renewal == nil }) { entry -> Step in
                 var current = entry ?? Lease()
                 defer { entry = current }
@@ -63,7 +64,7 @@ public final class SharedRateLimiter: Sendable {
                 if current.refusedUntil > now { return .refused(retryAfter: current.refusedUntil - now) }
                 // Hand an expired lease's leftover back with this renewal.
                 let returning = current.usableUntil < now ? current.remaining : 0
-                let want = min(max(1, requests / 4), max(1, 2 * (current.granted - current.remaining)))
+                let want = min(max(1, requests / 4), max(8, 2 * (current.granted - current.remaining)))
                 current.remaining -= returning
                 let renewal = Task {
                     await self.renew(key, requests: requests, period: period, want: want, returning: returning, now: now)
