@@ -142,8 +142,8 @@ public protocol KeyChangeFeed: Sendable {
 
 /// Replay protection shared by every node of a shared database.
 public protocol SharedReplayRegistry: Sendable {
-    /// Records a signed request; false when the same key and signature were recorded and have not expired.
-    func firstUse(apiKey: String, signature: String, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool
+    /// Records a signed request by what it signed; false when the same signed content was recorded and has not expired.
+    func firstUse(_ content: SignedContent, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool
 }
 
 /// Rate-limit budgets shared by every node of a shared database.

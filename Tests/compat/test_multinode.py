@@ -155,6 +155,51 @@ def test_a_signed_post_replayed_to_another_node_is_accepted_once(cluster, monkey
     assert replies == ["0", "50042", "50042"]
 
 
+def respellings(signature: str) -> list[str]:
+    """The other base64 spellings of the same bytes: the last data character with its unused low bits changed."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    padding = len(signature) - len(signature.rstrip("="))
+    position = len(signature) - 1 - padding
+    unused = {1: 2, 2: 4}.get(padding, 0)
+    index = alphabet.index(signature[position])
+    base = index & ~((1 << unused) - 1)
+    return [signature[:position] + alphabet[base | low] + signature[position + 1:]
+            for low in range(1 << unused) if base | low != index]
+
+
+def test_a_captured_post_respelt_is_refused_on_every_node(cluster):
+    import base64
+    import datetime
+    import hashlib
+    import hmac
+
+    node_a, node_b = cluster.start(), cluster.start()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ts = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    path, body = "/api/v5/users/subaccount/create-subaccount", json.dumps({"subAcct": "respelt1"})
+    sign = base64.b64encode(
+        hmac.new(cluster.master.secret.encode(), (ts + "POST" + path + body).encode(), hashlib.sha256).digest()).decode()
+
+    def send(node: Node, signature: str) -> str:
+        request = urllib.request.Request(node.url + path, data=body.encode(), method="POST", headers={
+            "OK-ACCESS-KEY": cluster.master.api_key, "OK-ACCESS-SIGN": signature, "OK-ACCESS-TIMESTAMP": ts,
+            "OK-ACCESS-PASSPHRASE": cluster.master.passphrase, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as reply:
+                return json.loads(reply.read())["code"]
+        except urllib.error.HTTPError as error:
+            return json.loads(error.read())["code"]
+
+    variants = respellings(sign)
+    assert len(variants) == 3
+    assert send(node_a, sign) == "0"
+    # Each spelling decodes to the same bytes; none is the signature, on either node.
+    assert [send(node, v) for node in (node_b, node_a) for v in variants] == ["50113"] * 6
+    assert send(node_b, sign) == "50042"
+    names = [a["subAcct"] for a in cluster.cli("subaccount", "list")]
+    assert names.count("respelt1") == 1
+
+
 def test_a_keys_rate_limit_holds_across_nodes(cluster):
     node_a, node_b = cluster.start(), cluster.start()
     out = cluster.cli(

@@ -29,7 +29,7 @@ public struct Ed25519Verifier: Sendable {
         signature: some StringProtocol, timestamp: UnsafeRawBufferPointer, method: UnsafeRawBufferPointer,
         requestPath: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer
     ) -> Bool {
-        guard signature.utf8.count == 88, let raw = Data(base64Encoded: String(signature)), raw.count == 64 else { return false }
+        guard signature.utf8.count == 88, let raw = CanonicalBase64.decode(signature), raw.count == 64 else { return false }
         return key.isValidSignature(raw, for: OKXPrehash.bytes(timestamp, method, requestPath, body))
     }
 }

@@ -29,14 +29,18 @@ public struct OKXSigner: Sendable {
     }
 
     /// Verifies a received `OK-ACCESS-SIGN` over the raw parts of the request. `method` must already be uppercase
-    /// (HTTP methods on the wire are). Returns false for a signature that is not valid base64 of 32 bytes.
+    /// (HTTP methods on the wire are).
+    ///
+    /// Only the canonical spelling is valid: the received text must equal the base64 of the expected code, byte for
+    /// byte (compared in constant time). Base64 decoders ignore the unused low bits of the last character, so a
+    /// decode-and-compare would accept four spellings of one signature.
     public func isValid(
         signature: some StringProtocol, timestamp: UnsafeRawBufferPointer, method: UnsafeRawBufferPointer,
         requestPath: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer
     ) -> Bool {
-        guard signature.utf8.count == 44, let expected = Data(base64Encoded: String(signature)), expected.count == 32
-        else { return false }
-        return code(timestamp, method, requestPath, body) == expected
+        guard signature.utf8.count == 44 else { return false }
+        let expected = Data(code(timestamp, method, requestPath, body)).base64EncodedString()
+        return CanonicalBase64.constantTimeEquals(expected.utf8, signature.utf8)
     }
 
     /// Convenience form of ``isValid(signature:timestamp:method:requestPath:body:)`` over strings.

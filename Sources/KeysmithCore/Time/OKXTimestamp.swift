@@ -1,7 +1,8 @@
 /// OKX's `OK-ACCESS-TIMESTAMP`: ISO-8601 UTC with milliseconds and `Z` (`2020-12-08T09:08:57.715Z`).
 ///
-/// Parsed by hand over UTF-8 bytes (no date formatter on the hot path). Fractions of 1 to 9 digits are accepted
-/// and truncated to milliseconds; anything else (offsets, missing `Z`, out-of-range fields) is rejected.
+/// Parsed by hand over UTF-8 bytes (no date formatter on the hot path). Exactly OKX's form is accepted — three
+/// fraction digits and `Z` —, so one instant has one spelling; anything else (no fraction, other fraction lengths,
+/// offsets, out-of-range fields) is rejected.
 ///
 /// ```swift
 /// OKXTimestamp.milliseconds(from: "2020-12-08T09:08:57.715Z")   // 1607418537715
@@ -19,8 +20,8 @@ public enum OKXTimestamp {
 
     /// Parses raw header bytes.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
-        // YYYY-MM-DDTHH:MM:SS(.f{1,9})?Z
-        guard bytes.count >= 20, bytes.count <= 30 else { return nil }
+        // YYYY-MM-DDTHH:MM:SS.sssZ
+        guard bytes.count == 24 else { return nil }
         func number(_ start: Int, _ length: Int) -> Int64? {
             var value: Int64 = 0
             for i in start..<(start + length) {
@@ -38,14 +39,7 @@ public enum OKXTimestamp {
             (1970...9999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60,
             day >= 1, day <= daysIn(month: month, year: year)
         else { return nil }
-        var millis: Int64 = 0
-        if bytes.count > 20 {
-            let digits = bytes.count - 21
-            guard bytes[19] == UInt8(ascii: "."), (1...9).contains(digits), let fraction = number(20, digits) else {
-                return nil
-            }
-            millis = digits >= 3 ? fraction / pow10(digits - 3) : fraction * pow10(3 - digits)
-        }
+        guard bytes[19] == UInt8(ascii: "."), let millis = number(20, 3) else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis
     }
@@ -94,11 +88,5 @@ public enum OKXTimestamp {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    private static func pow10(_ n: Int) -> Int64 {
-        var value: Int64 = 1
-        for _ in 0..<n { value *= 10 }
-        return value
     }
 }

@@ -16,6 +16,9 @@ public struct SignedRequest: Sendable {
     public var target: String
     public var body: ByteBuffer
     public var clientIP: IPAddress?
+    /// The first authentication header that appeared more than once, if any: such a request is refused, so a proxy
+    /// that reads one copy can never see a different request than the one Keysmith verified.
+    public var repeatedHeader: String?
 
     public init(
         accessKey: String?, signature: String?, timestamp: String?, passphrase: String?, simulatedTrading: String?,
@@ -42,30 +45,43 @@ extension SignedRequest {
         for field in headers {
             let name = field.name
             if name == .okAccessKey {
-                accessKey = field.value
+                Self.keep(field, in: &accessKey, repeated: &repeatedHeader)
             } else if name == .okAccessSign {
-                signature = field.value
+                Self.keep(field, in: &signature, repeated: &repeatedHeader)
             } else if name == .okAccessTimestamp {
-                timestamp = field.value
+                Self.keep(field, in: &timestamp, repeated: &repeatedHeader)
             } else if name == .okAccessPassphrase {
-                passphrase = field.value
+                Self.keep(field, in: &passphrase, repeated: &repeatedHeader)
             } else if name == .simulatedTrading {
-                simulatedTrading = field.value
+                Self.keep(field, in: &simulatedTrading, repeated: &repeatedHeader)
             }
         }
     }
+
+    private static func keep(_ field: HTTPField, in slot: inout String?, repeated: inout String?) {
+        if slot != nil, repeated == nil { repeated = field.name.canonicalName }
+        slot = field.value
+    }
+}
+
+/// A request that passed authentication: its key, and what it signed (the replay record of a POST).
+public struct Authenticated: Sendable {
+    public let key: CachedKey
+    /// Set for POSTs: the fingerprint recorded against replays.
+    public let signedContent: SignedContent?
 }
 
 /// Authenticates OKX v5 private requests against the in-memory ``KeyCache``.
 ///
 /// Checks run in this order and the first failure answers (contract-notes): per-IP failed-auth lockout (50011) →
 /// headers present (50103, 50106, 50107, 50104) → key known and active (50111) → timestamp format (50112) and
-/// ±30 s window (50102) → signature (50113) → passphrase (50105) → IP allowlist (50110) → replay of a POST
-/// (50042) → account frozen (50100) → environment (50101) → permission (50120) → the key's rate limit for the endpoint family (50011).
+/// ±30 s window (50102) → signature (50113, canonical base64 only) → passphrase (50105) → IP allowlist (50110) → replay of a POST
+/// (50042, keyed on the signed content, not the signature text) → account frozen (50100) → environment (50101) → permission (50120) → the key's rate limit for the endpoint family (50011).
+/// A repeated authentication header is refused with 50114 before anything else is read.
 /// Failures up to and including the IP allowlist count towards the caller IP's lockout.
 ///
 /// ```swift
-/// let key = try authenticator.authenticate(request, now: clock.milliseconds, requiring: .trade, family: family)
+/// let authenticated = try authenticator.authenticate(request, now: clock.milliseconds, requiring: .trade, family: family)
 /// ```
 public struct RequestAuthenticator: Sendable {
     private let cache: KeyCache
@@ -96,17 +112,18 @@ public struct RequestAuthenticator: Sendable {
 
     public func authenticate(
         _ request: SignedRequest, now: Int64, requiring permission: Permissions, family: EndpointFamily = EndpointFamily.other
-    ) throws(OKXError) -> CachedKey {
+    ) throws(OKXError) -> Authenticated {
         if let ip = request.clientIP, let retry = lockout.retryAfter(ip, now: now) {
             throw OKXError.tooManyFailedAttempts.retrying(after: retry)
         }
-        let cached: CachedKey
+        let verified: Authenticated
         do {
-            cached = try verify(request, now: now)
+            verified = try verify(request, now: now)
         } catch {
             if let ip = request.clientIP, FailedAuthLockout.counts(error) { lockout.recordFailure(ip, now: now) }
             throw error
         }
+        let cached = verified.key
         guard !cached.account.frozen else { throw OKXError.apiFrozen }
         guard KeyEnvironment(simulatedTradingHeader: request.simulatedTrading) == cached.key.environment else {
             throw OKXError.environmentMismatch
@@ -116,11 +133,14 @@ public struct RequestAuthenticator: Sendable {
             throw OKXError.tooManyRequests.retrying(after: retry)
         }
         usage.record(apiKey: cached.key.apiKey, ip: request.clientIP, at: now)
-        return cached
+        return verified
     }
 
     /// Proves the request came from the key's holder, from an allowed address, and is not a replayed POST.
-    private func verify(_ request: SignedRequest, now: Int64) throws(OKXError) -> CachedKey {
+    private func verify(_ request: SignedRequest, now: Int64) throws(OKXError) -> Authenticated {
+        if let repeated = request.repeatedHeader {
+            throw OKXError.invalidAuthorization.with(message: "Invalid authorization: header \(repeated) was sent more than once.")
+        }
         guard let accessKey = request.accessKey, !accessKey.isEmpty else { throw OKXError.missingAccessKey }
         guard let signature = request.signature, !signature.isEmpty else { throw OKXError.missingSignature }
         guard var timestamp = request.timestamp, !timestamp.isEmpty else { throw OKXError.missingTimestamp }
@@ -139,14 +159,19 @@ public struct RequestAuthenticator: Sendable {
         guard let signed else { throw OKXError.invalidTimestamp }
         guard abs(now - signed) <= OKXTimestamp.window else { throw OKXError.timestampExpired }
 
+        let isPost = request.method == "POST"
         var method = request.method, target = request.target
-        let valid = timestamp.withUTF8 { ts in
+        let (valid, content) = timestamp.withUTF8 { ts in
             method.withUTF8 { m in
                 target.withUTF8 { t in
                     request.body.withUnsafeReadableBytes { b in
-                        cached.signer.isValid(
-                            signature: signature, timestamp: UnsafeRawBufferPointer(ts), method: UnsafeRawBufferPointer(m),
-                            requestPath: UnsafeRawBufferPointer(t), body: b)
+                        let (ts, m, t) = (UnsafeRawBufferPointer(ts), UnsafeRawBufferPointer(m), UnsafeRawBufferPointer(t))
+                        guard cached.signer.isValid(signature: signature, timestamp: ts, method: m, requestPath: t, body: b) else {
+                            return (false, SignedContent?.none)
+                        }
+                        // Only POSTs are guarded against replays: only they pay for the fingerprint.
+                        let content = isPost ? SignedContent(apiKey: accessKey, timestamp: ts, method: m, requestPath: t, body: b) : nil
+                        return (true, content)
                     }
                 }
             }
@@ -163,9 +188,9 @@ public struct RequestAuthenticator: Sendable {
                 throw OKXError.ipNotAllowed(request.clientIP?.description ?? "unknown")
             }
         }
-        if request.method == "POST", !replay.accept(apiKey: accessKey, signature: signature, signedAt: signed, now: now) {
+        if let content, !replay.accept(content, signedAt: signed, now: now) {
             throw OKXError.repeatedRequest
         }
-        return cached
+        return Authenticated(key: cached, signedContent: content)
     }
 }

@@ -62,7 +62,8 @@ struct OKXAuthMiddleware: RouterMiddleware {
         }
         let family = EndpointFamily.of(method: request.method.rawValue, routePath: context.endpointPath)
         let now = clock.milliseconds
-        let key = try authenticator.authenticate(signed, now: now, requiring: permission, family: family)
+        let authenticated = try authenticator.authenticate(signed, now: now, requiring: permission, family: family)
+        let key = authenticated.key
         context.authenticated = key
         if let sharedLimits {
             let retry: Int64?
@@ -73,12 +74,11 @@ struct OKXAuthMiddleware: RouterMiddleware {
             }
             if let retry { throw OKXError.tooManyRequests.retrying(after: retry) }
         }
-        if request.method == .post, let sharedReplay, let accessKey = signed.accessKey, let signature = signed.signature {
-            // Valid signatures are at most one window old or ahead: remembered for two windows, they cannot come back.
+        if let sharedReplay, let content = authenticated.signedContent {
+            // Valid timestamps are at most one window old or ahead: remembered for two windows, they cannot come back.
             let firstUse: Bool
             do {
-                firstUse = try await sharedReplay.firstUse(
-                    apiKey: accessKey, signature: signature, expiresAt: now + 2 * OKXTimestamp.window, now: now)
+                firstUse = try await sharedReplay.firstUse(content, expiresAt: now + 2 * OKXTimestamp.window, now: now)
             } catch {
                 throw OKXError.serviceUnavailable
             }

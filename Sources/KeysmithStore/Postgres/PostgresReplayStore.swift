@@ -1,11 +1,11 @@
-import Crypto
 import Foundation
+import KeysmithCore
 import PostgresNIO
 
 /// Signed POSTs accepted by any node of a shared database, so that one signed request sent to two nodes is
 /// accepted once (each node also keeps its own in-memory guard, which answers repeats to the same node without a
-/// round trip). The row holds a SHA-256 of key and signature, never the signature itself; expired rows are pruned
-/// now and then by the inserts themselves.
+/// round trip). The row holds the request's ``SignedContent`` fingerprint (a SHA-256 of key and prehash), never the
+/// signature or the request itself; expired rows are pruned now and then by the inserts themselves.
 public struct PostgresReplayStore: SharedReplayRegistry {
     let database: PostgresDatabase
 
@@ -13,12 +13,8 @@ public struct PostgresReplayStore: SharedReplayRegistry {
         self.database = database
     }
 
-    public func firstUse(apiKey: String, signature: String, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool {
-        var hasher = SHA256()
-        hasher.update(data: Data(apiKey.utf8))
-        hasher.update(data: [0])
-        hasher.update(data: Data(signature.utf8))
-        let digest = ByteBuffer(bytes: Array(hasher.finalize()))
+    public func firstUse(_ content: SignedContent, expiresAt: Int64, now: Int64) async throws(StoreError) -> Bool {
+        let digest = ByteBuffer(bytes: content.bytes)
         let prune = Int.random(in: 0..<256) == 0
         return try await database.read { connection, logger in
             if prune {
