@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import KeysmithCore
 import KeysmithStore
 import Logging
@@ -36,10 +37,21 @@ public func buildApplication(
     }
     return Application(
         router: router,
+        server: .http1(configuration: http1Configuration(configuration)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// HTTP/1.1 connections with a deadline for each request to arrive and an idle timeout between requests.
+func http1Configuration(_ configuration: ServerConfiguration) -> HTTP1Channel.Configuration {
+    let timeout = configuration.requestReadTimeout
+    let idle = configuration.idleTimeout.components
+    let (idleNanoseconds, overflow) = idle.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return HTTP1Channel.Configuration(
+        additionalChannelHandlers: RequestReadDeadline.handlers(timeout: timeout),
+        idleTimeout: .nanoseconds(overflow ? .max : idleNanoseconds + idle.attoseconds / 1_000_000_000))
 }
 
 /// The router alone (tests and benchmarks drive it directly).

@@ -31,6 +31,11 @@ public struct ServerConfiguration: Sendable {
     /// On a shared (PostgreSQL) database: how stale the key cache may be before authenticated requests are refused
     /// with 50001 (a revocation made on another node is never honoured later than this).
     public var cacheFreshnessBound: Duration = .seconds(1)
+    /// How long a request may take to arrive, from its first byte to the end of its body; the connection is closed
+    /// beyond it (a client that trickles its headers holds nothing for long).
+    public var requestReadTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may sit idle between requests before it is closed.
+    public var idleTimeout: Duration = .seconds(60)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,

@@ -45,6 +45,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
     var secureCookies = false
 
+    @Option(name: .customLong("request-timeout"), help: "How long a request may take to arrive, head and body; the connection is closed beyond it.")
+    var requestTimeout = "10s"
+
+    @Option(name: .customLong("idle-timeout"), help: "How long a keep-alive connection may sit idle between requests.")
+    var idleTimeout = "60s"
+
+    @Option(name: .customLong("ipv6-client-prefix"), help: "IPv6 clients are counted per network of this prefix length for the failed-auth lockout (0-128).")
+    var ipv6ClientPrefix = 64
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
@@ -63,6 +72,10 @@ struct Serve: AsyncParsableCommand {
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
             auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
         configuration.secureCookies = secureCookies
+        configuration.requestReadTimeout = .milliseconds(max(1, try Durations.milliseconds(requestTimeout, flag: "--request-timeout")))
+        configuration.idleTimeout = .milliseconds(max(1, try Durations.milliseconds(idleTimeout, flag: "--idle-timeout")))
+        guard (0...128).contains(ipv6ClientPrefix) else { throw CLIError("--ipv6-client-prefix takes 0 to 128; got \(ipv6ClientPrefix)") }
+        configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
             logger.info("Web console: http://\(host):\(port)/console")

@@ -83,3 +83,17 @@ public struct IPAddressError: Error, Sendable, Hashable, CustomStringConvertible
 
     public var description: String { "'\(entry)': \(reason)" }
 }
+
+extension IPAddress {
+    /// The network of this address that one client controls: IPv4 addresses as they are, IPv6 addresses with all
+    /// but their first `ipv6PrefixLength` bits cleared (a /64 is what one subscriber is usually given, so counting per
+    /// address would let one client rotate through fresh counters). Lengths outside 0…128 are clamped.
+    public func clientNetwork(ipv6PrefixLength: Int) -> IPAddress {
+        guard !isIPv4 else { return self }
+        let bits = min(128, max(0, ipv6PrefixLength))
+        func mask(_ word: UInt64, keeping count: Int) -> UInt64 {
+            count >= 64 ? word : count <= 0 ? 0 : word & ~(UInt64.max >> UInt64(count))
+        }
+        return IPAddress(high: mask(high, keeping: bits), low: mask(low, keeping: bits - 64))
+    }
+}

@@ -5,6 +5,7 @@ import HummingbirdAuth
 import KeysmithCore
 import KeysmithStore
 import Mustache
+import NIOCore
 
 /// The web console under `/console`: server-rendered HTML forms, no JavaScript. Sign-in is email + password
 /// (bcrypt) and a TOTP code; TOTP enrolment is required before anything else. Every form carries the session's
@@ -71,6 +72,8 @@ struct ConsoleRoutes {
             }
         } catch let error as ConsoleFailure {
             response = message(error, context)
+        } catch is NIOTooManyBytesError {
+            response = OKXError.bodyTooLarge.response()
         } catch {
             context.logger.error("console page failed", metadata: ["error": "\(error)"])
             response = message(

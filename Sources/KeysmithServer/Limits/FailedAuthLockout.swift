@@ -1,18 +1,24 @@
 import KeysmithCore
 
 /// Locks out a client IP after repeated authentication failures: `threshold` failures within `window` lock that
-/// IP out for `cooldown` (50011, HTTP 429, `Retry-After`). Other IPs — the key's legitimate callers — are unaffected.
+/// IP (for IPv6, its /64 or the configured prefix) out for `cooldown` (50011, HTTP 429, `Retry-After`). Other IPs — the key's legitimate callers — are unaffected.
 public final class FailedAuthLockout: Sendable {
     public struct Policy: Sendable {
         public var threshold: Int
         public var windowMilliseconds: Int64
         public var cooldownMilliseconds: Int64
+        /// IPv6 clients are counted per network of this prefix length (one subscriber's /64 by default); IPv4
+        /// clients per address.
+        public var ipv6PrefixLength: Int
 
-        /// 20 failures in 60 s lock an IP out for 5 minutes.
-        public init(threshold: Int = 20, windowMilliseconds: Int64 = 60_000, cooldownMilliseconds: Int64 = 300_000) {
+        /// 20 failures in 60 s lock an IP (an IPv6 /64) out for 5 minutes.
+        public init(
+            threshold: Int = 20, windowMilliseconds: Int64 = 60_000, cooldownMilliseconds: Int64 = 300_000, ipv6PrefixLength: Int = 64
+        ) {
             self.threshold = threshold
             self.windowMilliseconds = windowMilliseconds
             self.cooldownMilliseconds = cooldownMilliseconds
+            self.ipv6PrefixLength = ipv6PrefixLength
         }
     }
 
@@ -31,7 +37,7 @@ public final class FailedAuthLockout: Sendable {
 
     /// Milliseconds until `ip` may try again, or nil when it is not locked out.
     public func retryAfter(_ ip: IPAddress, now: Int64) -> Int64? {
-        records.withEntry(ip, isStale: { self.isStale($0, now: now) }) { record in
+        records.withEntry(ip.clientNetwork(ipv6PrefixLength: policy.ipv6PrefixLength), isStale: { self.isStale($0, now: now) }) { record in
             guard let until = record?.lockedUntil, until > now else { return nil }
             return until - now
         }
@@ -40,7 +46,7 @@ public final class FailedAuthLockout: Sendable {
     /// Counts one failure from `ip`; the one that reaches the threshold starts the cool-down.
     public func recordFailure(_ ip: IPAddress, now: Int64) {
         let policy = self.policy
-        records.withEntry(ip, isStale: { self.isStale($0, now: now) }) { record in
+        records.withEntry(ip.clientNetwork(ipv6PrefixLength: policy.ipv6PrefixLength), isStale: { self.isStale($0, now: now) }) { record in
             var value = record ?? Record(windowStart: now, failures: 0, lockedUntil: nil)
             if now - value.windowStart > policy.windowMilliseconds {
                 value = Record(windowStart: now, failures: 0, lockedUntil: value.lockedUntil)

@@ -3,6 +3,7 @@ import Hummingbird
 import KeysmithCore
 import KeysmithStore
 import Logging
+import NIOCore
 
 /// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
 /// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
@@ -26,6 +27,10 @@ struct OKXErrorMiddleware: RouterMiddleware {
             let mapped = Self.okxError(for: error)
             code = mapped.code
             response = mapped.response()
+        } catch is NIOTooManyBytesError {
+            // A body over the limit is the client's error: 413 with an OKX envelope, nothing logged as an error.
+            code = OKXError.bodyTooLarge.code
+            response = OKXError.bodyTooLarge.response()
         } catch {
             code = OKXError.systemError.code
             context.logger.error("unhandled error", metadata: ["error": "\(Self.describe(error))"])

@@ -1,0 +1,138 @@
+import Foundation
+import KeysmithCore
+import KeysmithServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A raw TCP connection to the test server, for what an HTTP client library would not send.
+final class RawConnection {
+    private let descriptor: Int32
+
+    /// Connects to 127.0.0.1:`port`; reads give up after `safety` (a bound against hanging, never a timing assertion).
+    init(port: Int, safety: Int = 30) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        var timeout = timeval(tv_sec: safety, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+    }
+
+    enum Outcome: Equatable {
+        case closed
+        case data(String)
+        case gaveUp
+    }
+
+    /// Waits for what the server does next: send bytes, close the connection, or nothing until the safety bound.
+    func next() -> Outcome {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(descriptor, &buffer, buffer.count)
+        if count > 0 { return .data(String(decoding: buffer.prefix(count), as: UTF8.self)) }
+        if count == 0 || errno == ECONNRESET { return .closed }
+        return .gaveUp
+    }
+}
+
+@Suite struct ConnectionLimitsTests {
+    @Test
+    func aRequestHeadThatNeverCompletesIsClosed() async throws {
+        try await Harness.run(configure: { $0.requestReadTimeout = .milliseconds(200) }) { h in
+            let connection = try RawConnection(port: try #require(h.client.port))
+            connection.send("GET /api/v5/public/time HTTP/1.1\r\nHost: keysmith\r\nX-Slow: ")
+            #expect(connection.next() == .closed)
+            // Others are served all along.
+            #expect(try await h.call(.get, "/api/v5/public/time", as: nil).code == "0")
+        }
+    }
+
+    @Test
+    func aBodyThatNeverCompletesIsClosed() async throws {
+        try await Harness.run(configure: { $0.requestReadTimeout = .milliseconds(200) }) { h in
+            let connection = try RawConnection(port: try #require(h.client.port))
+            connection.send("POST /api/v5/asset/transfer HTTP/1.1\r\nHost: keysmith\r\nContent-Length: 100\r\n\r\n{\"ccy\":")
+            #expect(connection.next() == .closed)
+            #expect(!h.logs.text.split(separator: "\n").contains { $0.hasPrefix("error") })
+        }
+    }
+
+    @Test
+    func anIdleKeepAliveConnectionIsClosed() async throws {
+        // Long enough for the first request to arrive on a loaded machine (the timer starts when the connection opens).
+        try await Harness.run(configure: { $0.idleTimeout = .seconds(3) }) { h in
+            let connection = try RawConnection(port: try #require(h.client.port))
+            connection.send("GET /api/v5/public/time HTTP/1.1\r\nHost: keysmith\r\n\r\n")
+            let first = connection.next()
+            guard case .data(let answer) = first else {
+                Issue.record("no answer: \(first)")
+                return
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            // The response is complete; nothing more is sent, and the server lets the connection go.
+            var outcome = connection.next()
+            while case .data = outcome { outcome = connection.next() }
+            #expect(outcome == .closed)
+        }
+    }
+
+    @Test
+    func aWholeRequestInsideTheDeadlineIsServedOnAKeptAliveConnection() async throws {
+        try await Harness.run(configure: { $0.requestReadTimeout = .seconds(30) }) { h in
+            let connection = try RawConnection(port: try #require(h.client.port))
+            for _ in 0..<3 {
+                connection.send("GET /api/v5/public/time HTTP/1.1\r\nHost: keysmith\r\n\r\n")
+                guard case .data(let answer) = connection.next() else {
+                    Issue.record("no answer")
+                    return
+                }
+                #expect(answer.hasPrefix("HTTP/1.1 200"))
+            }
+        }
+    }
+
+    @Test
+    func failedAuthenticationIsCountedPerIPv6Network() async throws {
+        try await Harness.run(configure: { $0.failedAuthLockout = .init(threshold: 5) }) { h in
+            let key = try await h.subAccountKey()
+            let wrong = KeyCredentials(apiKey: key.apiKey, secretKey: KeyMaterial.secret(), passphrase: key.passphrase)
+            // Five addresses inside one /64, one failure each.
+            for host in 1...5 {
+                let reply = try await h.call(.get, "/api/v5/account/config", as: wrong, from: "2001:db8:1:2::\(host)")
+                #expect(reply.code == "50113")
+            }
+            let locked = try await h.call(.get, "/api/v5/account/config", as: key, from: "2001:db8:1:2:ffff::9")
+            #expect(locked.code == "50011")
+            #expect(locked.status == 429)
+            // Another /64 is not affected.
+            #expect(try await h.call(.get, "/api/v5/account/config", as: key, from: "2001:db8:1:3::1").code == "0")
+        }
+    }
+}
+
+@Suite struct ClientNetworkTests {
+    @Test(arguments: [
+        ("2001:db8:1:2:3:4:5:6", 64, "2001:db8:1:2::"), ("2001:db8:1:2:3:4:5:6", 48, "2001:db8:1::"),
+        ("2001:db8:1:2:3:4:5:6", 128, "2001:db8:1:2:3:4:5:6"), ("2001:db8:1:2:3:4:5:6", 0, "::"),
+        ("2001:db8:1:2:3:4:5:6", 96, "2001:db8:1:2:3:4::"), ("2001:db8:1:2:3:4:5:6", 200, "2001:db8:1:2:3:4:5:6"),
+        ("192.0.2.77", 64, "192.0.2.77"), ("::ffff:192.0.2.77", 0, "192.0.2.77"),
+    ])
+    func masksIPv6ToItsNetwork(_ address: String, _ prefix: Int, _ expected: String) throws {
+        #expect(try IPAddress(address).clientNetwork(ipv6PrefixLength: prefix).description == expected)
+    }
+}
