@@ -31,10 +31,11 @@ public struct ServerConfiguration: Sendable {
     /// On a shared (PostgreSQL) database: how stale the key cache may be before authenticated requests are refused
     /// with 50001 (a revocation made on another node is never honoured later than this).
     public var cacheFreshnessBound: Duration = .seconds(1)
-    /// How long a request may take to arrive, from its first byte to the end of its body; the connection is closed
-    /// beyond it (a client that trickles its headers holds nothing for long).
+    /// How long a request head may take to arrive, from its first byte to its last; the connection is closed beyond
+    /// it (a client that trickles its headers holds nothing for long).
     public var requestReadTimeout: Duration = .seconds(10)
-    /// How long a keep-alive connection may sit idle between requests before it is closed.
+    /// How long a keep-alive connection may sit idle between requests, or a request body may stop arriving, before
+    /// the connection is closed.
     public var idleTimeout: Duration = .seconds(60)
 
     public init(

@@ -45,10 +45,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
     var secureCookies = false
 
-    @Option(name: .customLong("request-timeout"), help: "How long a request may take to arrive, head and body; the connection is closed beyond it.")
+    @Option(name: .customLong("request-timeout"), help: "How long a request head may take to arrive; the connection is closed beyond it.")
     var requestTimeout = "10s"
 
-    @Option(name: .customLong("idle-timeout"), help: "How long a keep-alive connection may sit idle between requests.")
+    @Option(name: .customLong("idle-timeout"), help: "How long a keep-alive connection may sit idle, or a request body stall, before it is closed.")
     var idleTimeout = "60s"
 
     @Option(name: .customLong("ipv6-client-prefix"), help: "IPv6 clients are counted per network of this prefix length for the failed-auth lockout (0-128).")

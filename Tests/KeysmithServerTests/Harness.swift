@@ -89,6 +89,9 @@ struct Harness {
             // Suites run in parallel on a loaded machine: the 1 s freshness bound of a PostgreSQL node (tested by the
             // multi-node suite, which stops the database) must not turn slow refreshes into 50001 here.
             configuration.cacheFreshnessBound = .seconds(60)
+            // The test client keeps one connection per test: a test that waits on a loaded machine must not find it
+            // closed as idle (the idle timeout has its own tests).
+            configuration.idleTimeout = .seconds(3600)
             configure(&configuration)
             let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
             try await app.test(.live) { client in

@@ -27,6 +27,9 @@ extension OKXError {
         code: "50035", message: "This endpoint requires that APIKey must be bound to IP", httpStatus: 403)
     public static let repeatedRequest = OKXError(code: "50042", message: "Repeated request", httpStatus: 200)
     public static let bodyTooLarge = OKXError(code: "50000", message: "Request body is too large.", httpStatus: 413)
+    /// A request whose body ended before its declared length or could not be parsed as HTTP.
+    public static let incompleteRequest = OKXError(
+        code: "51000", message: "Parameter request error: the request body is incomplete or malformed.", httpStatus: 400)
 
     public static func parameterEmpty(_ name: String) -> OKXError {
         OKXError(code: "50014", message: "Parameter \(name) can not be empty.", httpStatus: 400)

@@ -6,6 +6,7 @@ import KeysmithCore
 import KeysmithStore
 import Mustache
 import NIOCore
+import NIOHTTP1
 
 /// The web console under `/console`: server-rendered HTML forms, no JavaScript. Sign-in is email + password
 /// (bcrypt) and a TOTP code; TOTP enrolment is required before anything else. Every form carries the session's
@@ -74,6 +75,8 @@ struct ConsoleRoutes {
             response = message(error, context)
         } catch is NIOTooManyBytesError {
             response = OKXError.bodyTooLarge.response()
+        } catch is HTTPParserError {
+            response = OKXError.incompleteRequest.response()
         } catch {
             context.logger.error("console page failed", metadata: ["error": "\(error)"])
             response = message(

@@ -3,19 +3,23 @@ import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
 
-/// Closes a connection whose request does not arrive in time: from the first byte of a request to the end of its
-/// body may take at most `timeout` (a client that trickles its headers — slowloris — or its body holds nothing for
-/// long). Idle keep-alive connections are closed separately by Hummingbird's idle timeout.
+/// Closes a connection whose request head does not arrive in time: from the first byte of a request to the end of
+/// its head may take at most `timeout` (a client that trickles its headers — slowloris — holds nothing for long).
+/// Idle keep-alive connections, and bodies that stop arriving, are closed by Hummingbird's idle timeout.
+///
+/// The body is deliberately not covered: once the head is read, the server reads the body only as fast as its
+/// handler asks for it, so a deadline there would measure the server as much as the client.
 ///
 /// Two handlers share one deadline: ``ByteWatcher`` sits first in the pipeline and arms the deadline when bytes of
-/// a new request arrive; ``PartWatcher`` sits after HTTP decoding and disarms it when the request's end is read.
-/// Both run on the connection's event loop, so the shared state needs no lock.
+/// a new request arrive; ``PartWatcher`` sits after HTTP decoding and disarms it when the request's head is read and
+/// ends the request at its end. Both run on the connection's event loop, so the shared state needs no lock.
 ///
 /// ```swift
 /// HTTP1Channel.Configuration(additionalChannelHandlers: RequestReadDeadline.handlers(timeout: .seconds(10)))
 /// ```
 final class RequestReadDeadline {
     private let timeout: TimeAmount
+    /// Bytes of a request have arrived and its end has not been read yet.
     private var reading = false
     private var scheduled: Scheduled<Void>?
     private var partContext: ChannelHandlerContext?
@@ -35,16 +39,20 @@ final class RequestReadDeadline {
         guard !reading else { return }
         reading = true
         scheduled = loop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) { [self] in
+            guard scheduled != nil else { return }
             scheduled = nil
-            guard reading else { return }
             partContext?.close(promise: nil)
         }
     }
 
-    fileprivate func requestEnded() {
-        reading = false
+    fileprivate func headArrived() {
         scheduled?.cancel()
         scheduled = nil
+    }
+
+    fileprivate func requestEnded() {
+        reading = false
+        headArrived()
     }
 
     /// First in the pipeline: sees raw bytes, so a request that has not finished its head is timed too.
@@ -64,7 +72,7 @@ final class RequestReadDeadline {
         }
     }
 
-    /// After HTTP decoding: the end of a request disarms the deadline. Adds its ``ByteWatcher`` at the front of the
+    /// After HTTP decoding: the head of a request disarms the deadline; its end lets the next one arm it. Adds its ``ByteWatcher`` at the front of the
     /// pipeline when it is added itself.
     final class PartWatcher: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
@@ -87,7 +95,11 @@ final class RequestReadDeadline {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if case .end = unwrapInboundIn(data) { deadline.requestEnded() }
+            switch unwrapInboundIn(data) {
+            case .head: deadline.headArrived()
+            case .body: break
+            case .end: deadline.requestEnded()
+            }
             context.fireChannelRead(data)
         }
 

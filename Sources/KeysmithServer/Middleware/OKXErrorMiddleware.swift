@@ -4,6 +4,7 @@ import KeysmithCore
 import KeysmithStore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
 /// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
@@ -31,6 +32,11 @@ struct OKXErrorMiddleware: RouterMiddleware {
             // A body over the limit is the client's error: 413 with an OKX envelope, nothing logged as an error.
             code = OKXError.bodyTooLarge.code
             response = OKXError.bodyTooLarge.response()
+        } catch is HTTPParserError {
+            // A body cut short (the client stopped sending and its connection was closed) or malformed: the client's.
+            let error = OKXError.incompleteRequest
+            code = error.code
+            response = error.response()
         } catch {
             code = OKXError.systemError.code
             context.logger.error("unhandled error", metadata: ["error": "\(Self.describe(error))"])
