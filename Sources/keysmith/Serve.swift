@@ -45,6 +45,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
     var secureCookies = false
 
+    @Option(
+        name: .customLong("console-sign-in-limit"),
+        help: "Console sign-in attempts per client network (IPv4 address, IPv6 /64) before HTTP 429: N/PERIOD or unlimited.")
+    var consoleSignInLimit = "5/30s"
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
@@ -63,6 +68,7 @@ struct Serve: AsyncParsableCommand {
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
             auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
         configuration.secureCookies = secureCookies
+        configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
             logger.info("Web console: http://\(host):\(port)/console")
