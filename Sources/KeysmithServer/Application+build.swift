@@ -98,6 +98,9 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     TradeRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
-    ConsoleRoutes(installation: installation, pages: try ConsolePages(), secureCookies: configuration.secureCookies).register(on: router)
+    ConsoleRoutes(
+        installation: installation, pages: try ConsolePages(), secureCookies: configuration.secureCookies,
+        signInLimit: configuration.consoleSignIn
+    ).register(on: router)
     return router
 }

@@ -54,6 +54,8 @@ public struct Installation: Sendable {
     /// Web-console operators and sessions.
     public let consoleStore: any ConsoleStore
     public let console: ConsoleAuth
+    /// Signs the console's sign-in form tokens.
+    let consoleFormKey: [UInt8]
 
     /// Opens (creating on first use, mode 0700) the data folder and its database: the folder's `keysmith.sqlite`, or
     /// the PostgreSQL database at `databaseURL` (`postgres://user@host:port/db`), migrated either way. The master key is
@@ -147,6 +149,7 @@ public struct Installation: Sendable {
         self.alertSinks = AlertSinks(store: audit.alerts, audit: audit.store, sealer: audit.sinkSealer, clock: clock)
         self.consoleStore = audit.console
         self.console = ConsoleAuth(store: audit.console, sealer: audit.consoleSealer, clock: clock)
+        self.consoleFormKey = audit.consoleFormKey
     }
 
     /// The audit, alert and ledger stores and the keys derived for them, as opened.
@@ -161,6 +164,7 @@ public struct Installation: Sendable {
         let sinkSealer: SecretSealer
         let console: any ConsoleStore
         let consoleSealer: SecretSealer
+        let consoleFormKey: [UInt8]
 
         /// One backend's stores, with the keys the master key derives for them.
         init(
@@ -177,6 +181,7 @@ public struct Installation: Sendable {
             self.sinkSealer = master.sinkSealer()
             self.console = console
             self.consoleSealer = master.consoleSealer()
+            self.consoleFormKey = master.consoleFormKey()
         }
     }
 

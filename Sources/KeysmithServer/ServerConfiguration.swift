@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var auditRetention: Int64?
     /// Mark the console's session cookie `Secure` (serve behind TLS).
     public var secureCookies = false
+    /// Per-client-network limit on console sign-in attempts (password and code forms), checked before any bcrypt work.
+    public var consoleSignIn = ConsoleSignInThrottle.Policy()
     /// On a shared (PostgreSQL) database: how stale the key cache may be before authenticated requests are refused
     /// with 50001 (a revocation made on another node is never honoured later than this).
     public var cacheFreshnessBound: Duration = .seconds(1)

@@ -54,6 +54,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("ipv6-client-prefix"), help: "IPv6 clients are counted per network of this prefix length for the failed-auth lockout (0-128).")
     var ipv6ClientPrefix = 64
 
+    @Option(
+        name: .customLong("console-sign-in-limit"),
+        help: "Console sign-in attempts per client network (IPv4 address, IPv6 /64) before HTTP 429: N/PERIOD or unlimited.")
+    var consoleSignInLimit = "5/30s"
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)
@@ -76,6 +81,7 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = .milliseconds(max(1, try Durations.milliseconds(idleTimeout, flag: "--idle-timeout")))
         guard (0...128).contains(ipv6ClientPrefix) else { throw CLIError("--ipv6-client-prefix takes 0 to 128; got \(ipv6ClientPrefix)") }
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
+        configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
             logger.info("Web console: http://\(host):\(port)/console")

@@ -7,14 +7,24 @@ import KeysmithServer
 import NIOCore
 import Testing
 
-/// A browser without JavaScript: keeps the console cookie, reads CSRF tokens out of pages, submits forms.
+/// A browser without JavaScript: keeps the console's cookies, reads CSRF tokens out of pages, submits forms, and may
+/// present another client address (`X-Forwarded-For`, which the harness trusts).
 final class ConsoleBrowser: @unchecked Sendable {
     let h: Harness
+    /// The session cookie (`keysmith_console=…`), once the server set one.
     var cookie: String?
+    /// The sign-in form's token cookie (`keysmith_signin=…`).
+    var signInCookie: String?
     var csrf = ""
     var keyForm = ""
+    var forwardedFor: String?
+    /// A connection of this browser's own (requests of browsers sharing the harness's connection run one at a time).
+    let connection: TestClient?
 
-    init(_ h: Harness) { self.h = h }
+    init(_ h: Harness, connection: TestClient? = nil) {
+        self.h = h
+        self.connection = connection
+    }
 
     struct Page {
         let status: Int
@@ -36,13 +46,25 @@ final class ConsoleBrowser: @unchecked Sendable {
 
     private func send(_ method: HTTPRequest.Method, _ path: String, body: String?) async throws -> Page {
         var headers: HTTPFields = [:]
-        if let cookie { headers[.cookie] = cookie }
+        let cookies = [cookie, signInCookie].compactMap { $0 }
+        if !cookies.isEmpty { headers[.cookie] = cookies.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
-        let page = try await h.client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
-            Page(status: Int(response.status.code), html: String(buffer: response.body), headers: response.headers)
+        if let forwardedFor { headers[HTTPField.Name("X-Forwarded-For")!] = forwardedFor }
+        let page: Page
+        if let connection {
+            headers[.connection] = "keep-alive"
+            let response = try await connection.execute(
+                TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: body.map { ByteBuffer(string: $0) }))
+            page = Page(status: Int(response.status.code), html: response.body.map { String(buffer: $0) } ?? "", headers: response.headers)
+        } else {
+            page = try await h.client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+                Page(status: Int(response.status.code), html: String(buffer: response.body), headers: response.headers)
+            }
         }
-        if let set = page.headers[.setCookie], let value = set.split(separator: ";").first, value.hasPrefix("keysmith_console=") {
-            cookie = String(value)
+        for set in page.headers[values: .setCookie] {
+            guard let value = set.split(separator: ";").first else { continue }
+            if value.hasPrefix("keysmith_console=") { cookie = String(value) }
+            if value.hasPrefix("keysmith_signin=") { signInCookie = String(value) }
         }
         if let token = Self.value(of: "csrf", in: page.html) { csrf = token }
         if let token = Self.value(of: "keyForm", in: page.html) { keyForm = token }
@@ -123,8 +145,11 @@ final class ConsoleBrowser: @unchecked Sendable {
     static let email = "ops@example.com"
     static let password = "correct horse battery"
 
-    static func withConsole(_ test: @escaping @Sendable (Harness, ConsoleBrowser) async throws -> Void) async throws {
-        try await Harness.run { h in
+    static func withConsole(
+        configure: @escaping (inout ServerConfiguration) -> Void = { _ in },
+        _ test: @escaping @Sendable (Harness, ConsoleBrowser) async throws -> Void
+    ) async throws {
+        try await Harness.run(configure: configure) { h in
             _ = try await h.installation.console.createUser(email: email, password: password, origin: .test)
             try await test(h, ConsoleBrowser(h))
         }
@@ -201,16 +226,22 @@ final class ConsoleBrowser: @unchecked Sendable {
     }
 
     @Test
-    func repeatedFailuresLockTheAccount() async throws {
-        try await Self.withConsole { h, browser in
+    func repeatedFailuresLockTheAccountOnThatNetwork() async throws {
+        try await Self.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, browser in
             _ = try await browser.get("/console/login")
             for _ in 0..<5 {
                 #expect(try await browser.post("/console/login", ["email": Self.email, "password": "not the password"]).status == 401)
             }
+            // Locked here: even the right password gets the answer of a wrong one.
             let locked = try await browser.post("/console/login", ["email": Self.email, "password": Self.password])
-            #expect(locked.status == 401 && locked.html.contains("locked until"))
+            #expect(locked.status == 401 && locked.html.contains("The email or password is wrong."))
             let events = try await h.installation.auditStore.search(.init(action: "console.user.locked", limit: 10))
             #expect(events.count == 1)
+            // Another network is not locked out.
+            let elsewhere = ConsoleBrowser(h)
+            elsewhere.forwardedFor = "198.51.100.20"
+            _ = try await elsewhere.get("/console/login")
+            #expect(try await elsewhere.post("/console/login", ["email": Self.email, "password": Self.password]).status == 303)
             h.clock.advance(by: 15 * 60_000 + 1)
             #expect(try await browser.post("/console/login", ["email": Self.email, "password": Self.password]).status == 303)
         }
@@ -220,10 +251,12 @@ final class ConsoleBrowser: @unchecked Sendable {
     func aSessionKeepsItsIdUntilSignInAndSignOut() async throws {
         try await Self.withConsole { h, browser in
             _ = try await browser.get("/console/login")
-            let anonymous = try #require(browser.cookie)
+            #expect(browser.cookie == nil, "no session before a password is accepted")
+            let planted = "keysmith_console=planted-by-someone-else"
+            browser.cookie = planted
             try await browser.signIn(Self.email, Self.password)
             let signedIn = try #require(browser.cookie)
-            #expect(signedIn != anonymous, "signing in issues a new session id")
+            #expect(signedIn != planted, "signing in issues a new session id")
             // Flash messages and form tokens update the session in place.
             _ = try await browser.get("/console/subaccounts")
             #expect(try await browser.post("/console/subaccounts", ["name": "bot01trader"]).status == 303)

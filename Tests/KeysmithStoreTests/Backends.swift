@@ -52,13 +52,16 @@ struct TestDatabase: Sendable {
             let keys = SQLiteKeyStore(database: database)
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLiteAuditStore(database: database),
-                ledger: SQLiteLedgerStore(database: database), withdrawals: SQLiteLedgerStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
+                ledger: SQLiteLedgerStore(database: database), withdrawals: SQLiteLedgerStore(database: database),
+                console: SQLiteConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
         case .postgres:
             let database = try await PostgresDatabase(url: location, logger: quietLogger, maximumConnections: 8)
             let keys = PostgresKeyStore(database: database)
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: PostgresAuditStore(database: database),
-                ledger: PostgresLedgerStore(database: database), withdrawals: PostgresLedgerStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: { database.close() })
+                ledger: PostgresLedgerStore(database: database), withdrawals: PostgresLedgerStore(database: database),
+                console: PostgresConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) },
+                close: { database.close() })
         }
     }
 }
@@ -70,6 +73,7 @@ struct TestStores: Sendable {
     let audit: any AuditStore
     let ledger: any LedgerStore
     let withdrawals: any WithdrawalStore
+    let console: any ConsoleStore
     let bind: @Sendable (SecretSealer) async throws(StoreError) -> Void
     let close: @Sendable () -> Void
 }

@@ -3,6 +3,7 @@ import HummingbirdBcrypt
 import HummingbirdOTP
 import KeysmithCore
 import KeysmithStore
+import Synchronization
 
 /// A console failure shown to the operator next to the field that caused it. Never carries a secret.
 public struct ConsoleError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -19,6 +20,12 @@ public struct ConsoleError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// Console operators: bcrypt passwords, TOTP second factor (RFC 6238, 30 s steps, ±1 step, each code accepted
 /// once), lockout after repeated failures. Every change is audited with the console user as actor.
+///
+/// Failures are counted by the store, atomically, and the lock is decided on the count it returns, so parallel
+/// guesses each count. Wrong passwords lock per user and client network (``ConsoleFailureScope/password(network:)``):
+/// nobody can lock an operator out from elsewhere, and every refusal (unknown email, wrong password, locked) is the
+/// same answer after the same bcrypt work. Wrong TOTP codes lock the account itself: whoever types them has the
+/// password.
 public struct ConsoleAuth: Sendable {
     public struct Policy: Sendable {
         public var maximumFailures = 5
@@ -26,19 +33,30 @@ public struct ConsoleAuth: Sendable {
         public var bcryptCost: UInt8 = 12
 
         public init() {}
+
+        var lockout: ConsoleLockout { ConsoleLockout(maximumFailures: maximumFailures, milliseconds: lockoutMilliseconds) }
     }
 
-    public enum SignIn: Sendable, Equatable {
-        /// Password accepted; a TOTP code is needed next.
-        case needsCode(userID: Int64)
-        /// Password accepted; the user must enrol TOTP before anything else.
-        case needsEnrolment(userID: Int64)
+    /// A password accepted: whose, under which session epoch, and what comes next.
+    public struct SignIn: Sendable, Equatable {
+        public enum Next: Sendable, Equatable {
+            /// A TOTP code.
+            case code
+            /// TOTP enrolment, before anything else.
+            case enrolment
+        }
+
+        public let userID: Int64
+        /// The user's session epoch when the password was checked: the session made now belongs to it.
+        public let sessionEpoch: Int64
+        public let next: Next
     }
 
     let store: any ConsoleStore
     let sealer: SecretSealer
     let clock: any WallClock
     public var policy: Policy
+    private let verifications = VerificationCounter()
 
     public init(store: any ConsoleStore, sealer: SecretSealer, clock: any WallClock, policy: Policy = Policy()) {
         self.store = store
@@ -46,6 +64,9 @@ public struct ConsoleAuth: Sendable {
         self.clock = clock
         self.policy = policy
     }
+
+    /// How many bcrypt verifications sign-in has run (each costs tens to hundreds of milliseconds of CPU).
+    public var passwordVerifications: Int { verifications.count }
 
     // MARK: Users
 
@@ -79,64 +100,95 @@ public struct ConsoleAuth: Sendable {
 
     // MARK: Sign-in
 
-    /// Checks email and password. Unknown emails and wrong passwords get the same answer; a locked account is
-    /// refused without checking the password; the `maximumFailures`th failure locks it for `lockoutMilliseconds`.
-    public func signIn(email: String, password: String, origin: AuditOrigin) async throws -> SignIn {
-        let now = clock.milliseconds
-        let generic = ConsoleError("password", "The email or password is wrong.")
-        guard let user = try await store.user(email: email.trimmingCharacters(in: .whitespaces)) else {
-            // Same cost as a real check, so timing does not tell which emails exist.
-            _ = Bcrypt.verify(password, hash: Self.dummyHash)
-            throw generic
-        }
-        if let until = user.lockedUntil, until > now {
-            throw ConsoleError("email", "Too many failed sign-ins: this account is locked until \(Self.time(until)).")
-        }
-        guard Bcrypt.verify(password, hash: user.passwordHash) else {
-            try await recordFailure(user, origin: origin, now: now)
-            throw generic
-        }
-        if user.failedAttempts > 0 || user.lockedUntil != nil {
-            try await store.setSignInState(userID: user.id, failedAttempts: 0, lockedUntil: nil, audit: nil)
-        }
-        return user.totpEnabled ? .needsCode(userID: user.id) : .needsEnrolment(userID: user.id)
+    /// The one answer to every refused password step: unknown email, wrong password, or a lock on this network.
+    var signInRefused: ConsoleError {
+        ConsoleError(
+            "password",
+            "The email or password is wrong. After \(policy.maximumFailures) failed attempts in a row, sign-in from your network "
+                + "pauses for \(policy.lockoutMilliseconds / 60_000) minutes.")
     }
 
-    /// Counts a failed password or code; locks the account when the policy says so.
-    func recordFailure(_ user: ConsoleUser, origin: AuditOrigin, now: Int64) async throws {
-        let failures = user.failedAttempts + 1
-        let locks = failures >= policy.maximumFailures
-        let record = origin.with(action: locks ? "console.user.locked" : "console.signin.failed").record(
-            at: now, account: "", target: user.email, details: ["failures": String(failures)], alert: locks ? .permissionDenied : nil)
-        try await store.setSignInState(
-            userID: user.id, failedAttempts: locks ? 0 : failures, lockedUntil: locks ? now + policy.lockoutMilliseconds : nil, audit: record)
+    /// Checks email and password for a client on `network` (see ``ConsoleSignInThrottle/Policy/network(of:)``).
+    /// Unknown emails, wrong passwords and a user locked on this network get the same answer after the same bcrypt
+    /// work; the `maximumFailures`th failure in a row from a network locks the user there for `lockoutMilliseconds`.
+    public func signIn(email: String, password: String, network: String, origin: AuditOrigin) async throws -> SignIn {
+        let now = clock.milliseconds
+        guard let user = try await store.user(email: email.trimmingCharacters(in: .whitespaces)) else {
+            // Same cost as a real check, so timing does not tell which emails exist.
+            _ = verifyPassword(password, hash: Self.dummyHash)
+            throw signInRefused
+        }
+        let scope = ConsoleFailureScope.password(network: network)
+        if try await store.lockedUntil(scope, userID: user.id, now: now) != nil {
+            // Refused whatever the password, after the same work as a wrong one.
+            _ = verifyPassword(password, hash: user.passwordHash)
+            throw signInRefused
+        }
+        guard verifyPassword(password, hash: user.passwordHash) else {
+            try await recordFailure(scope, of: user, origin: origin, now: now)
+            throw signInRefused
+        }
+        try await store.clearFailures(scope, userID: user.id)
+        return SignIn(userID: user.id, sessionEpoch: user.sessionEpoch, next: user.totpEnabled ? .code : .enrolment)
+    }
+
+    /// Counts a failed password or code in the store and audits it with the count the store returned (the one that
+    /// reaches the maximum locks).
+    @discardableResult
+    func recordFailure(_ scope: ConsoleFailureScope, of user: ConsoleUser, origin: AuditOrigin, now: Int64) async throws -> ConsoleFailureCount {
+        let email = user.email
+        let factor: String
+        switch scope {
+        case .code: factor = "code"
+        case .password: factor = "password"
+        }
+        return try await store.recordFailure(scope, userID: user.id, now: now, lockout: policy.lockout) { count in
+            let locks = count.lockedUntil != nil
+            return origin.with(action: locks ? "console.user.locked" : "console.signin.failed").record(
+                at: now, account: "", target: email, details: ["failures": String(count.failures), "factor": factor],
+                alert: locks ? .permissionDenied : nil)
+        }
+    }
+
+    private func verifyPassword(_ password: String, hash: String) -> Bool {
+        verifications.increment()
+        return Bcrypt.verify(password, hash: hash)
     }
 
     // MARK: TOTP
 
+    /// The answer when enrolment is asked of a user whose two-factor authentication is already on.
+    public static let alreadyEnrolled = ConsoleError(
+        "totp", "Two-factor authentication is already on for this account. Sign in again with a code from your authenticator app.")
+
     /// Starts (or restarts) enrolment: a new secret, sealed in the store, not yet enabled. Returns the otpauth URI
-    /// and the base32 secret for manual entry.
+    /// and the base32 secret for manual entry. Only for a user without 2FA, as the store finds them when the secret
+    /// is written (``alreadyEnrolled`` otherwise): a session opened before an enrolment can never replace it.
     public func beginEnrolment(userID: Int64, origin: AuditOrigin) async throws -> (uri: String, secret: String) {
         guard let user = try await store.user(id: userID) else { throw ConsoleError("user", "Unknown user.") }
+        guard !user.totpEnabled else { throw Self.alreadyEnrolled }
         let secret = Self.randomSecret()
         let sealed = try sealer.seal(secret, for: "console-user-\(user.id)")
-        try await store.setTOTP(
-            userID: user.id, sealed: sealed, enabled: false,
-            audit: origin.with(action: "console.totp.begin").record(at: clock.milliseconds, account: "", target: user.email))
+        let audit = origin.with(action: "console.totp.begin").record(at: clock.milliseconds, account: "", target: user.email)
+        guard try await store.beginTOTP(userID: user.id, sealed: sealed, audit: audit) else { throw Self.alreadyEnrolled }
         let uri = TOTP(secret: secret).createAuthenticatorURL(label: "Keysmith:\(user.email)", issuer: "Keysmith")
         let base32 = URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
         return (uri, base32)
     }
 
-    /// Confirms enrolment with a code from the app; enables TOTP.
-    public func confirmEnrolment(userID: Int64, code: String, origin: AuditOrigin) async throws {
-        guard let user = try await store.user(id: userID), let sealed = user.totpSecretSealed else {
-            throw ConsoleError("code", "Start the set-up again.")
-        }
+    /// Confirms enrolment with a code from the app and enables TOTP, if the secret the code was checked against is
+    /// still the pending one. Returns the user's new session epoch: every other session of the user has ended.
+    public func confirmEnrolment(userID: Int64, code: String, origin: AuditOrigin) async throws -> Int64 {
+        guard let user = try await store.user(id: userID) else { throw ConsoleError("code", "Start the set-up again.") }
+        guard !user.totpEnabled else { throw Self.alreadyEnrolled }
+        guard let sealed = user.totpSecretSealed else { throw ConsoleError("code", "Start the set-up again.") }
         try await check(code, user: user, sealed: sealed, origin: origin)
-        try await store.setTOTP(
-            userID: user.id, sealed: sealed, enabled: true,
-            audit: origin.with(action: "console.totp.enable").record(at: clock.milliseconds, account: "", target: user.email))
+        let audit = origin.with(action: "console.totp.enable").record(at: clock.milliseconds, account: "", target: user.email)
+        guard let epoch = try await store.enableTOTP(userID: user.id, sealed: sealed, audit: audit) else {
+            if try await store.user(id: userID)?.totpEnabled == true { throw Self.alreadyEnrolled }
+            throw ConsoleError("code", "The set-up was started again elsewhere.")
+        }
+        return epoch
     }
 
     /// Verifies a code of an enrolled user (second factor at sign-in, or a fresh code for a sensitive action).
@@ -148,17 +200,20 @@ public struct ConsoleAuth: Sendable {
             throw ConsoleError("code", "Too many failed attempts: this account is locked until \(Self.time(until)).")
         }
         try await check(code, user: user, sealed: sealed, origin: origin)
-        if user.failedAttempts > 0 { try await store.setSignInState(userID: user.id, failedAttempts: 0, lockedUntil: nil, audit: nil) }
+        if user.failedAttempts > 0 { try await store.clearFailures(.code, userID: user.id) }
     }
 
     /// Turns two-factor authentication off after a fresh code; the user must enrol again before anything else.
-    public func disableTOTP(userID: Int64, code: String, origin: AuditOrigin) async throws {
+    /// Returns the user's new session epoch: every other session of the user has ended.
+    public func disableTOTP(userID: Int64, code: String, origin: AuditOrigin) async throws -> Int64 {
         try await verify(code: code, userID: userID, origin: origin)
         guard let user = try await store.user(id: userID) else { throw ConsoleError("user", "Unknown user.") }
-        try await store.setTOTP(
-            userID: user.id, sealed: nil, enabled: false,
-            audit: origin.with(action: "console.totp.disable").record(
-                at: clock.milliseconds, account: "", target: user.email, alert: .permissionDenied))
+        let audit = origin.with(action: "console.totp.disable").record(
+            at: clock.milliseconds, account: "", target: user.email, alert: .permissionDenied)
+        guard let epoch = try await store.disableTOTP(userID: user.id, audit: audit) else {
+            throw ConsoleError("code", "Two-factor authentication is not set up.")
+        }
+        return epoch
     }
 
     private func check(_ code: String, user: ConsoleUser, sealed: [UInt8], origin: AuditOrigin) async throws {
@@ -168,7 +223,7 @@ public struct ConsoleAuth: Sendable {
         let now = clock.milliseconds
         let found = Self.matchingStep(digits, totp: totp, now: now)
         guard let matched = found else {
-            try await recordFailure(user, origin: origin, now: now)
+            try await recordFailure(.code, of: user, origin: origin, now: now)
             throw ConsoleError("code", "That code is not valid. Enter the current 6-digit code from your authenticator app.")
         }
         guard try await store.acceptTOTPStep(userID: user.id, step: matched) else {
@@ -210,4 +265,13 @@ public struct ConsoleAuth: Sendable {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
+}
+
+/// Counts bcrypt verifications (an observable measure of the CPU sign-in spends).
+private final class VerificationCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    var count: Int { value.load(ordering: .relaxed) }
+
+    func increment() { value.add(1, ordering: .relaxed) }
 }

@@ -20,12 +20,13 @@ struct ConsolePages: Sendable {
         library = MustacheLibrary(templates: templates)
     }
 
-    /// An HTML response of template `name` with `values`, the CSRF token and, when signed in, the user.
+    /// An HTML response of template `name` with `values`, the CSRF token (the session's unless `values` has one)
+    /// and, when signed in, the user.
     func render(
         _ name: String, status: HTTPResponse.Status = .ok, _ values: [String: Any], session: ConsoleSession?, user: ConsoleUser?
     ) -> Response {
         var values = values
-        values["csrf"] = session?.csrf ?? ""
+        if values["csrf"] == nil { values["csrf"] = session?.csrf ?? "" }
         if let user { values["user"] = ["email": user.email] }
         if let user { values["email"] = user.email }
         let html = library.render(values, withTemplate: name) ?? "<!doctype html><title>Keysmith</title><p>Page not found.</p>"

@@ -488,13 +488,16 @@ extension ConsoleRoutes {
     func disableTOTP(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let fields = try await form(request, context)
+        let epoch: Int64
         do {
-            try await installation.console.disableTOTP(userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
+            epoch = try await installation.console.disableTOTP(userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
         } catch {
             return try await securityPage(context, errors: ["code": error.msg], status: .unauthorized)
         }
+        // Every other session of the user has ended; this one continues under the new epoch, at enrolment.
         var session = self.session(context)
         session.stage = .enrol
+        session.epoch = epoch
         save(session, context)
         return redirect("/console/totp")
     }

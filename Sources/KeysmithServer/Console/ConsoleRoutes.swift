@@ -9,13 +9,24 @@ import NIOCore
 import NIOHTTP1
 
 /// The web console under `/console`: server-rendered HTML forms, no JavaScript. Sign-in is email + password
-/// (bcrypt) and a TOTP code; TOTP enrolment is required before anything else. Every form carries the session's
-/// CSRF token; every action goes through the same services as the API and CLI and is audited with
-/// `console:EMAIL` as the actor.
+/// (bcrypt) and a TOTP code; TOTP enrolment is required before anything else. Sessions are stored only once a
+/// password was accepted: the sign-in form carries a signed, stateless token (``SignInFormTokens``), every later form
+/// the session's CSRF token. Sign-in attempts are throttled per client network before any bcrypt work. Every action
+/// goes through the same services as the API and CLI and is audited with `console:EMAIL` as the actor.
 struct ConsoleRoutes {
     let installation: Installation
     let pages: ConsolePages
     let secureCookies: Bool
+    let throttle: ConsoleSignInThrottle
+    let signInTokens: SignInFormTokens
+
+    init(installation: Installation, pages: ConsolePages, secureCookies: Bool, signInLimit: ConsoleSignInThrottle.Policy) {
+        self.installation = installation
+        self.pages = pages
+        self.secureCookies = secureCookies
+        self.throttle = ConsoleSignInThrottle(policy: signInLimit)
+        self.signInTokens = SignInFormTokens(key: installation.consoleFormKey, clock: installation.clock)
+    }
 
     func register(on router: Router<AppRequestContext>) {
         let cookie = SessionCookieParameters(name: "keysmith_console", path: "/console", secure: secureCookies, sameSite: .strict)
@@ -24,7 +35,7 @@ struct ConsoleRoutes {
                 storage: ConsoleSessionStorage(store: installation.consoleStore, clock: installation.clock),
                 configuration: .init(sessionCookieParameters: cookie, keyPrefix: "s.", defaultSessionExpiration: .seconds(8 * 3600))))
 
-        group.get("login", use: open { _, context in try await loginPage(context) })
+        group.get("login", use: open { request, context in try await loginPage(request, context) })
         group.post("login", use: open { request, context in try await login(request, context) })
         group.get("login/code", use: open { _, context in try await codePage(context) })
         group.post("login/code", use: open { request, context in try await code(request, context) })
@@ -109,9 +120,20 @@ struct ConsoleRoutes {
         if !context.sessions.updateSession(session) { context.sessions.createSession(session) }
     }
 
+    /// The session's user while the session is still theirs. A session whose epoch is behind the user's (their second
+    /// factor changed since it was made) has ended: it is cleared, and nil returned.
+    func sessionUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
+        guard let session = context.sessions.session, let id = session.userID else { return nil }
+        guard let user = try await installation.console.user(id: id), user.sessionEpoch == session.epoch ?? 0 else {
+            context.sessions.clearSession()
+            return nil
+        }
+        return user
+    }
+
     func currentUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
-        guard let session = context.sessions.session, session.stage == .signedIn, let id = session.userID else { return nil }
-        return try await installation.console.user(id: id)
+        guard context.sessions.session?.stage == .signedIn else { return nil }
+        return try await sessionUser(context)
     }
 
     func requireUser(_ context: AppRequestContext) async throws -> ConsoleUser {
@@ -119,14 +141,27 @@ struct ConsoleRoutes {
         return user
     }
 
-    /// The form fields, after checking the CSRF token (403 on mismatch: nothing happens).
+    /// The form fields, after checking the session's CSRF token (403 on mismatch: nothing happens).
     func form(_ request: Request, _ context: AppRequestContext) async throws -> FormFields {
-        let body = try await request.body.collect(upTo: 64 * 1024)
-        let fields = FormFields(String(buffer: body))
+        let fields = try await Self.fields(request)
         guard let session = context.sessions.session, let token = fields["csrf"], !token.isEmpty,
             Self.constantTimeEquals(token, session.csrf)
         else { throw ConsoleFailure.csrf }
         return fields
+    }
+
+    /// The sign-in form's fields, after checking its stateless token: the same valid token in the cookie and the form.
+    func signInForm(_ request: Request) async throws -> FormFields {
+        let fields = try await Self.fields(request)
+        guard let token = fields["csrf"], let cookie = request.cookies[SignInFormTokens.cookieName],
+            Self.constantTimeEquals(token, String(cookie.value)), signInTokens.isValid(token)
+        else { throw ConsoleFailure.csrf }
+        return fields
+    }
+
+    static func fields(_ request: Request) async throws -> FormFields {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        return FormFields(String(buffer: body))
     }
 
     func origin(_ request: Request, _ context: AppRequestContext, _ user: ConsoleUser) -> AuditOrigin {
@@ -137,8 +172,9 @@ struct ConsoleRoutes {
         Response(status: .seeOther, headers: [.location: location])
     }
 
+    /// A page of the signed-in (or signing-in) session; without a session it is rendered without one (nothing stored).
     func page(_ name: String, _ values: [String: Any], _ context: AppRequestContext, user: ConsoleUser?, status: HTTPResponse.Status = .ok) -> Response {
-        var session = self.session(context)
+        guard var session = context.sessions.session else { return pages.render(name, status: status, values, session: nil, user: user) }
         var values = values
         if let flash = session.flash {
             values["flash"] = flash
@@ -162,49 +198,82 @@ struct ConsoleRoutes {
 
     // MARK: Sign-in
 
-    func loginPage(_ context: AppRequestContext) async throws -> Response {
+    func loginPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         if try await currentUser(context) != nil { return redirect("/console") }
-        return page("login", ["title": "Sign in"], context, user: nil)
+        return signInPage(request, ["title": "Sign in"])
+    }
+
+    /// The sign-in form with its token: the visitor's own while it is valid, else a new one in a new cookie. Nothing
+    /// is stored.
+    func signInPage(_ request: Request, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let current = request.cookies[SignInFormTokens.cookieName].map { String($0.value) }
+        let token = current.flatMap { signInTokens.isValid($0) ? $0 : nil } ?? signInTokens.issue()
+        var values = values
+        values["csrf"] = token
+        var response = pages.render("login", status: status, values, session: nil, user: nil)
+        if token != current {
+            let cookie = Cookie(
+                name: SignInFormTokens.cookieName, value: token, path: "/console", secure: secureCookies, httpOnly: true, sameSite: .strict)
+            response.headers[values: .setCookie].append(cookie.description)
+        }
+        return response
+    }
+
+    /// The client network sign-in attempts and password failures count for.
+    func network(_ context: AppRequestContext) -> String {
+        throttle.policy.network(of: context.clientIP)
+    }
+
+    /// A 429 page when the client's network is over its sign-in budget, taken before any form or bcrypt work.
+    func throttled(_ context: AppRequestContext) -> Response? {
+        guard let retry = throttle.take(network(context), now: installation.clock.milliseconds) else { return nil }
+        let seconds = max(1, (retry + 999) / 1000)
+        let failure = ConsoleFailure(
+            status: .tooManyRequests, title: "Too many sign-in attempts",
+            message: "Too many sign-in attempts from your network. Wait \(seconds) s and try again.", link: "/console/login")
+        var response = message(failure, context)
+        response.headers[.retryAfter] = String(seconds)
+        return response
     }
 
     func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let fields = try await form(request, context)
+        if let refused = throttled(context) { return refused }
+        let fields = try await signInForm(request)
         let email = fields["email"] ?? ""
         let anonymous = context.consoleOrigin(request, actor: "console:\(email.prefix(254))")
+        let signedIn: ConsoleAuth.SignIn
         do {
-            let outcome = try await installation.console.signIn(email: email, password: fields["password"] ?? "", origin: anonymous)
-            // A new session (and cookie) once the password is accepted, so a planted session id is worth nothing.
-            var fresh = ConsoleSession()
-            switch outcome {
-            case .needsCode(let id):
-                fresh.stage = .code
-                fresh.userID = id
-                context.sessions.createSession(fresh)
-                return redirect("/console/login/code")
-            case .needsEnrolment(let id):
-                fresh.stage = .enrol
-                fresh.userID = id
-                context.sessions.createSession(fresh)
-                return redirect("/console/totp")
-            }
+            signedIn = try await installation.console.signIn(
+                email: email, password: fields["password"] ?? "", network: network(context), origin: anonymous)
         } catch let error as ConsoleError {
             let values: [String: Any] = ["title": "Sign in", "form": ["email": email], "errors": [error.field: error.message]]
-            return page("login", values, context, user: nil, status: .unauthorized)
+            return signInPage(request, values, status: .unauthorized)
         }
+        // The first stored session of this visitor, with a new id (a planted one is worth nothing): a good moment to
+        // drop the expired ones.
+        try await installation.consoleStore.removeExpiredSessions(now: installation.clock.milliseconds)
+        var fresh = ConsoleSession()
+        fresh.userID = signedIn.userID
+        fresh.epoch = signedIn.sessionEpoch
+        fresh.stage = signedIn.next == .code ? .code : .enrol
+        context.sessions.createSession(fresh)
+        return redirect(signedIn.next == .code ? "/console/login/code" : "/console/totp")
     }
 
     func codePage(_ context: AppRequestContext) async throws -> Response {
-        guard context.sessions.session?.stage == .code else { return redirect("/console/login") }
+        guard context.sessions.session?.stage == .code, try await sessionUser(context) != nil else { return redirect("/console/login") }
         return page("code", ["title": "Two-factor authentication"], context, user: nil)
     }
 
     func code(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        if let refused = throttled(context) { return refused }
         let fields = try await form(request, context)
-        guard var session = context.sessions.session, session.stage == .code, let id = session.userID else { return redirect("/console/login") }
-        let user = try await installation.console.user(id: id)
+        guard var session = context.sessions.session, session.stage == .code, let user = try await sessionUser(context) else {
+            return redirect("/console/login")
+        }
         do {
             try await installation.console.verify(
-                code: fields["code"] ?? "", userID: id, origin: context.consoleOrigin(request, actor: "console:\(user?.email ?? "")"))
+                code: fields["code"] ?? "", userID: user.id, origin: context.consoleOrigin(request, actor: "console:\(user.email)"))
         } catch let error as ConsoleError {
             let values: [String: Any] = ["title": "Two-factor authentication", "errors": [error.field: error.message]]
             return page("code", values, context, user: nil, status: .unauthorized)
@@ -215,11 +284,20 @@ struct ConsoleRoutes {
     }
 
     func enrolPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let session = context.sessions.session, session.stage == .enrol, let id = session.userID,
-            let user = try await installation.console.user(id: id)
-        else { return redirect("/console/login") }
-        let started = try await installation.console.beginEnrolment(userID: id, origin: context.consoleOrigin(request, actor: "console:\(user.email)"))
+        guard context.sessions.session?.stage == .enrol, let user = try await sessionUser(context) else { return redirect("/console/login") }
+        let started: (uri: String, secret: String)
+        do {
+            started = try await installation.console.beginEnrolment(userID: user.id, origin: origin(request, context, user))
+        } catch let error as ConsoleError where error == ConsoleAuth.alreadyEnrolled {
+            return ended(error, context)
+        }
         return page("enrol", enrolValues(started), context, user: nil)
+    }
+
+    /// Ends a session whose step no longer fits the user (their two-factor authentication is on by now).
+    func ended(_ error: ConsoleError, _ context: AppRequestContext) -> Response {
+        context.sessions.clearSession()
+        return message(ConsoleFailure(status: .conflict, title: "Signed out", message: error.message, link: "/console/login"), context)
     }
 
     func enrolValues(_ started: (uri: String, secret: String)) -> [String: Any] {
@@ -230,17 +308,26 @@ struct ConsoleRoutes {
 
     func enrol(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
-        guard var session = context.sessions.session, session.stage == .enrol, let id = session.userID,
-            let user = try await installation.console.user(id: id)
-        else { return redirect("/console/login") }
+        guard var session = context.sessions.session, session.stage == .enrol, let user = try await sessionUser(context) else {
+            return redirect("/console/login")
+        }
         do {
-            try await installation.console.confirmEnrolment(userID: id, code: fields["code"] ?? "", origin: origin(request, context, user))
+            session.epoch = try await installation.console.confirmEnrolment(
+                userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
+        } catch let error as ConsoleError where error == ConsoleAuth.alreadyEnrolled {
+            return ended(error, context)
         } catch let error as ConsoleError {
-            let started = try await installation.console.beginEnrolment(userID: id, origin: origin(request, context, user))
+            let started: (uri: String, secret: String)
+            do {
+                started = try await installation.console.beginEnrolment(userID: user.id, origin: origin(request, context, user))
+            } catch let again as ConsoleError where again == ConsoleAuth.alreadyEnrolled {
+                return ended(again, context)
+            }
             var values = enrolValues(started)
             values["errors"] = [error.field: error.message + " A new key is shown: scan it again."]
             return page("enrol", values, context, user: nil, status: .unauthorized)
         }
+        // Every other session of the user has ended with the epoch this one now carries.
         session.stage = .signedIn
         session.flash = "Two-factor authentication is on."
         save(session, context)

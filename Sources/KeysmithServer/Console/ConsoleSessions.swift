@@ -4,10 +4,11 @@ import HummingbirdAuth
 import KeysmithCore
 import KeysmithStore
 
-/// What a console session holds: the CSRF token, the sign-in stage and the signed-in user. Never a secret.
+/// What a console session holds: the CSRF token, the sign-in stage, the user and their session epoch. Never a
+/// secret. Sessions are stored only once a password was accepted (the sign-in form carries a stateless token).
 public struct ConsoleSession: Codable, Sendable {
     public enum Stage: String, Codable, Sendable {
-        /// Not signed in.
+        /// Not signed in (sessions are no longer stored in this stage; kept so that older rows still decode).
         case anonymous
         /// Password accepted; waiting for a TOTP code.
         case code
@@ -20,6 +21,9 @@ public struct ConsoleSession: Codable, Sendable {
     public var csrf: String
     public var stage: Stage = .anonymous
     public var userID: Int64?
+    /// The user's session epoch when this session got its user (nil in sessions stored before epochs: 0). Once the
+    /// user's epoch moves on (their second factor changed), this session has ended.
+    public var epoch: Int64?
     /// A message for the next page.
     public var flash: String?
     /// The one-time token of the open "create key" form, so a resubmitted form cannot create (and show) a second key.

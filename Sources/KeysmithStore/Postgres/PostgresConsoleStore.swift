@@ -3,7 +3,8 @@ import KeysmithCore
 import PostgresNIO
 
 /// Console users and sessions on PostgreSQL: a session made on one node is valid on every node behind the load
-/// balancer, and TOTP steps are single-use across nodes (the conditional update runs under the write lock).
+/// balancer, TOTP steps are single-use across nodes and failures are counted by increments in the database (each
+/// under the write lock), so parallel attempts on any number of nodes each count.
 public struct PostgresConsoleStore: ConsoleStore {
     let database: PostgresDatabase
 
@@ -41,27 +42,128 @@ public struct PostgresConsoleStore: ConsoleStore {
         }
     }
 
-    public func setSignInState(userID: Int64, failedAttempts: Int, lockedUntil: Int64?, audit: AuditRecord?) async throws(StoreError) {
+    public func recordFailure(
+        _ scope: ConsoleFailureScope, userID: Int64, now: Int64, lockout: ConsoleLockout,
+        audit: @escaping @Sendable (ConsoleFailureCount) -> AuditRecord
+    ) async throws(StoreError) -> ConsoleFailureCount {
         try await database.write { connection, logger in
-            try await connection.query(
-                """
-                UPDATE console_user SET failed_attempts = \(Int32(clamping: failedAttempts)), locked_until = \(lockedUntil)
-                WHERE id = \(userID)
-                """, logger: logger)
-            if let audit { try await PostgresAuditLog.append([audit], on: connection, logger) }
+            let failures: Int32
+            switch scope {
+            case .code:
+                failures = try await connection.query(
+                    "UPDATE console_user SET failed_attempts = failed_attempts + 1 WHERE id = \(userID) RETURNING failed_attempts",
+                    logger: logger
+                ).collect(Int32.self).first ?? 0
+            case .password(let network):
+                let stale = now - lockout.milliseconds
+                try await connection.query(
+                    """
+                    DELETE FROM console_signin_failure WHERE updated_at <= \(stale) AND (locked_until IS NULL OR locked_until <= \(now))
+                    """, logger: logger)
+                failures = try await connection.query(
+                    """
+                    INSERT INTO console_signin_failure (user_id, network, failures, updated_at) VALUES (\(userID), \(network), 1, \(now))
+                    ON CONFLICT (user_id, network) DO UPDATE SET failures = console_signin_failure.failures + 1,
+                    updated_at = EXCLUDED.updated_at RETURNING failures
+                    """, logger: logger
+                ).collect(Int32.self).first ?? 0
+            }
+            var lockedUntil: Int64?
+            if failures >= lockout.maximumFailures {
+                let until = now + lockout.milliseconds
+                lockedUntil = until
+                switch scope {
+                case .code:
+                    try await connection.query(
+                        "UPDATE console_user SET failed_attempts = 0, locked_until = \(until) WHERE id = \(userID)", logger: logger)
+                case .password(let network):
+                    try await connection.query(
+                        """
+                        UPDATE console_signin_failure SET failures = 0, locked_until = \(until)
+                        WHERE user_id = \(userID) AND network = \(network)
+                        """, logger: logger)
+                }
+            }
+            let count = ConsoleFailureCount(failures: Int(failures), lockedUntil: lockedUntil)
+            try await PostgresAuditLog.append([audit(count)], on: connection, logger)
+            return count
         }
     }
 
-    public func setTOTP(userID: Int64, sealed: [UInt8]?, enabled: Bool, audit: AuditRecord) async throws(StoreError) {
-        let secret = sealed.map { ByteBuffer(bytes: $0) }
+    public func lockedUntil(_ scope: ConsoleFailureScope, userID: Int64, now: Int64) async throws(StoreError) -> Int64? {
+        try await database.read { connection, logger in
+            switch scope {
+            case .code:
+                return try await connection.query(
+                    "SELECT locked_until FROM console_user WHERE id = \(userID) AND locked_until > \(now)", logger: logger
+                ).collect(Int64.self).first
+            case .password(let network):
+                return try await connection.query(
+                    """
+                    SELECT locked_until FROM console_signin_failure
+                    WHERE user_id = \(userID) AND network = \(network) AND locked_until > \(now)
+                    """, logger: logger
+                ).collect(Int64.self).first
+            }
+        }
+    }
+
+    public func clearFailures(_ scope: ConsoleFailureScope, userID: Int64) async throws(StoreError) {
         try await database.write { connection, logger in
-            // A new (not yet enabled) secret starts its own sequence of used steps.
-            try await connection.query(
+            switch scope {
+            case .code:
+                try await connection.query(
+                    """
+                    UPDATE console_user SET failed_attempts = 0, locked_until = NULL
+                    WHERE id = \(userID) AND (failed_attempts > 0 OR locked_until IS NOT NULL)
+                    """, logger: logger)
+            case .password(let network):
+                try await connection.query(
+                    "DELETE FROM console_signin_failure WHERE user_id = \(userID) AND network = \(network)", logger: logger)
+            }
+        }
+    }
+
+    public func beginTOTP(userID: Int64, sealed: [UInt8], audit: AuditRecord) async throws(StoreError) -> Bool {
+        let secret = ByteBuffer(bytes: sealed)
+        return try await database.write { connection, logger in
+            // A new secret starts its own sequence of used steps.
+            let updated = try await connection.query(
                 """
-                UPDATE console_user SET totp_secret = \(secret), totp_enabled = \(enabled),
-                last_totp_step = CASE WHEN \(enabled) THEN last_totp_step ELSE 0 END WHERE id = \(userID)
-                """, logger: logger)
+                UPDATE console_user SET totp_secret = \(secret), last_totp_step = 0
+                WHERE id = \(userID) AND NOT totp_enabled RETURNING id
+                """, logger: logger
+            ).collect(Int64.self)
+            guard !updated.isEmpty else { return false }
             try await PostgresAuditLog.append([audit], on: connection, logger)
+            return true
+        }
+    }
+
+    public func enableTOTP(userID: Int64, sealed: [UInt8], audit: AuditRecord) async throws(StoreError) -> Int64? {
+        let secret = ByteBuffer(bytes: sealed)
+        return try await database.write { connection, logger in
+            let epoch = try await connection.query(
+                """
+                UPDATE console_user SET totp_enabled = TRUE, session_epoch = session_epoch + 1
+                WHERE id = \(userID) AND NOT totp_enabled AND totp_secret = \(secret) RETURNING session_epoch
+                """, logger: logger
+            ).collect(Int64.self).first
+            if epoch != nil { try await PostgresAuditLog.append([audit], on: connection, logger) }
+            return epoch
+        }
+    }
+
+    public func disableTOTP(userID: Int64, audit: AuditRecord) async throws(StoreError) -> Int64? {
+        try await database.write { connection, logger in
+            let epoch = try await connection.query(
+                """
+                UPDATE console_user SET totp_secret = NULL, totp_enabled = FALSE, last_totp_step = 0, session_epoch = session_epoch + 1
+                WHERE id = \(userID) AND totp_enabled RETURNING session_epoch
+                """, logger: logger
+            ).collect(Int64.self).first
+            if epoch != nil { try await PostgresAuditLog.append([audit], on: connection, logger) }
+            return epoch
         }
     }
 
@@ -122,6 +224,12 @@ public struct PostgresConsoleStore: ConsoleStore {
         }
     }
 
+    public func sessionCount() async throws(StoreError) -> Int {
+        try await database.read { connection, logger in
+            Int(try await connection.query("SELECT COUNT(*) FROM console_session", logger: logger).collect(Int64.self).first ?? 0)
+        }
+    }
+
     private struct SessionRow: Sendable {
         let value: [UInt8]
         let expiresAt: Int64?
@@ -134,7 +242,7 @@ public struct PostgresConsoleStore: ConsoleStore {
                     id: try row("id"), email: try row("email"), passwordHash: try row("password_hash"),
                     totpSecretSealed: try row("totp_secret", as: Data?.self).map { Array($0) }, totpEnabled: try row("totp_enabled"),
                     failedAttempts: Int(try row("failed_attempts", as: Int32.self)), lockedUntil: try row("locked_until"),
-                    lastTOTPStep: try row("last_totp_step"), createdAt: try row("created_at"))
+                    lastTOTPStep: try row("last_totp_step"), createdAt: try row("created_at"), sessionEpoch: try row("session_epoch"))
             }
         }
     }

@@ -40,6 +40,24 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX rate_bucket_expiry ON rate_bucket(expires_at)",
             ]),
+        Migration(
+            name: "v4-console-sign-in-hardening",
+            statements: [
+                // A per-user session epoch (a session made under an older one has ended: the user's second factor
+                // changed since), and wrong passwords counted per user and client network (ConsoleFailureScope).
+                "ALTER TABLE console_user ADD COLUMN session_epoch BIGINT NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE console_signin_failure (
+                    user_id BIGINT NOT NULL REFERENCES console_user(id) ON DELETE CASCADE,
+                    network TEXT NOT NULL,
+                    failures INTEGER NOT NULL,
+                    locked_until BIGINT,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (user_id, network)
+                )
+                """,
+                "CREATE INDEX console_signin_failure_updated ON console_signin_failure(updated_at)",
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.

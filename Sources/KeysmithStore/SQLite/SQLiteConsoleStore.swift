@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import KeysmithCore
 
-/// Console users and sessions in the installation's SQLite database.
+/// Console users, their sign-in failures and sessions in the installation's SQLite database. Writes are serialised
+/// by SQLite's single writer, so each increment and conditional update sees the previous one.
 public struct SQLiteConsoleStore: ConsoleStore {
     let database: SQLiteDatabase
 
@@ -40,24 +41,112 @@ public struct SQLiteConsoleStore: ConsoleStore {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM console_user") ?? 0 }
     }
 
-    public func setSignInState(userID: Int64, failedAttempts: Int, lockedUntil: Int64?, audit: AuditRecord?) async throws(StoreError) {
+    public func recordFailure(
+        _ scope: ConsoleFailureScope, userID: Int64, now: Int64, lockout: ConsoleLockout,
+        audit: @escaping @Sendable (ConsoleFailureCount) -> AuditRecord
+    ) async throws(StoreError) -> ConsoleFailureCount {
         try await database.write { db in
-            try db.execute(
-                sql: "UPDATE console_user SET failed_attempts = ?, locked_until = ? WHERE id = ?", arguments: [failedAttempts, lockedUntil, userID])
-            if let audit { try SQLiteAuditLog.append([audit], in: db) }
+            let failures: Int
+            switch scope {
+            case .code:
+                failures = try Int.fetchOne(
+                    db, sql: "UPDATE console_user SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts",
+                    arguments: [userID]) ?? 0
+            case .password(let network):
+                try db.execute(
+                    sql: "DELETE FROM console_signin_failure WHERE updated_at <= ? AND (locked_until IS NULL OR locked_until <= ?)",
+                    arguments: [now - lockout.milliseconds, now])
+                failures = try Int.fetchOne(
+                    db,
+                    sql: """
+                        INSERT INTO console_signin_failure (user_id, network, failures, updated_at) VALUES (?, ?, 1, ?)
+                        ON CONFLICT (user_id, network) DO UPDATE SET failures = console_signin_failure.failures + 1, updated_at = excluded.updated_at
+                        RETURNING failures
+                        """,
+                    arguments: [userID, network, now]) ?? 0
+            }
+            var lockedUntil: Int64?
+            if failures >= lockout.maximumFailures {
+                let until = now + lockout.milliseconds
+                lockedUntil = until
+                switch scope {
+                case .code:
+                    try db.execute(sql: "UPDATE console_user SET failed_attempts = 0, locked_until = ? WHERE id = ?", arguments: [until, userID])
+                case .password(let network):
+                    try db.execute(
+                        sql: "UPDATE console_signin_failure SET failures = 0, locked_until = ? WHERE user_id = ? AND network = ?",
+                        arguments: [until, userID, network])
+                }
+            }
+            let count = ConsoleFailureCount(failures: failures, lockedUntil: lockedUntil)
+            try SQLiteAuditLog.append([audit(count)], in: db)
+            return count
         }
     }
 
-    public func setTOTP(userID: Int64, sealed: [UInt8]?, enabled: Bool, audit: AuditRecord) async throws(StoreError) {
+    public func lockedUntil(_ scope: ConsoleFailureScope, userID: Int64, now: Int64) async throws(StoreError) -> Int64? {
+        try await database.read { db in
+            switch scope {
+            case .code:
+                return try Int64.fetchOne(db, sql: "SELECT locked_until FROM console_user WHERE id = ? AND locked_until > ?", arguments: [userID, now])
+            case .password(let network):
+                return try Int64.fetchOne(
+                    db, sql: "SELECT locked_until FROM console_signin_failure WHERE user_id = ? AND network = ? AND locked_until > ?",
+                    arguments: [userID, network, now])
+            }
+        }
+    }
+
+    public func clearFailures(_ scope: ConsoleFailureScope, userID: Int64) async throws(StoreError) {
         try await database.write { db in
+            switch scope {
+            case .code:
+                try db.execute(
+                    sql: "UPDATE console_user SET failed_attempts = 0, locked_until = NULL WHERE id = ? AND (failed_attempts > 0 OR locked_until IS NOT NULL)",
+                    arguments: [userID])
+            case .password(let network):
+                try db.execute(sql: "DELETE FROM console_signin_failure WHERE user_id = ? AND network = ?", arguments: [userID, network])
+            }
+        }
+    }
+
+    public func beginTOTP(userID: Int64, sealed: [UInt8], audit: AuditRecord) async throws(StoreError) -> Bool {
+        try await database.write { db in
+            // A new secret starts its own sequence of used steps.
             try db.execute(
-                // A new (not yet enabled) secret starts its own sequence of used steps.
-                sql: """
-                    UPDATE console_user SET totp_secret = ?, totp_enabled = ?,
-                    last_totp_step = CASE WHEN ? THEN last_totp_step ELSE 0 END WHERE id = ?
-                    """,
-                arguments: [sealed.map { Data($0) }, enabled, enabled, userID])
+                sql: "UPDATE console_user SET totp_secret = ?, last_totp_step = 0 WHERE id = ? AND totp_enabled = 0",
+                arguments: [Data(sealed), userID])
+            guard db.changesCount == 1 else { return false }
             try SQLiteAuditLog.append([audit], in: db)
+            return true
+        }
+    }
+
+    public func enableTOTP(userID: Int64, sealed: [UInt8], audit: AuditRecord) async throws(StoreError) -> Int64? {
+        try await database.write { db in
+            let epoch = try Int64.fetchOne(
+                db,
+                sql: """
+                    UPDATE console_user SET totp_enabled = 1, session_epoch = session_epoch + 1
+                    WHERE id = ? AND totp_enabled = 0 AND totp_secret = ? RETURNING session_epoch
+                    """,
+                arguments: [userID, Data(sealed)])
+            if epoch != nil { try SQLiteAuditLog.append([audit], in: db) }
+            return epoch
+        }
+    }
+
+    public func disableTOTP(userID: Int64, audit: AuditRecord) async throws(StoreError) -> Int64? {
+        try await database.write { db in
+            let epoch = try Int64.fetchOne(
+                db,
+                sql: """
+                    UPDATE console_user SET totp_secret = NULL, totp_enabled = 0, last_totp_step = 0, session_epoch = session_epoch + 1
+                    WHERE id = ? AND totp_enabled = 1 RETURNING session_epoch
+                    """,
+                arguments: [userID])
+            if epoch != nil { try SQLiteAuditLog.append([audit], in: db) }
+            return epoch
         }
     }
 
@@ -106,6 +195,10 @@ public struct SQLiteConsoleStore: ConsoleStore {
         try await database.write { db in try db.execute(sql: "DELETE FROM console_session WHERE expires_at <= ?", arguments: [now]) }
     }
 
+    public func sessionCount() async throws(StoreError) -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM console_session") ?? 0 }
+    }
+
     private struct SessionRow: Sendable {
         let value: [UInt8]
         let expiresAt: Int64?
@@ -116,6 +209,6 @@ public struct SQLiteConsoleStore: ConsoleStore {
         return ConsoleUser(
             id: row["id"], email: row["email"], passwordHash: row["password_hash"], totpSecretSealed: sealed.map { [UInt8]($0) },
             totpEnabled: row["totp_enabled"], failedAttempts: row["failed_attempts"], lockedUntil: row["locked_until"],
-            lastTOTPStep: row["last_totp_step"], createdAt: row["created_at"])
+            lastTOTPStep: row["last_totp_step"], createdAt: row["created_at"], sessionEpoch: row["session_epoch"])
     }
 }

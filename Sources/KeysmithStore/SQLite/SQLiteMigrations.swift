@@ -366,6 +366,24 @@ enum SQLiteMigrations {
                     CREATE INDEX console_session_expiry ON console_session(expires_at);
                     """)
         }
+        migrator.registerMigration("v18-console-sign-in-hardening") { db in
+            // A per-user session epoch (a session made under an older one has ended: the user's second factor changed
+            // since), and wrong passwords counted per user and client network, so failures from one network never
+            // lock the user out of another.
+            try db.execute(
+                sql: """
+                    ALTER TABLE console_user ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE console_signin_failure (
+                        user_id INTEGER NOT NULL REFERENCES console_user(id) ON DELETE CASCADE,
+                        network TEXT NOT NULL,
+                        failures INTEGER NOT NULL,
+                        locked_until INTEGER,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (user_id, network)
+                    );
+                    CREATE INDEX console_signin_failure_updated ON console_signin_failure(updated_at);
+                    """)
+        }
         return migrator
     }
 }

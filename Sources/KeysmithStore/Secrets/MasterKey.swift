@@ -105,6 +105,12 @@ public struct MasterKey: Sendable {
         SecretSealer(key: derive("keysmith/v1/console-totp-seal"))
     }
 
+    /// The HMAC key that signs the console's sign-in form tokens (CSRF before any session exists); the same on
+    /// every node, so a form one node served is accepted by another.
+    public func consoleFormKey() -> [UInt8] {
+        derive("keysmith/v1/console-form").withUnsafeBytes { Array($0) }
+    }
+
     private func derive(_ info: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),
