@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("alert-auth-failures"), help: "Failures per key or IP that raise auth.failure_burst, as N/WINDOW.")
     var alertAuthFailures = "10/60s"
 
+    @Option(name: .customLong("failed-auth-limit"),
+            help: "Authentication failures per client IP, as N/WINDOW, that lock the IP out for 5 minutes; 'unlimited' turns the lockout off.")
+    var failedAuthLimit = "20/60s"
+
     @Option(name: .customLong("alert-max-attempts"), help: "Delivery attempts before an alert is dead-lettered.")
     var alertMaxAttempts = 8
 
@@ -63,6 +67,7 @@ struct Serve: AsyncParsableCommand {
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
             auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
         configuration.secureCookies = secureCookies
+        configuration.failedAuthLockout = try lockoutPolicy()
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
             logger.info("Web console: http://\(host):\(port)/console")
@@ -78,6 +83,16 @@ struct Serve: AsyncParsableCommand {
             }
         }
         try await app.runService()
+    }
+
+    private func lockoutPolicy() throws -> FailedAuthLockout.Policy {
+        if failedAuthLimit == "unlimited" { return FailedAuthLockout.Policy(threshold: Int.max) }
+        let parts = failedAuthLimit.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else {
+            throw CLIError("--failed-auth-limit takes N/WINDOW such as 20/60s, or unlimited; got '\(failedAuthLimit)'")
+        }
+        let window = try Durations.milliseconds(String(parts[1]), flag: "--failed-auth-limit window")
+        return FailedAuthLockout.Policy(threshold: count, windowMilliseconds: max(1, window))
     }
 
     private func burstPolicy() throws -> AuthFailureBursts.Policy {
