@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("alert-auth-failures"), help: "Failures per key or IP that raise auth.failure_burst, as N/WINDOW.")
     var alertAuthFailures = "10/60s"
 
+    @Option(name: .customLong("failed-auth-limit"),
+            help: "Authentication failures per client IP, as N/WINDOW, that lock the IP out for 5 minutes; 'unlimited' turns the lockout off.")
+    var failedAuthLimit = "20/60s"
+
     @Option(name: .customLong("alert-max-attempts"), help: "Delivery attempts before an alert is dead-lettered.")
     var alertMaxAttempts = 8
 
@@ -80,6 +84,7 @@ struct Serve: AsyncParsableCommand {
         configuration.requestReadTimeout = .milliseconds(max(1, try Durations.milliseconds(requestTimeout, flag: "--request-timeout")))
         configuration.idleTimeout = .milliseconds(max(1, try Durations.milliseconds(idleTimeout, flag: "--idle-timeout")))
         guard (0...128).contains(ipv6ClientPrefix) else { throw CLIError("--ipv6-client-prefix takes 0 to 128; got \(ipv6ClientPrefix)") }
+        configuration.failedAuthLockout = try lockoutPolicy()
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
         let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
@@ -97,6 +102,16 @@ struct Serve: AsyncParsableCommand {
             }
         }
         try await app.runService()
+    }
+
+    private func lockoutPolicy() throws -> FailedAuthLockout.Policy {
+        if failedAuthLimit == "unlimited" { return FailedAuthLockout.Policy(threshold: Int.max) }
+        let parts = failedAuthLimit.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let count = Int(parts[0]), count > 0 else {
+            throw CLIError("--failed-auth-limit takes N/WINDOW such as 20/60s, or unlimited; got '\(failedAuthLimit)'")
+        }
+        let window = try Durations.milliseconds(String(parts[1]), flag: "--failed-auth-limit window")
+        return FailedAuthLockout.Policy(threshold: count, windowMilliseconds: max(1, window))
     }
 
     private func burstPolicy() throws -> AuthFailureBursts.Policy {

@@ -236,6 +236,7 @@ def test_alerts_survive_a_receiver_outage_and_a_server_crash(alerting):
         return ops["pending"] >= 1 and "503" in ops["lastError"]
     wait_for("a failed attempt", failing)
     # Crash the server while the alert waits for its retry, then bring everything back.
+    server.expect_exit()
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
     receiver.fail = False

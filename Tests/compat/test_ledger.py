@@ -74,6 +74,7 @@ def test_every_acknowledged_transfer_survives_a_crash(server, tmp_path):
         t.start()
     while len(acknowledged) < 200:
         time.sleep(0.01)
+    server.expect_exit()
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
     stop.set()

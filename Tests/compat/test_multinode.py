@@ -18,7 +18,7 @@ import okx.Funding as Funding
 import okx.SubAccount as SubAccount
 import pytest
 
-from conftest import BINARY, POSTGRES_URL, ROOT, Credentials, free_port, new_postgres_database, start_serve, stop
+from conftest import BINARY, POSTGRES_URL, ROOT, Credentials, expect_exit, free_port, new_postgres_database, start_serve, stop
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs the test PostgreSQL server (scripts/test starts it)")
 
@@ -281,6 +281,7 @@ def test_killing_a_node_mid_load_loses_no_acknowledged_transfer(cluster):
     worker.start()
     assert sent.wait(30)
     time.sleep(0.3)
+    expect_exit(node_a.process)
     node_a.process.send_signal(signal.SIGKILL)
     worker.join(30)
     node_a.process.wait()
@@ -300,6 +301,7 @@ def test_killing_a_node_mid_load_loses_no_acknowledged_transfer(cluster):
     print(f"\n{len(acknowledged)} acknowledged transfers before SIGKILL, all found through the other node; {held:.0f} committed")
 
 
+@pytest.mark.expect_server_errors(r"PostgreSQL is unreachable")
 def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_path):
     # A PostgreSQL server of this test's own, so that stopping it disturbs nothing else.
     # Outside pytest's private (0700) folders: as root the server runs as an unprivileged user.

@@ -160,6 +160,7 @@ def test_server_keeps_serving_and_never_logs_secrets(server, sub_key):
 
 
 def test_graceful_shutdown_on_sigterm(server):
+    server.expect_exit()
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=15) == 0
 
@@ -205,6 +206,7 @@ def test_self_introspection_and_last_use_survive_a_restart(server, sub_key):
     assert item["apiKey"] == sub_key.api_key and item["subAcct"] == SUB and item["perm"] == "read_only,trade"
     assert item["expTime"] == "" and item["lastUsedIp"] == "127.0.0.1"
     # Last use is written in batches and on graceful shutdown: after SIGTERM the CLI sees it.
+    server.expect_exit()
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=15) == 0
     listed = next(k for k in server.cli_json("apikey", "list") if k["apiKey"] == sub_key.api_key)
