@@ -117,6 +117,26 @@ import Testing
         }
     }
 
+    @Test
+    func aGETCarryingABodyIsRefused() async throws {
+        try await Harness.run { h in
+            let key = try await h.subAccountKey()
+            // Signed as OKX signs a GET (empty body); the body it carries would be unsigned.
+            let ts = OKXTimestamp.string(fromMilliseconds: h.clock.milliseconds)
+            let sign = OKXSigner(secret: key.secretKey).signature(timestamp: ts, method: "GET", requestPath: "/api/v5/account/config", body: "")
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[okx: "OK-ACCESS-KEY"] = key.apiKey
+            headers[okx: "OK-ACCESS-SIGN"] = sign
+            headers[okx: "OK-ACCESS-TIMESTAMP"] = ts
+            headers[okx: "OK-ACCESS-PASSPHRASE"] = key.passphrase
+            let response = try await h.client.execute(
+                uri: "/api/v5/account/config", method: .get, headers: headers, body: ByteBuffer(string: #"{"ccy":"BTC"}"#))
+            #expect(response.status.code == 401)
+            #expect(String(buffer: response.body).contains(#""code":"50113""#))
+            #expect(try await h.call(.get, "/api/v5/account/config", as: key).code == "0")
+        }
+    }
+
     @Test(arguments: ["2025-11-23T12:13:20Z", "2025-11-23T12:13:20.0Z", "2025-11-23T12:13:20.0000Z", "2025-11-23T12:13:20.000000Z"])
     func otherTimestampFormsAre50112(_ timestamp: String) async throws {
         try await Harness.run { h in

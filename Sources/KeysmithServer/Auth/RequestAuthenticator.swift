@@ -19,6 +19,8 @@ public struct SignedRequest: Sendable {
     /// The first authentication header that appeared more than once, if any: such a request is refused, so a proxy
     /// that reads one copy can never see a different request than the one Keysmith verified.
     public var repeatedHeader: String?
+    /// A GET or HEAD that carries a body: OKX signs those with an empty body, so their body would be unsigned.
+    public var hasUnsignedBody = false
 
     public init(
         accessKey: String?, signature: String?, timestamp: String?, passphrase: String?, simulatedTrading: String?,
@@ -140,6 +142,9 @@ public struct RequestAuthenticator: Sendable {
     private func verify(_ request: SignedRequest, now: Int64) throws(OKXError) -> Authenticated {
         if let repeated = request.repeatedHeader {
             throw OKXError.invalidAuthorization.with(message: "Invalid authorization: header \(repeated) was sent more than once.")
+        }
+        if request.hasUnsignedBody {
+            throw OKXError.invalidSignature.with(message: "Invalid signature: a \(request.method) request is signed without a body and must not carry one.")
         }
         guard let accessKey = request.accessKey, !accessKey.isEmpty else { throw OKXError.missingAccessKey }
         guard let signature = request.signature, !signature.isEmpty else { throw OKXError.missingSignature }

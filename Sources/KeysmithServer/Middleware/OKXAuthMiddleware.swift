@@ -53,9 +53,12 @@ struct OKXAuthMiddleware: RouterMiddleware {
         if request.method != .get && request.method != .head {
             context.body = try await request.collectBody(upTo: maximumBodySize)
         }
-        let signed = SignedRequest(
+        var signed = SignedRequest(
             headers: request.headers, method: request.method.rawValue, target: request.uri.string, body: context.body,
             clientIP: context.clientIP)
+        if request.method == .get || request.method == .head {
+            signed.hasUnsignedBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].map { $0 != "0" } ?? false)
+        }
         if authenticator.isUnknown(signed.accessKey) {
             // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
             await cacheLoader.refresh(coveringArrivalAt: arrival)
