@@ -109,7 +109,7 @@ public actor MatchingEngine {
     }
 
     /// Aggregated levels of a book, best first.
-    public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int64, Int)], asks: [(Int64, Int64, Int)]) {
+    public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int128, Int)], asks: [(Int64, Int128, Int)]) {
         try await load()
         let book = books[id] ?? OrderBook()
         return (

@@ -1,0 +1,112 @@
+import Foundation
+import KeysmithCore
+import KeysmithServer
+import KeysmithStore
+import Testing
+
+/// Numbers from clients reach arithmetic only in overflow-checked forms. Each case here once trapped (a crash of every
+/// connection) or let a limit slip; now it answers a parameter error and the server keeps serving.
+@Suite struct OverflowTests {
+    static func market(_ side: String, sz: String, instId: String = "BTC-USDT", tgtCcy: String? = nil) -> String {
+        let target = tgtCcy.map { #","tgtCcy":"\#($0)""# } ?? ""
+        return #"{"instId":"\#(instId)","tdMode":"cash","side":"\#(side)","ordType":"market","sz":"\#(sz)"\#(target)}"#
+    }
+
+    static func sCode(_ reply: OKXReply) -> String? { reply.data.first?["sCode"] as? String }
+
+    /// The server still answers a public and a signed request.
+    static func expectServing(_ h: Harness, as key: KeyCredentials, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let time = try await h.call(.get, "/api/v5/public/time", as: nil)
+        #expect(time.code == "0", "\(time.raw)", sourceLocation: sourceLocation)
+        h.clock.advance(by: 1)
+        let balance = try await h.call(.get, "/api/v5/account/balance", as: key)
+        #expect(balance.code == "0", "\(balance.raw)", sourceLocation: sourceLocation)
+    }
+
+    // MARK: - Market data
+
+    @Test
+    func tradedVolumesAddUpBeyondSixtyFourBits() async throws {
+        try await Harness.run { h in
+            // Ten fills of the largest limit size (9 999 999 999 BTC at 0.1 USDT) in one minute: 99 999 999 990 BTC is
+            // more units than 64 bits hold.
+            var maker = try await h.trader("whale001", usdt: "1000000000", btc: "9999999999")
+            var taker = try await h.trader("whale002", usdt: "1000000000")
+            for _ in 0..<10 {
+                let ask = try await h.order(TradingTests.limit("sell", sz: "9999999999", px: "0.1"), as: maker.key)
+                #expect(Self.sCode(ask) == "0", "\(ask.raw)")
+                let bid = try await h.order(TradingTests.limit("buy", sz: "9999999999", px: "0.1"), as: taker.key)
+                #expect(Self.sCode(bid) == "0", "\(bid.raw)")
+                swap(&maker, &taker)
+            }
+            let ticker = try await h.call(.get, "/api/v5/market/ticker?instId=BTC-USDT", as: nil)
+            #expect(ticker.code == "0" && ticker.data.first?["vol24h"] as? String == "99999999990", "\(ticker.raw)")
+            #expect(ticker.data.first?["volCcy24h"] as? String == "9999999999", "\(ticker.raw)")
+            let candles = try await h.call(.get, "/api/v5/market/candles?instId=BTC-USDT", as: nil)
+            #expect(candles.code == "0" && candles.raw.contains(#""99999999990","99999999990","9999999999""#), "\(candles.raw)")
+        }
+    }
+
+    @Test
+    func bookDepthAddsUpBeyondSixtyFourBits() async throws {
+        try await Harness.run { h in
+            // Ten asks of 9 999 999 999 BTC at one price, from two accounts (one balance cannot hold them all).
+            for name in ["whale001", "whale002"] {
+                let seller = try await h.trader(name, btc: "49999999995")
+                for _ in 0..<5 {
+                    let ask = try await h.order(TradingTests.limit("sell", sz: "9999999999", px: "100"), as: seller.key)
+                    #expect(Self.sCode(ask) == "0", "\(ask.raw)")
+                }
+            }
+            let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT&sz=5", as: nil)
+            #expect((book.data.first?["asks"] as? [[String]])?.first == ["100", "99999999990", "0", "10"], "\(book.raw)")
+            let ticker = try await h.call(.get, "/api/v5/market/ticker?instId=BTC-USDT", as: nil)
+            #expect(ticker.data.first?["askSz"] as? String == "99999999990", "\(ticker.raw)")
+        }
+    }
+
+    // MARK: - Balances
+
+    @Test
+    func aMovementThatWouldOverflowABalanceIsRefusedAndTheBalanceStaysReadable() async throws {
+        try await Harness.run { h in
+            let master = try await h.installation.accounts.master()
+            try await h.deposit("9223372036854.775807", to: master)  // the largest USDT balance there is
+            do {
+                try await h.deposit("0.000001", to: master)
+                Issue.record("a deposit past the largest balance was accepted")
+            } catch let error as OKXError {
+                #expect(error.code == "51000", "\(error)")
+            }
+            let sub = try await h.existingOrNewSubAccount("bot01trader")
+            try await h.deposit("1", to: sub)
+            let key = try await h.subAccountKey("bot01trader")
+            let transfer = try await h.call(
+                .post, "/api/v5/asset/transfer", body: #"{"ccy":"USDT","amt":"1","from":"6","to":"6","type":"3"}"#, as: key)
+            #expect(transfer.code == "51000", "\(transfer.raw)")
+            #expect(try await h.available(sub, .funding) == "1")
+            #expect(try await h.available(master, .funding) == "9223372036854.775807")
+            let funding = try await h.call(.get, "/api/v5/asset/balances?ccy=USDT", as: h.master)
+            #expect(funding.data.first?["availBal"] as? String == "9223372036854.775807", "\(funding.raw)")
+            try await Self.expectServing(h, as: key)
+        }
+    }
+
+    @Test
+    func theConsoleAnswersADepositPastTheLargestBalanceOnItsPageAndAddsUpTotals() async throws {
+        try await ConsoleOperationsTests.signedIn { h, browser, _ in
+            _ = try await h.existingOrNewSubAccount("bot01trader")
+            _ = try await browser.get("/console/balances")
+            for account in ["master", "bot01trader"] {
+                let deposited = try await browser.post("/console/deposits", ["account": account, "ccy": "USDT", "amount": "9223372036854.775807"])
+                #expect(deposited.status == 303, "\(deposited.html)")
+            }
+            let refused = try await browser.post("/console/deposits", ["account": "master", "ccy": "USDT", "amount": "1"])
+            #expect(refused.status == 400 && refused.html.contains("field-error"), "\(refused.html)")
+            #expect(try await browser.get("/console/balances").html.contains("9223372036854.775807"))
+            // The dashboard's totals over both accounts: twice the largest balance.
+            let dashboard = try await browser.get("/console")
+            #expect(dashboard.status == 200 && dashboard.html.contains("18446744073709.551614"))
+        }
+    }
+}
