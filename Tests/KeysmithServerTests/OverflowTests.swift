@@ -23,6 +23,91 @@ import Testing
         #expect(balance.code == "0", "\(balance.raw)", sourceLocation: sourceLocation)
     }
 
+    // MARK: - Orders
+
+    @Test
+    func aQuoteSizedBuyOfTheLargestSizeAgainstADailyLimitIsAParameterError() async throws {
+        try await Harness.run { h in
+            let limits = try TradingRestrictions(instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: "1000")
+            let trader = try await h.trader("daily001", usdt: "100", restrictions: limits)
+            // Something spent today, so that the day's total is not zero.
+            let bid = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "10000"), as: trader.key)
+            #expect(Self.sCode(bid) == "0", "\(bid.raw)")
+            let huge = try await h.order(Self.market("buy", sz: "9223372036854.775807"), as: trader.key)
+            #expect(huge.code == "1" && Self.sCode(huge) == "51000", "\(huge.raw)")
+            #expect(try await h.available(trader.account, .trading, "USDT") == "90")
+            try await Self.expectServing(h, as: trader.key)
+        }
+    }
+
+    @Test
+    func aMarketBuyAcrossAsksWorthMoreThanSixtyFourBitsIsAParameterError() async throws {
+        try await Harness.run { h in
+            // Two small asks at an absurd price: each is worth 6 × 10^18 USDT units, together more than 64 bits hold.
+            let seller = try await h.trader("seller01", btc: "0.00002")
+            for _ in 0..<2 {
+                let ask = try await h.order(TradingTests.limit("sell", sz: "0.00001", px: "600000000000000000"), as: seller.key)
+                #expect(Self.sCode(ask) == "0", "\(ask.raw)")
+            }
+            let buyer = try await h.trader("buyer001", usdt: "1000")
+            let take = try await h.order(Self.market("buy", sz: "0.00002", tgtCcy: "base_ccy"), as: buyer.key)
+            #expect(take.code == "1" && Self.sCode(take) == "51000", "\(take.raw)")
+            let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT&sz=5", as: nil)
+            #expect((book.data.first?["asks"] as? [[String]])?.first == ["600000000000000000", "0.00002", "0", "2"], "\(book.raw)")
+            try await Self.expectServing(h, as: buyer.key)
+        }
+    }
+
+    @Test
+    func aLimitOrderWorthMoreThanSixtyFourBitsIsRefusedRatherThanCountedAsNothing() async throws {
+        try await Harness.run { h in
+            let limits = try TradingRestrictions(instruments: nil, maxOrderUSDT: "1000", maxDailyUSDT: nil)
+            let seller = try await h.trader("seller01", btc: "1", restrictions: limits)
+            let ask = try await h.order(TradingTests.limit("sell", sz: "1", px: "922337203685477580.7"), as: seller.key)
+            #expect(ask.code == "1" && Self.sCode(ask) == "51000", "\(ask.raw)")
+            #expect(try await h.available(seller.account, .trading, "BTC") == "1")
+            try await Self.expectServing(h, as: seller.key)
+        }
+    }
+
+    @Test
+    func spendingLimitsWithMoreDecimalsThanTheQuoteCurrencyStillApply() async throws {
+        try await Harness.run { h in
+            // USDT has 6 decimals; a limit may have 8. Such a limit used to be skipped as unreadable.
+            let perOrder = try TradingRestrictions(instruments: nil, maxOrderUSDT: "10.00000001", maxDailyUSDT: nil)
+            let daily = try TradingRestrictions(instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: "15.00000001")
+            let first = try await h.trader("limit001", usdt: "100", restrictions: perOrder)
+            let second = try await h.trader("limit002", usdt: "100", restrictions: daily)
+            let big = try await h.order(TradingTests.limit("buy", sz: "0.002", px: "10000"), as: first.key)  // 20 USDT
+            #expect(Self.sCode(big) == "51000", "\(big.raw)")
+            let small = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "10000"), as: first.key)  // 10 USDT
+            #expect(Self.sCode(small) == "0", "\(small.raw)")
+            let today = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "10000"), as: second.key)
+            #expect(Self.sCode(today) == "0", "\(today.raw)")
+            let over = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "10000"), as: second.key)  // 20 in the day
+            #expect(Self.sCode(over) == "51000", "\(over.raw)")
+        }
+    }
+
+    @Test
+    func aQuoteSizedBuyOnAFinelyTickedInstrumentDoesNotTrap() async throws {
+        try await Harness.run { h in
+            // 18 price decimals + 8 size decimals − 6 quote decimals: the budget is the quote size × 10^20.
+            func amount(_ text: String, _ scale: Int) throws -> Amount { try #require(Amount(parsing: text, scale: scale)) }
+            try await h.ledger.save(
+                Instrument(
+                    id: "OKB-USDT", base: "OKB", quote: "USDT", tickSize: try amount("0.000000000000000001", 18),
+                    lotSize: try amount("0.00000001", 8), minimumSize: try amount("0.00000001", 8),
+                    maximumLimitSize: try amount("1000", 8), maximumMarketSize: try amount("1000", 8), listedAt: 0))
+            let buyer = try await h.trader("buyer001", usdt: "100")
+            let reply = try await h.order(Self.market("buy", sz: "9223372036854.775807", instId: "OKB-USDT"), as: buyer.key)
+            // Nothing rests on the book: the order is placed and cancelled at once, as any market buy with no ask.
+            #expect(reply.code == "0" && Self.sCode(reply) == "0", "\(reply.raw)")
+            #expect(try await h.available(buyer.account, .trading, "USDT") == "100")
+            try await Self.expectServing(h, as: buyer.key)
+        }
+    }
+
     // MARK: - Market data
 
     @Test
