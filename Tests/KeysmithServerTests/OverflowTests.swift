@@ -194,4 +194,49 @@ import Testing
             #expect(dashboard.status == 200 && dashboard.html.contains("18446744073709.551614"))
         }
     }
+
+    // MARK: - Withdrawals
+
+    static let address = "0xkeysmithOverflowTestAddress0001"
+
+    /// A currency with 18 decimals, in which 9.3 whole coins already fill 64 bits: fee 0.5, at most 9 per withdrawal
+    /// and 9.2 per day. The master's funding balance holds 9.2.
+    static func fineCurrency(_ h: Harness) async throws {
+        func amount(_ text: String) throws -> Amount { try #require(Amount(parsing: text, scale: 18)) }
+        try await h.ledger.save(
+            Currency(
+                code: "WEI", name: "Wei", scale: 18, chain: "WEI-ERC20", withdrawalFee: try amount("0.5"), minimumWithdrawal: try amount("0"),
+                maximumWithdrawal: try amount("9"), dailyWithdrawalLimit: try amount("9.2")))
+        let master = try await h.installation.accounts.master()
+        try await h.deposit("9.2", "WEI", to: master)
+        _ = try await h.installation.withdrawals.addAddress(Self.address, label: "cold", currency: "WEI", for: master, origin: .test)
+    }
+
+    static func withdrawal(_ amount: String) -> String {
+        #"{"ccy":"WEI","amt":"\#(amount)","dest":"4","toAddr":"\#(address)"}"#
+    }
+
+    @Test
+    func aWithdrawalWhoseAmountAndFeeDoNotFitIsAboveTheMaximum() async throws {
+        try await Harness.run { h in
+            try await Self.fineCurrency(h)
+            let reply = try await h.call(.post, "/api/v5/asset/withdrawal", body: Self.withdrawal("9"), as: h.master)
+            #expect(reply.code == "58205", "\(reply.raw)")
+            #expect(try await h.available(try await h.installation.accounts.master(), .funding, "WEI") == "9.2")
+            try await Self.expectServing(h, as: h.master)
+        }
+    }
+
+    @Test
+    func aDaysWithdrawalsThatDoNotFitTogetherAreAboveTheDailyLimit() async throws {
+        try await Harness.run { h in
+            try await Self.fineCurrency(h)
+            let first = try await h.call(.post, "/api/v5/asset/withdrawal", body: Self.withdrawal("8.7"), as: h.master)
+            #expect(first.code == "0", "\(first.raw)")
+            h.clock.advance(by: 1)
+            let second = try await h.call(.post, "/api/v5/asset/withdrawal", body: Self.withdrawal("8.7"), as: h.master)
+            #expect(second.code == "58201", "\(second.raw)")
+            try await Self.expectServing(h, as: h.master)
+        }
+    }
 }
