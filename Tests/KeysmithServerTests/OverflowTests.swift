@@ -239,4 +239,38 @@ import Testing
             try await Self.expectServing(h, as: h.master)
         }
     }
+
+    // MARK: - Keys
+
+    @Test
+    func aConsoleRotationWithAGracePeriodBeyondThirtyDaysIsRefusedOnAPage() async throws {
+        try await ConsoleOperationsTests.signedIn { h, browser, _ in
+            let key = try await h.subAccountKey()
+            let account = try await h.installation.accounts.subAccount(named: "bot01trader")
+            _ = try await browser.get("/console/keys")
+            for grace in ["9223372036854775807", "721", "-1", "soon"] {
+                let refused = try await browser.post("/console/keys/\(key.apiKey)/rotate", ["grace": grace])
+                #expect(refused.status == 400 && refused.html.contains("grace period"), "\(grace): \(refused.status)")
+            }
+            #expect(try await h.installation.keys.keys(of: account).count == 1)
+            let keys = try await browser.get("/console/keys")
+            #expect(keys.status == 200 && keys.html.contains(key.apiKey))
+            let rotated = try await browser.post("/console/keys/\(key.apiKey)/rotate", ["grace": "720"])
+            #expect(rotated.status == 200)
+        }
+    }
+
+    @Test
+    func rotatingAKeyLabelledWithTheLastGenerationStartsASuffixOfItsOwn() async throws {
+        try await Harness.run { h in
+            // Labels are the caller's text: a key created over the API may carry any generation number.
+            let account = try await h.existingOrNewSubAccount("bot01trader")
+            let created = try await h.installation.keys.create(
+                NewKeyRequest(account: account, label: "bot-r9223372036854775807", permissions: [.readOnly, .trade]), origin: .test)
+            let rotated = try await h.installation.keys.rotate(apiKey: created.key.apiKey, grace: 0, origin: .test)
+            #expect(rotated.key.label == "bot-r9223372036854775807-r2")
+            let again = try await h.installation.keys.rotate(apiKey: rotated.key.apiKey, grace: 0, origin: .test)
+            #expect(again.key.label == "bot-r9223372036854775807-r3")
+        }
+    }
 }
