@@ -273,4 +273,22 @@ import Testing
             #expect(again.key.label == "bot-r9223372036854775807-r3")
         }
     }
+
+    // MARK: - Alerts
+
+    @Test(arguments: ["t=-9223372036854775808,v1=00", "t=9223372036854775807,v1=00"])
+    func aWebhookSignatureWithAnExtremeTimeIsInvalid(_ header: String) {
+        #expect(!WebhookSignature.isValid(header: header, body: [], secret: "whsec_x", now: -1_000))
+        #expect(!WebhookSignature.isValid(header: header, body: [], secret: "whsec_x", now: 1_700_000_000))
+    }
+
+    @Test
+    func alertRetryDelaysSaturateInsteadOfWrapping() {
+        // A hundred years doubled 29 times does not fit 64 bits: the wait stays long instead of wrapping to 1 ms.
+        let century: Int64 = 36_500 * 86_400_000
+        let policy = AlertDeliveryWorker.Policy(baseDelayMilliseconds: century, maximumDelayMilliseconds: .max)
+        for attempts in [1, 20, 30, 1_000] {
+            #expect(policy.delay(afterAttempts: attempts) >= century / 2, "\(attempts)")
+        }
+    }
 }
