@@ -45,6 +45,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
     var secureCookies = false
 
+    func validate() throws {
+        // The port goes on to a 16-bit socket field, which traps on anything wider.
+        guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535; got \(port)") }
+    }
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)

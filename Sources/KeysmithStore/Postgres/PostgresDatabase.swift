@@ -226,6 +226,8 @@ struct PostgresURL: Sendable {
         else {
             throw StoreError.database("not a PostgreSQL URL (expected postgres://user@host:port/database)")
         }
+        // The port goes on to a 16-bit socket field, which traps on anything wider.
+        guard (1...65535).contains(components.port ?? 5432) else { throw StoreError.database("a PostgreSQL port is 1 to 65535") }
         self.host = host
         self.port = components.port ?? 5432
         self.user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
