@@ -107,7 +107,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KeysmithCoreTests",
-            dependencies: ["KeysmithCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "KeysmithCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

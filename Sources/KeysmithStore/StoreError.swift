@@ -10,6 +10,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case database
         /// A balance would go below zero (the database's CHECK constraint refused it).
         case insufficientFunds
+        /// A balance or total would not fit 64 bits: refused rather than wrapped or rounded.
+        case outOfRange
     }
 
     public let kind: Kind
@@ -29,4 +31,5 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func sealing(_ detail: String) -> StoreError { StoreError(.sealing, detail) }
     public static func database(_ detail: String) -> StoreError { StoreError(.database, detail) }
     public static func insufficientFunds(_ detail: String) -> StoreError { StoreError(.insufficientFunds, detail) }
+    public static func outOfRange(_ detail: String) -> StoreError { StoreError(.outOfRange, detail) }
 }

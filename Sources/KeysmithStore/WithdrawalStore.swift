@@ -89,10 +89,16 @@ public struct WithdrawalRecord: Sendable, Hashable {
 }
 
 extension WithdrawalRecord {
+    /// Amount plus fee, what a request freezes; nil when the two do not fit 64 bits together (such a request is refused).
+    public var total: Int64? {
+        let (sum, overflow) = amount.addingReportingOverflow(fee)
+        return overflow ? nil : sum
+    }
+
     /// The ledger movement that settles this pending withdrawal: completed, its frozen amount and fee leave for the
     /// world; otherwise they return to the available balance.
-    func settlement(to state: WithdrawalState) -> LedgerMovement {
-        let total = amount + fee
+    func settlement(to state: WithdrawalState) throws(StoreError) -> LedgerMovement {
+        guard let total else { throw StoreError.outOfRange("the amount and fee do not fit") }
         guard state == .completed else { return .freeze(-total, of: currency, in: account, kind: .funding) }
         return LedgerMovement(entries: [
             LedgerEntry(account: account, kind: .funding, currency: currency, frozenDelta: -total),

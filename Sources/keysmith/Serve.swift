@@ -63,6 +63,11 @@ struct Serve: AsyncParsableCommand {
         help: "Console sign-in attempts per client network (IPv4 address, IPv6 /64) before HTTP 429: N/PERIOD or unlimited.")
     var consoleSignInLimit = "5/30s"
 
+    func validate() throws {
+        // The port goes on to a 16-bit socket field, which traps on anything wider.
+        guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535; got \(port)") }
+    }
+
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
         let installation = try await options.openInstallation(logger: logger)

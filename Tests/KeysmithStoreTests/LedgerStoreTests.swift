@@ -94,4 +94,25 @@ struct LedgerStoreTests {
             #expect(funding?.frozen == Int64(2 * 31))
         }
     }
+
+    @Test(arguments: Backend.available)
+    func aBalanceThatWouldPassSixtyFourBitsIsRefusedAndStaysExact(_ backend: Backend) async throws {
+        try await withStores(backend) { stores, master in
+            func deposit(_ amount: Int64) async throws {
+                _ = try await stores.ledger.insert(
+                    deposit: DepositRecord(
+                        account: master.uid, currency: "USDT", amount: amount, chain: "USDT-TRC20", address: "T1", txID: "tx\(amount)",
+                        createdAt: 1),
+                    audit: audit())
+            }
+            try await deposit(.max - 10)
+            // SQLite would store the sum as a float (a row nothing can read back as money); PostgreSQL refuses it.
+            let refused = await #expect(throws: StoreError.self) { try await deposit(100) }
+            #expect(refused?.kind != .database)
+            let funding = try await stores.ledger.balances(account: master.uid).first { $0.kind == .funding && $0.currency == "USDT" }
+            #expect(funding?.available == Int64.max - 10)
+            try await deposit(10)
+            #expect(try await stores.ledger.balances(account: master.uid).first { $0.kind == .funding }?.available == Int64.max)
+        }
+    }
 }

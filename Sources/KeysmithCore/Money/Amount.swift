@@ -62,9 +62,13 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Plain decimal text without trailing zeros: `"1.25"`, `"0"`, `"-0.5"`.
-    public var text: String {
+    public var text: String { Self.text(units: Int128(units), scale: scale) }
+
+    /// The text of a number of units that may not fit an amount (a sum over many balances or fills), in the same form
+    /// as ``text``.
+    public static func text(units: Int128, scale: Int) -> String {
         let magnitude = units.magnitude
-        let divisor = UInt64(Self.power(scale))
+        let divisor = UInt128(power(scale))
         let whole = magnitude / divisor, fraction = magnitude % divisor
         var out = (units < 0 ? "-" : "") + String(whole)
         if fraction != 0 {
@@ -90,6 +94,7 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The same value in another scale; nil when precision would be lost or it does not fit.
     public func rescaled(to newScale: Int) -> Amount? {
+        guard (0...18).contains(newScale) else { return nil }
         if newScale == scale { return self }
         if newScale > scale {
             let (value, overflow) = units.multipliedReportingOverflow(by: Self.power(newScale - scale))
@@ -111,9 +116,14 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// `self × price` in `scale` decimals, rounded down (a value at a price, e.g. BTC in USDT); nil when it does not fit.
     public func value(at price: Amount, scale resultScale: Int) -> Amount? {
+        // Two 64-bit factors always fit 128 bits; each further decimal shift may not.
         var product = Int128(units) * Int128(price.units)
         let shift = resultScale - scale - price.scale
-        for _ in 0..<max(0, shift) { product *= 10 }
+        for _ in 0..<max(0, shift) {
+            let (shifted, overflow) = product.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            product = shifted
+        }
         for _ in 0..<max(0, -shift) { product /= 10 }
         return Int64(exactly: product).map { Amount(units: $0, scale: resultScale) }
     }
@@ -125,7 +135,11 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return overflow ? nil : Amount(units: value, scale: scale)
     }
 
-    public var negated: Amount { Amount(units: -units, scale: scale) }
+    /// The opposite amount; nil for the one value whose opposite does not fit (`Int64.min` units).
+    public var negated: Amount? {
+        let (value, overflow) = Int64(0).subtractingReportingOverflow(units)
+        return overflow ? nil : Amount(units: value, scale: scale)
+    }
 
     static func power(_ exponent: Int) -> Int64 {
         var value: Int64 = 1

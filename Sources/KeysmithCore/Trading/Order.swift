@@ -104,12 +104,14 @@ public struct Fill: Sendable, Hashable {
 }
 
 extension Instrument {
-    /// Quote units of `size` at `price`, rounded down (both sides of a fill use this one value, so money is conserved).
+    /// Quote units of `size` at `price`, rounded down (both sides of a fill use this one value, so money is conserved);
+    /// nil when it does not fit 64 bits.
     public func notional(price: Int64, size: Int64) -> Int64? {
         scaled(Int128(price) * Int128(size), roundingUp: false)
     }
 
-    /// Quote units to freeze for a resting buy: rounded up, so it always covers what its fills will pay.
+    /// Quote units to freeze for a resting buy: rounded up, so it always covers what its fills will pay; nil when
+    /// it does not fit.
     public func notionalRoundedUp(price: Int64, size: Int64) -> Int64? {
         scaled(Int128(price) * Int128(size), roundingUp: true)
     }
@@ -119,7 +121,12 @@ extension Instrument {
         let shift = quoteScale - tickSize.scale - lotSize.scale
         var value = product
         if shift >= 0 {
-            for _ in 0..<shift { value *= 10 }
+            // A quote scale above the price and size scales multiplies a product that may already fill 127 bits.
+            for _ in 0..<shift {
+                let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                value = shifted
+            }
         } else {
             var divisor: Int128 = 1
             for _ in 0..<(-shift) { divisor *= 10 }

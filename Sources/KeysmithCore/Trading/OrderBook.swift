@@ -103,13 +103,14 @@ public struct OrderBook: Sendable {
         reduce(id: id, side: side, price: price, by: .max)
     }
 
-    /// Aggregated levels, best first: price, total size, number of orders.
-    public func depth(_ side: OrderSide, levels count: Int) -> [(price: Int64, size: Int64, orders: Int)] {
+    /// Aggregated levels, best first: price, total size, number of orders. The total is 128 bits wide: the orders of
+    /// many accounts at one price may add up to more than one order can hold.
+    public func depth(_ side: OrderSide, levels count: Int) -> [(price: Int64, size: Int128, orders: Int)] {
         let prices = side == .buy ? bidPrices : askPrices
         let levels = side == .buy ? bids : asks
         return prices.prefix(count).map { price in
             let orders = levels[price] ?? []
-            return (price, orders.reduce(0) { $0 + $1.remaining }, orders.count)
+            return (price, orders.reduce(Int128(0)) { $0 + Int128($1.remaining) }, orders.count)
         }
     }
 

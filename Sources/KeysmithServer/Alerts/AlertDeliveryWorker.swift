@@ -35,8 +35,11 @@ public struct AlertDeliveryWorker: Service {
         /// The wait before attempt `attempts + 1`: base·2^(attempts−1), capped, times a random factor in [0.5, 1].
         public func delay(afterAttempts attempts: Int) -> Int64 {
             let exponent = min(max(attempts - 1, 0), 30)
-            let raw = min(maximumDelayMilliseconds, baseDelayMilliseconds << exponent)
-            return max(1, Int64(Double(raw) * Double.random(in: 0.5...1.0)))
+            // A doubling past 64 bits is past any cap: saturate instead of losing the high bits.
+            let doubled = baseDelayMilliseconds > Int64.max >> exponent ? Int64.max : baseDelayMilliseconds << exponent
+            let raw = min(maximumDelayMilliseconds, doubled)
+            let jittered = (Double(raw) * Double.random(in: 0.5...1.0)).rounded(.down)
+            return max(1, Int64(exactly: jittered) ?? raw)
         }
     }
 

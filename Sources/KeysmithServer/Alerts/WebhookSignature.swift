@@ -27,7 +27,10 @@ public enum WebhookSignature {
             if pair[0] == "t" { timestamp = Int64(pair[1]) }
             if pair[0] == "v1", let bytes = [UInt8](hex: String(pair[1])) { signatures.append(bytes) }
         }
-        guard let timestamp, abs(now - timestamp) <= tolerance else { return false }
+        // The header's time is the sender's text: a difference that does not fit 64 bits is out of tolerance.
+        guard let timestamp else { return false }
+        let (age, overflow) = now.subtractingReportingOverflow(timestamp)
+        guard !overflow, age.magnitude <= UInt64(max(0, tolerance)) else { return false }
         let key = SymmetricKey(data: Array(secret.utf8))
         let signed = Array("\(timestamp).".utf8) + body
         return signatures.contains { HMAC<SHA256>.isValidAuthenticationCode($0, authenticating: signed, using: key) }

@@ -461,7 +461,13 @@ extension ConsoleRoutes {
     func rotateKey(_ request: Request, _ context: AppRequestContext, apiKey: String) async throws -> Response {
         let user = try await requireUser(context)
         let fields = try await form(request, context)
-        let hours = Int64(fields["grace"] ?? "24") ?? 24
+        // Whole hours, bounded before any arithmetic: the old key keeps working for 0 to 30 days.
+        let maximumHours = KeyService.maximumGrace / 3_600_000
+        guard let hours = Int64(fields["grace"] ?? "24"), (0...maximumHours).contains(hours) else {
+            throw ConsoleFailure(
+                status: .badRequest, title: "Not rotated", message: "The grace period is 0 to \(maximumHours) hours (30 days).",
+                link: "/console/keys")
+        }
         let rotated: RotatedKey
         do {
             rotated = try await installation.keys.rotate(apiKey: apiKey, grace: hours * 3_600_000, origin: origin(request, context, user))

@@ -44,22 +44,23 @@ struct ConsoleViews {
         let master = try await installation.accounts.master()
         let accounts = [master] + (try await installation.accounts.subAccounts())
         let scales = (try await installation.ledger.currencies()).scales
-        var totals: [String: (available: Int64, frozen: Int64)] = [:]
+        // 128-bit sums: the balances of many accounts may add up to more than one balance can hold.
+        var totals: [String: (available: Int128, frozen: Int128)] = [:]
         var rows: [[String: Any]] = []
         for account in accounts {
             let balances = try await installation.ledger.balances(of: account)
-            var perCurrency: [String: Int64] = [:]
+            var perCurrency: [String: Int128] = [:]
             for balance in balances {
-                totals[balance.currency, default: (0, 0)].available += balance.available
-                totals[balance.currency, default: (0, 0)].frozen += balance.frozen
-                perCurrency[balance.currency, default: 0] += balance.available + balance.frozen
+                totals[balance.currency, default: (0, 0)].available += Int128(balance.available)
+                totals[balance.currency, default: (0, 0)].frozen += Int128(balance.frozen)
+                perCurrency[balance.currency, default: 0] += Int128(balance.available) + Int128(balance.frozen)
             }
             let keys = try await installation.keys.keys(of: account).count
             var row = Self.account(account)
             row["keys"] = String(keys)
             var parts: [String] = []
             for (code, units) in perCurrency.sorted(by: { $0.key < $1.key }) where units != 0 {
-                parts.append("\(Amount(units: units, scale: scales[code] ?? 8).text) \(code)")
+                parts.append("\(Amount.text(units: units, scale: scales[code] ?? 8)) \(code)")
             }
             row["balances"] = parts.joined(separator: ", ")
             rows.append(row)
@@ -73,8 +74,8 @@ struct ConsoleViews {
         var totalRows: [[String: Any]] = []
         for (code, value) in totals.sorted(by: { $0.key < $1.key }) {
             let scale = scales[code] ?? 8
-            let available = Amount(units: value.available, scale: scale).text
-            let frozen = Amount(units: value.frozen, scale: scale).text
+            let available = Amount.text(units: value.available, scale: scale)
+            let frozen = Amount.text(units: value.frozen, scale: scale)
             totalRows.append(["ccy": code, "available": available, "frozen": frozen])
         }
         return ["accounts": rows, "totals": totalRows, "events": events]

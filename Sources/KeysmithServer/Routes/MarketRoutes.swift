@@ -28,10 +28,10 @@ struct MarketRoutes {
             let instrument = try await engine.instrument(try params.required("instId"))
             let levels = try params.integer("sz", in: 1...400, default: 1)
             let depth = try await engine.depth(instrument.id, levels: levels)
-            func level(_ entry: (Int64, Int64, Int)) -> [String] {
+            func level(_ entry: (Int64, Int128, Int)) -> [String] {
                 [
                     Amount(units: entry.0, scale: instrument.tickSize.scale).text,
-                    Amount(units: entry.1, scale: instrument.lotSize.scale).text, "0", String(entry.2),
+                    Amount.text(units: entry.1, scale: instrument.lotSize.scale), "0", String(entry.2),
                 ]
             }
             return OKXResponse([BookItem(asks: depth.asks.map(level), bids: depth.bids.map(level), ts: String(clock.milliseconds))])
@@ -72,11 +72,12 @@ struct MarketRoutes {
         func price(_ units: Int64) -> String { Amount(units: units, scale: instrument.tickSize.scale).text }
         let rows: [[String]] = starts.prefix(limit).map { start in
             let fills = (buckets[start] ?? []).sorted { $0.tradeID < $1.tradeID }
-            let volume = fills.reduce(Int64(0)) { $0 + $1.size }, quote = fills.reduce(Int64(0)) { $0 + $1.notional }
+            // Volumes are 128-bit sums: many fills of one bar may add up to more than one fill can hold.
+            let volume = Self.total(fills.map(\.size)), quote = Self.total(fills.map(\.notional))
             return [
                 String(start), price(fills.first?.price ?? 0), price(fills.map(\.price).max() ?? 0), price(fills.map(\.price).min() ?? 0),
-                price(fills.last?.price ?? 0), Amount(units: volume, scale: instrument.lotSize.scale).text,
-                Amount(units: volume, scale: instrument.lotSize.scale).text, Amount(units: quote, scale: instrument.quoteScale).text,
+                price(fills.last?.price ?? 0), Amount.text(units: volume, scale: instrument.lotSize.scale),
+                Amount.text(units: volume, scale: instrument.lotSize.scale), Amount.text(units: quote, scale: instrument.quoteScale),
                 start + bar <= now ? "1" : "0",
             ]
         }
@@ -90,15 +91,20 @@ struct MarketRoutes {
         let recent = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 10_000) }
         let day = recent.filter { $0.time >= now - 86_400_000 }
         func price(_ units: Int64?) -> String { units.map { Amount(units: $0, scale: instrument.tickSize.scale).text } ?? "" }
-        func size(_ units: Int64?) -> String { units.map { Amount(units: $0, scale: instrument.lotSize.scale).text } ?? "0" }
+        func size(_ units: Int128?) -> String { units.map { Amount.text(units: $0, scale: instrument.lotSize.scale) } ?? "0" }
         let last = recent.first
         return TickerItem(
-            instId: instrument.id, last: price(last?.price), lastSz: size(last?.size), askPx: price(depth.asks.first?.0),
+            instId: instrument.id, last: price(last?.price), lastSz: size(last.map { Int128($0.size) }), askPx: price(depth.asks.first?.0),
             askSz: size(depth.asks.first?.1), bidPx: price(depth.bids.first?.0), bidSz: size(depth.bids.first?.1),
             open24h: price(day.last?.price ?? last?.price), high24h: price(day.map(\.price).max() ?? last?.price),
             low24h: price(day.map(\.price).min() ?? last?.price),
-            volCcy24h: Amount(units: day.reduce(0) { $0 + $1.notional }, scale: instrument.quoteScale).text,
-            vol24h: size(day.reduce(0) { $0 + $1.size }), ts: String(now))
+            volCcy24h: Amount.text(units: Self.total(day.map(\.notional)), scale: instrument.quoteScale),
+            vol24h: size(Self.total(day.map(\.size))), ts: String(now))
+    }
+
+    /// A sum of fill sizes or values that cannot overflow (fewer than 2^63 fills of at most 2^63 units each).
+    static func total(_ units: [Int64]) -> Int128 {
+        units.reduce(Int128(0)) { $0 + Int128($1) }
     }
 }
 

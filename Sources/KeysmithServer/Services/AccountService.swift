@@ -121,6 +121,7 @@ extension StoreError {
         case .limitReached: OKXError.tooManyKeys
         case .notFound: OKXError.apiKeyDoesNotExist
         case .insufficientFunds: OKXError.insufficientBalance
+        case .outOfRange: OKXError.parameterError("amt").with(message: "Parameter amt error: \(detail)")
         case .invalidMasterKey, .masterKeyMismatch, .sealing, .database: OKXError.systemError
         }
     }

@@ -280,8 +280,9 @@ public struct KeyService: Sendable {
     static func rotatedLabel(_ label: String) -> String {
         var base = Substring(label), generation = 2
         if let dash = label.lastIndex(of: "-"), label[label.index(after: dash)...].first == "r",
-            let n = Int(label[label.index(dash, offsetBy: 2)...]), n >= 2
+            let n = Int(label[label.index(dash, offsetBy: 2)...]), n >= 2, n < Int.max
         {
+            // A label is the caller's text: `bot-r9223372036854775807` has no next generation and gets a suffix of its own.
             base = label[..<dash]
             generation = n + 1
         }

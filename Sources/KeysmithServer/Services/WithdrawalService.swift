@@ -76,6 +76,8 @@ public struct WithdrawalService: Sendable {
         guard allowed.contains(where: { $0.address == request.address }) else { throw OKXError.withdrawalAddressNotVerified }
         guard amount >= currency.minimumWithdrawal else { throw OKXError.withdrawalBelowMinimum }
         guard amount <= currency.maximumWithdrawal else { throw OKXError.withdrawalAboveMaximum }
+        // The request freezes amount + fee: a sum beyond 64 bits is above any limit.
+        guard amount.adding(currency.withdrawalFee) != nil else { throw OKXError.withdrawalAboveMaximum }
         let now = clock.milliseconds
         let record = WithdrawalRecord(
             account: account.uid, clientID: request.clientID, currency: currency.code, chain: currency.chain, amount: amount.units,
@@ -91,6 +93,8 @@ public struct WithdrawalService: Sendable {
             throw OKXError.insufficientBalance
         } catch where error.kind == .limitReached {
             throw OKXError.withdrawalAboveDailyLimit
+        } catch where error.kind == .outOfRange {
+            throw OKXError.withdrawalAboveMaximum
         } catch {
             throw error.okxError
         }

@@ -109,7 +109,7 @@ public actor MatchingEngine {
     }
 
     /// Aggregated levels of a book, best first.
-    public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int64, Int)], asks: [(Int64, Int64, Int)]) {
+    public func depth(_ id: String, levels: Int) async throws(OKXError) -> (bids: [(Int64, Int128, Int)], asks: [(Int64, Int128, Int)]) {
         try await load()
         let book = books[id] ?? OrderBook()
         return (
@@ -164,12 +164,14 @@ public actor MatchingEngine {
         var makers: [Order] = []
         var fills: [Fill] = []
         for match in matches {
-            guard let paid = inst.notional(price: match.price, size: match.size), var maker = open[match.maker.id] else {
-                throw OKXError.systemError
-            }
+            guard var maker = open[match.maker.id] else { throw OKXError.systemError }
+            guard let paid = inst.notional(price: match.price, size: match.size),
+                let makerFilled = Self.sum(maker.filled, match.size), let makerNotional = Self.sum(maker.filledNotional, paid),
+                let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid)
+            else { throw Self.tooLarge }
             entries += Self.entries(taker: account.uid, maker: maker.account, side: side, size: match.size, paid: paid, inst: inst)
-            maker.filled += match.size
-            maker.filledNotional += paid
+            maker.filled = makerFilled
+            maker.filledNotional = makerNotional
             maker.frozen -= side == .buy ? match.size : paid
             maker.updatedAt = now
             maker.state = maker.filled == maker.size ? .filled : .partiallyFilled
@@ -182,8 +184,8 @@ public actor MatchingEngine {
                 maker.frozen = 0
             }
             makers.append(maker)
-            order.filled += match.size
-            order.filledNotional += paid
+            order.filled = takerFilled
+            order.filledNotional = takerNotional
             fills.append(
                 Fill(
                     instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: account.uid, makerAccount: maker.account,
@@ -218,6 +220,8 @@ public actor MatchingEngine {
             throw OKXError.insufficientOrderBalance(side == .buy ? inst.quote : inst.base)
         } catch where error.kind == .duplicate {
             throw OKXError.clientOrderIDExists
+        } catch where error.kind == .outOfRange {
+            throw Self.tooLarge
         } catch {
             throw error.okxError
         }
@@ -269,40 +273,76 @@ public actor MatchingEngine {
         return amount.units
     }
 
-    /// A quote budget in price × size units.
+    /// A quote budget in price × size units; one beyond 64 bits buys whatever the book holds, so it is capped there.
     private static func budget(quoteUnits: Int64, inst: Instrument) -> Int64 {
         var value = Int128(quoteUnits)
         let shift = inst.tickSize.scale + inst.lotSize.scale - inst.quoteScale
-        for _ in 0..<max(0, shift) { value *= 10 }
+        for _ in 0..<max(0, shift) {
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return .max }
+            value = shifted
+        }
         for _ in 0..<max(0, -shift) { value /= 10 }
         return Int64(clamping: value)
     }
 
-    /// What an order counts in quote units towards its key's spending limits.
+    /// What an order counts in quote units towards its key's spending limits: the value of its size at its price,
+    /// or of its matches for a market order. 51000 when that does not fit 64 bits, so no order counts as less than
+    /// it is worth.
     private static func orderNotional(
         type: OrderType, price: Int64?, size: Int64, quoteSized: Bool, matches: [Match], inst: Instrument
     ) throws(OKXError) -> Int64 {
         if quoteSized { return size }
-        if let price, let value = inst.notional(price: price, size: size) { return value }
-        return matches.reduce(0) { $0 + (inst.notional(price: $1.price, size: $1.size) ?? 0) }
+        if let price {
+            guard let value = inst.notional(price: price, size: size) else { throw tooLarge }
+            return value
+        }
+        var total: Int64 = 0
+        for match in matches {
+            guard let value = inst.notional(price: match.price, size: match.size), let next = sum(total, value) else { throw tooLarge }
+            total = next
+        }
+        return total
+    }
+
+    /// 51000 for an order whose size, value or resulting balance does not fit 64 bits.
+    private static let tooLarge = OKXError.parameterError("sz").with(message: "Parameter sz error: the order's size or value is too large")
+
+    private static func sum(_ a: Int64, _ b: Int64) -> Int64? {
+        let (value, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : value
+    }
+
+    /// A decimal USDT limit in quote units: extra decimals are cut off (a stricter limit, never a missing one) and a
+    /// limit beyond 64 bits is one no order can reach.
+    private static func limitUnits(_ text: String, scale: Int) -> Int64 {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts.first ?? "", fraction = parts.count > 1 ? parts[1].prefix(scale) : ""
+        return Amount(parsing: fraction.isEmpty ? String(whole) : "\(whole).\(fraction)", scale: scale)?.units ?? .max
     }
 
     /// The key's per-order and per-day USDT limits (USDT-quoted instruments).
     private func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64) async throws(OKXError) {
         guard inst.quote == "USDT", key.trading.maxOrderUSDT != nil || key.trading.maxDailyUSDT != nil else { return }
         let value = Amount(units: notional, scale: inst.quoteScale)
-        if let text = key.trading.maxOrderUSDT, let limit = Amount(parsing: text, scale: inst.quoteScale), value > limit {
-            throw OKXError.parameterError("sz").with(
-                message: "Parameter sz error: the order is worth \(value.text) USDT, above this API key's limit of \(limit.text) USDT")
+        if let text = key.trading.maxOrderUSDT {
+            let limit = Amount(units: Self.limitUnits(text, scale: inst.quoteScale), scale: inst.quoteScale)
+            if value > limit {
+                throw OKXError.parameterError("sz").with(
+                    message: "Parameter sz error: the order is worth \(value.text) USDT, above this API key's limit of \(text) USDT")
+            }
         }
-        if let text = key.trading.maxDailyUSDT, let limit = Amount(parsing: text, scale: inst.quoteScale) {
+        if let text = key.trading.maxDailyUSDT {
+            let limit = Self.limitUnits(text, scale: inst.quoteScale)
             let apiKey = key.apiKey, store = self.store
             let spent = try await mapped { @Sendable () async throws(StoreError) in
                 try await store.notional(apiKey: apiKey, since: now - now % 86_400_000)
             }
-            if spent + notional > limit.units {
+            // The day's total and this order together, without wrapping: a sum beyond 64 bits is above any limit.
+            let (total, overflow) = spent.addingReportingOverflow(notional)
+            if overflow || total > limit {
                 throw OKXError.parameterError("sz").with(
-                    message: "Parameter sz error: this API key's daily limit of \(limit.text) USDT would be exceeded")
+                    message: "Parameter sz error: this API key's daily limit of \(text) USDT would be exceeded")
             }
         }
     }

@@ -177,7 +177,8 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// Maps a postgres-nio error to a ``StoreError``: unique violations are `.duplicate`, the balance CHECKs are
-    /// `.insufficientFunds`, anything else `.database` with the server's message (never the query's arguments).
+    /// `.insufficientFunds`, numbers out of range (a bigint sum that overflows) `.outOfRange`, anything else
+    /// `.database` with the server's message (never the query's arguments).
     static func storeError(_ error: any Error) -> StoreError {
         var error = error
         if let transaction = error as? PostgresTransactionError {
@@ -202,6 +203,8 @@ public final class PostgresDatabase: Sendable {
             return StoreError.duplicate("already exists (\(constraint.isEmpty ? message : constraint))")
         case "23514" where constraint.hasPrefix("balance_"):
             return StoreError.insufficientFunds("a balance would go below zero")
+        case "22003":
+            return StoreError.outOfRange("a balance or total would exceed the largest amount the ledger holds")
         default:
             return StoreError.database("PostgreSQL \(state): \(message)")
         }
@@ -223,6 +226,8 @@ struct PostgresURL: Sendable {
         else {
             throw StoreError.database("not a PostgreSQL URL (expected postgres://user@host:port/database)")
         }
+        // The port goes on to a 16-bit socket field, which traps on anything wider.
+        guard (1...65535).contains(components.port ?? 5432) else { throw StoreError.database("a PostgreSQL port is 1 to 65535") }
         self.host = host
         self.port = components.port ?? 5432
         self.user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"

@@ -63,9 +63,11 @@ extension PostgresLedgerStore: WithdrawalStore {
                 AND state IN ('0', '2')
                 """, logger: logger
             ).collect(Int64.self).first ?? 0
-            guard today + withdrawal.amount <= dailyLimit else {
+            let (total, overflow) = today.addingReportingOverflow(withdrawal.amount)
+            guard !overflow, total <= dailyLimit else {
                 throw StoreError.limitReached("the daily withdrawal limit would be exceeded")
             }
+            guard let frozen = withdrawal.total else { throw StoreError.outOfRange("the amount and fee do not fit") }
             var stored = withdrawal
             stored.id = try await connection.query(
                 """
@@ -77,7 +79,7 @@ extension PostgresLedgerStore: WithdrawalStore {
                 """, logger: logger
             ).collect(Int64.self).first ?? 0
             try await Self.apply(
-                .freeze(withdrawal.amount + withdrawal.fee, of: withdrawal.currency, in: withdrawal.account, kind: .funding),
+                .freeze(frozen, of: withdrawal.currency, in: withdrawal.account, kind: .funding),
                 kind: "withdrawal.request", reference: String(stored.id), at: withdrawal.createdAt, on: connection, logger)
             var record = audit
             record.target = String(stored.id)
@@ -98,7 +100,7 @@ extension PostgresLedgerStore: WithdrawalStore {
             guard withdrawal.state == .pending else {
                 throw StoreError.notFound("withdrawal \(id) is \(withdrawal.state.name), not pending")
             }
-            let movement = withdrawal.settlement(to: state)
+            let movement = try withdrawal.settlement(to: state)
             try await connection.query(
                 "UPDATE withdrawal SET state = \(state.rawValue), tx_id = \(txID), updated_at = \(time) WHERE id = \(id)", logger: logger)
             try await Self.apply(movement, kind: "withdrawal.\(state.name)", reference: String(id), at: time, on: connection, logger)

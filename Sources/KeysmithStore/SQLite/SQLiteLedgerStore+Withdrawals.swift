@@ -59,9 +59,11 @@ extension SQLiteLedgerStore: WithdrawalStore {
                     WHERE account_uid = ? AND ccy = ? AND created_at >= ? AND state IN ('0', '2')
                     """,
                 arguments: [withdrawal.account, withdrawal.currency, dayStart]) ?? 0
-            guard today + withdrawal.amount <= dailyLimit else {
+            let (total, overflow) = today.addingReportingOverflow(withdrawal.amount)
+            guard !overflow, total <= dailyLimit else {
                 throw StoreError.limitReached("the daily withdrawal limit would be exceeded")
             }
+            guard let frozen = withdrawal.total else { throw StoreError.outOfRange("the amount and fee do not fit") }
             try db.execute(
                 sql: """
                     INSERT INTO withdrawal (account_uid, client_id, ccy, chain, amount, fee, to_addr, state, tx_id, created_at, updated_at)
@@ -74,7 +76,7 @@ extension SQLiteLedgerStore: WithdrawalStore {
             var stored = withdrawal
             stored.id = db.lastInsertedRowID
             try Self.apply(
-                .freeze(withdrawal.amount + withdrawal.fee, of: withdrawal.currency, in: withdrawal.account, kind: .funding),
+                .freeze(frozen, of: withdrawal.currency, in: withdrawal.account, kind: .funding),
                 kind: "withdrawal.request", reference: String(stored.id), at: withdrawal.createdAt, in: db)
             var record = audit
             record.target = String(stored.id)
@@ -94,7 +96,7 @@ extension SQLiteLedgerStore: WithdrawalStore {
             guard withdrawal.state == .pending else {
                 throw StoreError.notFound("withdrawal \(id) is \(withdrawal.state.name), not pending")
             }
-            let movement = withdrawal.settlement(to: state)
+            let movement = try withdrawal.settlement(to: state)
             try db.execute(
                 sql: "UPDATE withdrawal SET state = ?, tx_id = ?, updated_at = ? WHERE id = ?",
                 arguments: [state.rawValue, txID, time, id])

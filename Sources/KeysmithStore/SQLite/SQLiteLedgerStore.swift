@@ -176,12 +176,15 @@ public struct SQLiteLedgerStore: LedgerStore {
                     ON CONFLICT (account_uid, kind, ccy) DO NOTHING
                     """,
                 arguments: [entry.account, entry.kind.rawValue, entry.currency, time])
+            // SQLite turns an integer sum that overflows into a float instead of failing: such a row is not updated.
             try db.execute(
                 sql: """
-                    UPDATE balance SET available = available + ?, frozen = frozen + ?, updated_at = ?
-                    WHERE account_uid = ? AND kind = ? AND ccy = ?
+                    UPDATE balance SET available = available + ?1, frozen = frozen + ?2, updated_at = ?3
+                    WHERE account_uid = ?4 AND kind = ?5 AND ccy = ?6
+                    AND typeof(available + ?1) = 'integer' AND typeof(frozen + ?2) = 'integer'
                     """,
                 arguments: [entry.availableDelta, entry.frozenDelta, time, entry.account, entry.kind.rawValue, entry.currency])
+            guard db.changesCount == 1 else { throw StoreError.outOfRange("a balance would exceed the largest amount the ledger holds") }
         }
     }
 
