@@ -40,7 +40,10 @@ public struct AuditWriter: Service {
                 try await store.append(records, firstUses: firstUses, firstUseRecord: Self.firstUseRecord)
             } catch {
                 queue.putBack(records, firstUses: firstUses)
-                logger.error("writing audit events failed; will retry", metadata: ["error": "\(error)", "events": "\(records.count)"])
+                // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
+                logger.log(
+                    level: Task.isCancelled ? .debug : .error, "writing audit events failed; will retry",
+                    metadata: ["error": "\(error)", "events": "\(records.count)"])
                 return
             }
         }
@@ -59,8 +62,11 @@ public struct AuditWriter: Service {
                 }
             }
         }
-        await flush()
-        await checkpoints.make()
+        // In a task of its own: this one is cancelled by now, and a cancelled task's database write would be refused.
+        await Task {
+            await self.flush()
+            await self.checkpoints.make()
+        }.value
     }
 
     /// The event a key's first request from an address adds to the chain (and the alert it raises).

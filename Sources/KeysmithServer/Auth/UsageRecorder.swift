@@ -72,7 +72,10 @@ public struct UsageWriter: Service {
             try await store.recordUsage(usage)
         } catch {
             recorder.restore(usage)
-            logger.error("writing key usage failed", metadata: ["error": "\(error)", "keys": "\(usage.count)"])
+            // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
+            logger.log(
+                level: Task.isCancelled ? .debug : .error, "writing key usage failed",
+                metadata: ["error": "\(error)", "keys": "\(usage.count)"])
         }
     }
 
@@ -83,6 +86,8 @@ public struct UsageWriter: Service {
                 await flush()
             }
         }
-        await flush()
+        // The last flush of a graceful shutdown runs in a task of its own: this one is cancelled by now, and a
+        // cancelled task's database write would be refused (and the last uses lost).
+        await Task { await self.flush() }.value
     }
 }
