@@ -76,7 +76,7 @@ public struct AlertDeliveryWorker: Service {
             guard !due.isEmpty else { return 0 }
             sinks = Dictionary(try await store.sinks().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         } catch {
-            logger.error("reading the alert outbox failed", metadata: ["error": "\(error)"])
+            logger.backgroundFailure("reading the alert outbox failed", error: error)
             return 0
         }
         await withTaskGroup(of: Void.self) { group in

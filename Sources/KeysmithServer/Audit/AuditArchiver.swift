@@ -104,7 +104,7 @@ public struct AuditRetention: Service {
                             metadata: ["file": "\(archived.file)", "events": "\(archived.events)", "through": "\(archived.last)"])
                     }
                 } catch {
-                    logger.error("archiving audit events failed", metadata: ["error": "\(error)"])
+                    logger.backgroundFailure("archiving audit events failed", error: error)
                 }
                 try? await Task.sleep(for: .seconds(3600))
             }

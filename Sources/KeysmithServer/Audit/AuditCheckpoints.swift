@@ -41,7 +41,7 @@ public struct AuditCheckpoints: Sendable {
             try append(checkpoint)
             return nil
         } catch {
-            logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
+            logger.backgroundFailure("audit checkpoint failed", error: error)
             return nil
         }
     }

@@ -41,9 +41,7 @@ public struct AuditWriter: Service {
             } catch {
                 queue.putBack(records, firstUses: firstUses)
                 // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
-                logger.log(
-                    level: Task.isCancelled ? .debug : .error, "writing audit events failed; will retry",
-                    metadata: ["error": "\(error)", "events": "\(records.count)"])
+                logger.backgroundFailure("writing audit events failed; will retry", error: error, metadata: ["events": "\(records.count)"])
                 return
             }
         }

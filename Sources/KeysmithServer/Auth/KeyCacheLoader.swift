@@ -73,7 +73,7 @@ public actor KeyCacheLoader: Service {
         do {
             try await refresh()
         } catch {
-            logger.error("key cache refresh failed", metadata: ["error": "\(error)"])
+            logger.backgroundFailure("key cache refresh failed", error: error)
         }
     }
 
@@ -87,7 +87,7 @@ public actor KeyCacheLoader: Service {
             do {
                 try await refresh()
             } catch {
-                logger.error("key cache refresh failed", metadata: ["error": "\(error)"])
+                logger.backgroundFailure("key cache refresh failed", error: error)
             }
             try? await Task.sleep(for: interval)
         }

@@ -73,9 +73,7 @@ public struct UsageWriter: Service {
         } catch {
             recorder.restore(usage)
             // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
-            logger.log(
-                level: Task.isCancelled ? .debug : .error, "writing key usage failed",
-                metadata: ["error": "\(error)", "keys": "\(usage.count)"])
+            logger.backgroundFailure("writing key usage failed", error: error, metadata: ["keys": "\(usage.count)"])
         }
     }
 

@@ -87,6 +87,7 @@ final class RequestReadDeadline {
         func handlerAdded(context: ChannelHandlerContext) {
             deadline.partContext = context
             try? context.pipeline.syncOperations.addHandler(ByteWatcher(deadline: deadline), position: .first)
+            OriginFormTarget.install(in: context.pipeline.syncOperations)
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {

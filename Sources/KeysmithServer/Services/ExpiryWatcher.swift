@@ -54,7 +54,7 @@ public struct ExpiryWatcher: Service {
                         metadata: ["apiKey": "\(key.apiKey)", "event": "\(kind.rawValue)", "expiresAt": "\(expiry.at)", "reason": "\(expiry.reason.rawValue)"])
                 }
             } catch {
-                logger.error("recording a key event failed", metadata: ["error": "\(error)"])
+                logger.backgroundFailure("recording a key event failed", error: error)
             }
         }
         return recorded

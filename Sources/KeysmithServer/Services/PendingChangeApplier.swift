@@ -23,7 +23,7 @@ public struct PendingChangeApplier: Service {
                         logger.notice("cooled-down key changes applied", metadata: ["keys": "\(applied.joined(separator: ","))"])
                     }
                 } catch {
-                    logger.error("applying pending key changes failed", metadata: ["error": "\(error)"])
+                    logger.backgroundFailure("applying pending key changes failed", error: error)
                 }
                 try? await Task.sleep(for: interval)
             }
