@@ -121,7 +121,7 @@ extension StoreError {
         case .limitReached: OKXError.tooManyKeys
         case .notFound: OKXError.apiKeyDoesNotExist
         case .insufficientFunds: OKXError.insufficientBalance
-        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database: OKXError.systemError
+        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database, .file: OKXError.systemError
         }
     }
 }
