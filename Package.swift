@@ -116,7 +116,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KeysmithClientTests",
-            dependencies: ["KeysmithCore", "KeysmithClient", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "KeysmithCore", "KeysmithClient", .product(name: "Crypto", package: "swift-crypto"),
+                // A tiny HTTP server that answers the client with hostile values.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

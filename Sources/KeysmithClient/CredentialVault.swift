@@ -334,11 +334,18 @@ struct VaultKey {
         }
     }
 
+    /// The scrypt parameters a vault may name: what ``VaultHeader/scrypt()`` writes (N = 2^15, r = 8, p = 1, a 16-byte
+    /// salt) or N one step either side. The header is only authenticated after the key is derived, so anything more
+    /// (a tampered N = 2^20, r = 16, p = 4 would take 2 GiB and minutes) is refused as damaged before deriving.
+    static let scryptCosts: Set<Int> = [1 << 14, 1 << 15, 1 << 16]
+    static let scryptSaltBytes = 16...64
+
     static func fromPassphrase(_ passphrase: String, header: VaultHeader) throws(VaultError) -> VaultKey {
         guard !passphrase.isEmpty else { throw .passphraseRequired }
-        guard let saltText = header.salt, let salt = Data(base64Encoded: saltText), let n = header.n, let r = header.r, let p = header.p,
-            (1...20).contains(n.trailingZeroBitCount), n.nonzeroBitCount == 1, (1...16).contains(r), (1...4).contains(p)
-        else { throw .damaged("bad scrypt parameters") }
+        guard let n = header.n, scryptCosts.contains(n), header.r == 8, header.p == 1,
+            let saltText = header.salt, saltText.utf8.count <= 128, let salt = Data(base64Encoded: saltText), scryptSaltBytes.contains(salt.count)
+        else { throw .damaged("scrypt parameters Keysmith never writes") }
+        let r = 8, p = 1
         do {
             let key = try KDF.Scrypt.deriveKey(
                 from: Data(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: n, blockSize: r, parallelism: p)

@@ -202,7 +202,7 @@ public struct LinkValidator: Sendable {
     }
 
     private func clockCheck(_ offset: Duration) -> LinkCheck {
-        let milliseconds = abs(offset.milliseconds)
+        let milliseconds = offset.milliseconds.magnitude
         let text = "this machine's clock is \(milliseconds) ms \(offset < .zero ? "ahead of" : "behind") the server"
         if milliseconds <= 1_000 { return LinkCheck("clock-skew", .pass, text) }
         let consequence = milliseconds > 30_000 ? "; unsynchronised requests are refused (50102), this client corrects for it" : "; this client corrects for it"

@@ -85,7 +85,10 @@ public final class OKXClient: Sendable {
         let time: ServerTime = try one(try await request(.GET, "/api/v5/public/time", signed: false))
         let received = localMilliseconds()
         guard let server = time.ts else { throw OKXClientError.decoding("public/time without ts") }
-        let measured = Int64((server.timeIntervalSince1970 * 1000).rounded()) - (sent + received) / 2
+        // The wire value is within OKXMilliseconds.range, so neither step can overflow; checked all the same.
+        guard let serverMilliseconds = OKXMilliseconds.milliseconds(of: server),
+            case (let measured, false) = serverMilliseconds.subtractingReportingOverflow(Self.midpoint(sent, received))
+        else { throw OKXClientError.decoding("public/time: ts out of range") }
         offset.withLock { $0 = measured }
         return .milliseconds(measured)
     }
@@ -219,7 +222,15 @@ public final class OKXClient: Sendable {
 
     /// The timestamp a request made now carries: this machine's time, corrected by the measured offset.
     func timestamp() -> String {
-        OKXTimestamp.string(fromMilliseconds: localMilliseconds() + (offset.withLock { $0 } ?? 0))
+        let correction = offset.withLock { $0 } ?? 0
+        let (corrected, overflow) = localMilliseconds().addingReportingOverflow(correction)
+        let milliseconds = overflow ? (correction < 0 ? Int64.min : Int64.max) : corrected
+        return OKXTimestamp.string(fromMilliseconds: min(max(milliseconds, OKXMilliseconds.range.lowerBound), OKXMilliseconds.range.upperBound))
+    }
+
+    /// ⌊(a + b) / 2⌋ without overflow.
+    static func midpoint(_ a: Int64, _ b: Int64) -> Int64 {
+        (a >> 1) + (b >> 1) + (a & b & 1)
     }
 
     /// The OKX authentication headers for one request (exposed for tests and for callers with their own transport).
@@ -287,9 +298,9 @@ public final class OKXClient: Sendable {
         }
         let started = ContinuousClock.now
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.nanoseconds)))
+            let response = try await http.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
-            let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init).map { Duration.milliseconds(Int64($0 * 1000)) }
+            let retryAfter = Self.retryAfter(response.headers.first(name: "Retry-After"), atMost: configuration.maxRetryDelay)
             logger.debug(
                 "okx request",
                 metadata: ["method": "\(method.rawValue)", "path": "\(pathOnly(target))", "status": "\(response.status.code)",
@@ -337,10 +348,24 @@ public final class OKXClient: Sendable {
     }
 
     private func delay(retry: Int, retryAfter: Duration?) -> Duration {
-        if let retryAfter { return min(retryAfter, configuration.maxRetryDelay) }
-        let exponential = configuration.retryBaseDelay * (1 << min(retry, 16))
+        let longest = configuration.maxRetryDelay
+        if let retryAfter { return min(retryAfter, longest) }
+        // Doubled per try, never past the longest wait (so no multiplication can overflow).
+        var exponential = min(configuration.retryBaseDelay, longest)
+        for _ in 0..<min(retry, 16) { exponential = exponential < longest / 2 ? exponential * 2 : longest }
         let jitter = Double.random(in: 0.5...1.0)
-        return min(exponential * jitter, configuration.maxRetryDelay)
+        return min(exponential * jitter, longest)
+    }
+
+    /// A `Retry-After` header in seconds, at most `longest`; nil (ignored) unless it is a finite, non-negative
+    /// number. `inf`, `nan`, `-1`, `1e300` or an HTTP date never reach a conversion that could trap.
+    static func retryAfter(_ header: String?, atMost longest: Duration) -> Duration? {
+        guard let header, let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else {
+            return nil
+        }
+        let longestSeconds = Double(longest.components.seconds) + Double(longest.components.attoseconds) / 1e18
+        guard seconds < longestSeconds, let milliseconds = Int64(exactly: (seconds * 1000).rounded(.up)) else { return longest }
+        return min(.milliseconds(milliseconds), longest)
     }
 
     private func target(_ path: String, _ query: [(String, String?)]) -> String {
@@ -419,6 +444,16 @@ private struct DataOnly<Item: Decodable>: Decodable {
 }
 
 extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+    /// Whole milliseconds, saturated at `Int64`'s bounds.
+    var milliseconds: Int64 { Self.saturated(components.seconds, times: 1000, plus: components.attoseconds / 1_000_000_000_000_000) }
+    /// Whole nanoseconds, saturated at `Int64`'s bounds.
+    var nanoseconds: Int64 { Self.saturated(components.seconds, times: 1_000_000_000, plus: components.attoseconds / 1_000_000_000) }
+
+    private static func saturated(_ seconds: Int64, times unit: Int64, plus fraction: Int64) -> Int64 {
+        let bound = seconds < 0 ? Int64.min : Int64.max
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: unit)
+        guard !overflow else { return bound }
+        let (sum, overflowAgain) = scaled.addingReportingOverflow(fraction)
+        return overflowAgain ? bound : sum
+    }
 }

@@ -8,14 +8,18 @@ import Foundation
 
 /// The file-system steps of the vault: private folders and files, the write lock and atomic replacement.
 enum VaultFiles {
-    /// Creates the folder holding `file` (mode 0700) when missing.
+    /// Creates the folder holding `file` when missing: mode 0700 from its creation (`mkdir` with that mode, never a
+    /// `chmod` afterwards); missing parents get the default mode.
     static func makeFolder(for file: URL) throws(VaultError) {
         let folder = file.deletingLastPathComponent()
         guard !FileManager.default.fileExists(atPath: folder.path) else { return }
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            throw .io("cannot create \(folder.path): \(error.localizedDescription)")
+            throw .io("cannot create \(folder.deletingLastPathComponent().path): \(error.localizedDescription)")
+        }
+        guard mkdir(folder.path, 0o700) == 0 || errno == EEXIST else {
+            throw .io("cannot create \(folder.path): \(String(cString: strerror(errno)))")
         }
     }
 

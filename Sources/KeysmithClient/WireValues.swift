@@ -22,12 +22,21 @@ public struct OKXDecimal: Codable, Sendable, Hashable {
             if trimmed.isEmpty {
                 wrappedValue = nil
             } else if Self.isNumber(trimmed), let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")) {
+                guard !value.isNaN else {
+                    throw DecodingError.dataCorruptedError(in: container, debugDescription: "number out of range: \"\(text)\"")
+                }
                 wrappedValue = value
             } else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number: \"\(text)\"")
             }
         } else {
-            wrappedValue = Decimal(try container.decode(Double.self))
+            // Decimal(Double) traps on an infinity and gives NaN beyond Decimal's range: both are decoding errors.
+            let number = try container.decode(Double.self)
+            let value = number.isFinite ? Decimal(number) : Decimal.nan
+            guard !value.isNaN else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "number out of range: \(number)")
+            }
+            wrappedValue = value
         }
     }
 
@@ -57,9 +66,15 @@ extension Character {
 }
 
 /// A time sent as Unix milliseconds in a string: `"1597026383085"` → a `Date`, `""` → nil.
+///
+/// Only times from 1970 to the end of year 9999 (``range``) decode; anything else (`"9223372036854775807"`, a
+/// negative time) is a decoding error, so no server value reaches date or offset arithmetic out of range.
 @propertyWrapper
 public struct OKXMilliseconds: Codable, Sendable, Hashable {
     public var wrappedValue: Date?
+
+    /// The times accepted, in Unix milliseconds: 1970-01-01T00:00:00.000Z through 9999-12-31T23:59:59.999Z.
+    public static let range: ClosedRange<Int64> = 0...253_402_300_799_999
 
     public init(wrappedValue: Date?) {
         self.wrappedValue = wrappedValue
@@ -75,15 +90,29 @@ public struct OKXMilliseconds: Codable, Sendable, Hashable {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not milliseconds: \"\(text)\"")
             }
             milliseconds = Int64(text)
+        } else if let number = try? container.decode(Int64.self) {
+            milliseconds = number
         } else {
-            milliseconds = try container.decode(Int64.self)
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not milliseconds")
+        }
+        if let milliseconds, !Self.range.contains(milliseconds) {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "time out of range: \(milliseconds)")
         }
         wrappedValue = milliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.map { String(Int64(($0.timeIntervalSince1970 * 1000).rounded())) } ?? "")
+        guard let date = wrappedValue else { return try container.encode("") }
+        guard let milliseconds = Self.milliseconds(of: date) else {
+            throw EncodingError.invalidValue(date, .init(codingPath: encoder.codingPath, debugDescription: "time out of range"))
+        }
+        try container.encode(String(milliseconds))
+    }
+
+    /// `date` in whole Unix milliseconds, or nil when that is no `Int64` (an infinite or far-away date).
+    static func milliseconds(of date: Date) -> Int64? {
+        Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded())
     }
 }
 

@@ -65,14 +65,7 @@ public struct Installation: Sendable {
         dataDirectory: URL, databaseURL: String? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
         cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, logger: Logger
     ) async throws(StoreError) -> Installation {
-        let manager = FileManager.default
-        if !manager.fileExists(atPath: dataDirectory.path) {
-            do {
-                try manager.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw StoreError.database("cannot create the data folder \(dataDirectory.path)")
-            }
-        }
+        try PrivateFile.makeFolder(dataDirectory)
         let master: MasterKey
         if let masterKey {
             master = masterKey

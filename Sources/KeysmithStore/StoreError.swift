@@ -8,6 +8,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case masterKeyMismatch
         case sealing
         case database
+        /// A private file or folder could not be created, written or put in place.
+        case file
         /// A balance would go below zero (the database's CHECK constraint refused it).
         case insufficientFunds
         /// A balance or total would not fit 64 bits: refused rather than wrapped or rounded.
@@ -30,6 +32,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func invalidMasterKey(_ detail: String) -> StoreError { StoreError(.invalidMasterKey, detail) }
     public static func sealing(_ detail: String) -> StoreError { StoreError(.sealing, detail) }
     public static func database(_ detail: String) -> StoreError { StoreError(.database, detail) }
+    public static func file(_ detail: String) -> StoreError { StoreError(.file, detail) }
     public static func insufficientFunds(_ detail: String) -> StoreError { StoreError(.insufficientFunds, detail) }
     public static func outOfRange(_ detail: String) -> StoreError { StoreError(.outOfRange, detail) }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import KeysmithCore
+import KeysmithStore
 
 struct Keygen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,13 +14,19 @@ struct Keygen: AsyncParsableCommand {
 
     func run() async throws {
         guard algorithm == "ed25519" else { throw CLIError("only ed25519 key pairs can be generated") }
-        guard !FileManager.default.fileExists(atPath: out) else { throw CLIError("\(out) already exists; choose another --out") }
         let privateKey = Curve25519.Signing.PrivateKey()
         let publicPEM = Ed25519KeyText.publicKeyPEM(privateKey.publicKey)
-        guard FileManager.default.createFile(
-                atPath: out, contents: Data(Ed25519KeyText.privateKeyPEM(privateKey).utf8), attributes: [.posixPermissions: 0o600]),
-            FileManager.default.createFile(atPath: out + ".pub", contents: Data(publicPEM.utf8))
-        else { throw CLIError("cannot write \(out)") }
+        // Mode 0600 from the first byte, and never over an existing file.
+        do throws(StoreError) {
+            try PrivateFile.create(URL(filePath: out), contents: Data(Ed25519KeyText.privateKeyPEM(privateKey).utf8))
+        } catch where error.kind == .duplicate {
+            throw CLIError("\(out) already exists; choose another --out")
+        } catch {
+            throw CLIError("cannot write \(out): \(error.detail)")
+        }
+        guard FileManager.default.createFile(atPath: out + ".pub", contents: Data(publicPEM.utf8)) else {
+            throw CLIError("cannot write \(out).pub")
+        }
         if json {
             try Output.json(["privateKeyFile": out, "publicKeyFile": out + ".pub", "publicKey": privateKey.publicKey.rawRepresentation.base64EncodedString()])
         } else {

@@ -12,6 +12,10 @@ struct LinkCommand: AsyncParsableCommand {
             Credentials are read from a hidden prompt or, when stdin is not a terminal, three lines on stdin: API key, \
             secret, passphrase — never from flags. The vault is $KEYSMITH_VAULT (default ~/.keysmith/vault), its key \
             $KEYSMITH_VAULT_KEY (default ~/.keysmith/vault.key).
+
+            Every signed request carries the key's passphrase, so a plain http URL is accepted only for this machine \
+            (127.0.0.0/8, ::1, localhost). Any other http address needs --insecure-http on every command that calls \
+            it (add, validate, balance, rotate), also for a link stored with it.
             """,
         subcommands: [Add.self, List.self, Remove.self, Validate.self, Balance.self, Rotate.self])
 
@@ -22,11 +26,14 @@ struct LinkCommand: AsyncParsableCommand {
         @Option(help: "The exchange's base URL: https://www.okx.com, https://eea.okx.com or a Keysmith server.") var url: String
         @Flag(help: "Demo trading (sends x-simulated-trading: 1).") var demo = false
         @Flag(help: "The secret is an Ed25519 private key (PEM body, base64 or hex) rather than an HMAC secret.") var ed25519 = false
+        @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
+        var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
             let location = VaultLocation.standard()
             guard LinkedCredential.isValidName(name) else { throw VaultError.invalidName(name) }
+            try LinkCLI.requireAcceptedURL(url, insecureHTTP: insecureHTTP)
             let passphrase = try VaultCLI.passphraseIfNeeded(location)
             if FileManager.default.fileExists(atPath: location.vault.path),
                 try CredentialVault.open(location, passphrase: passphrase).names.contains(name)
@@ -73,12 +80,15 @@ struct LinkCommand: AsyncParsableCommand {
             abstract: "Check a linked key: valid, no withdraw, IP-bound, sub-account, account and position mode, expiry, clock skew.",
             discussion: "Exits 1 when any check fails.")
         @Argument var name: String
+        @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
+        var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
             let location = VaultLocation.standard()
             let passphrase = try VaultCLI.passphraseIfNeeded(location)
             let credential = try CredentialVault.open(location, passphrase: passphrase).credential(named: name)
+            try LinkCLI.requireAcceptedURL(credential.url, insecureHTTP: insecureHTTP)
             let report = await LinkValidator(credential).validate()
             LinkCLI.print(report, name: name, json: json)
             guard report.ok else { throw ExitCode(1) }
@@ -96,11 +106,14 @@ struct LinkCommand: AsyncParsableCommand {
     struct Balance: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a linked account's trading and funding balances.")
         @Argument var name: String
+        @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
+        var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
             let location = VaultLocation.standard()
             let credential = try CredentialVault.open(location, passphrase: try VaultCLI.passphraseIfNeeded(location)).credential(named: name)
+            try LinkCLI.requireAcceptedURL(credential.url, insecureHTTP: insecureHTTP)
             try await LinkCLI.printBalances(of: credential, json: json)
         }
     }
@@ -110,12 +123,15 @@ struct LinkCommand: AsyncParsableCommand {
             abstract: "Re-link NAME with the successor key after rotating it on the exchange; the old one is kept if the new one fails.")
         @Argument var name: String
         @Flag(help: "The secret is an Ed25519 private key.") var ed25519 = false
+        @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
+        var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
             let location = VaultLocation.standard()
             let passphrase = try VaultCLI.passphraseIfNeeded(location)
             let current = try CredentialVault.open(location, passphrase: passphrase).credential(named: name)
+            try LinkCLI.requireAcceptedURL(current.url, insecureHTTP: insecureHTTP)
             let successor = try LinkCLI.readCredential(name: name, url: current.url, demo: current.demo, ed25519: ed25519)
             guard successor.credentials.apiKey != current.credentials.apiKey else {
                 throw CLIError("that is the key \(name) already uses; give the new key from the rotation")
@@ -137,10 +153,21 @@ struct LinkCommand: AsyncParsableCommand {
 }
 
 enum LinkCLI {
-    static func readCredential(name: String, url: String, demo: Bool, ed25519: Bool) throws -> LinkedCredential {
+    /// Refuses a URL that is not http(s), and plain http to a host other than this machine unless `--insecure-http`
+    /// was given: checked before any credential is read or any request made.
+    static func requireAcceptedURL(_ url: String, insecureHTTP: Bool) throws {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
             throw CLIError("--url must be an http(s) address such as https://www.okx.com")
         }
+        guard insecureHTTP || !OKXClient.sendsInClear(parsed) else {
+            throw CLIError(
+                "\(url) is plain http to another machine: the passphrase and every request would cross the network unencrypted. "
+                    + "Use https, or pass --insecure-http to accept that (plain http is allowed without it only to this machine: "
+                    + "127.0.0.0/8, ::1, localhost)")
+        }
+    }
+
+    static func readCredential(name: String, url: String, demo: Bool, ed25519: Bool) throws -> LinkedCredential {
         let (apiKey, secret, passphrase) = try SecretPrompt.credentials()
         let credentials = try OKXCredentials(apiKey: apiKey, scheme: ed25519 ? .ed25519 : .hmac, secret: secret, passphrase: passphrase)
         return LinkedCredential(name: name, url: url, demo: demo, credentials: credentials)

@@ -20,7 +20,7 @@ struct Migrate: AsyncParsableCommand {
             location = database.displayURL
         } else {
             let folder = URL(filePath: options.dataDirectory)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try PrivateFile.makeFolder(folder)
             let database = try SQLiteDatabase(path: folder.appending(path: "keysmith.sqlite").path)
             applied = try database.appliedMigrations()
             location = database.path

@@ -68,6 +68,33 @@ struct DecodingTests {
         }
     }
 
+    /// Values no Decimal or Date can hold: decoding errors naming the field, never a NaN, a trap or a far-away date.
+    @Test(arguments: [
+        #""last":1e300"#, #""last":-1e300"#, #""last":"1e200""#, #""last":"1e99999999999999999999""#,
+        #""ts":"9223372036854775807""#, #""ts":9223372036854775807"#, #""ts":"-1""#, #""ts":"253402300800000""#,
+        #""ts":1e30"#,
+    ])
+    func outOfRangeValuesAreDecodingErrorsNamingTheField(_ field: String) {
+        let body = #"{"code":"0","msg":"","data":[{"instId":"BTC-USDT",\#(field)}]}"#
+        let name = String(field.dropFirst().prefix { $0 != "\"" })
+        #expect {
+            _ = try Self.decode(Ticker.self, body)
+        } throws: { error in
+            guard case .decoding(let reason) = error as? OKXClientError else { return false }
+            return reason.contains(name)
+        }
+    }
+
+    @Test
+    func datesBeyondMillisecondsAreEncodingErrors() throws {
+        let encoder = JSONEncoder()
+        for date in [Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -1e300), Date(timeIntervalSince1970: .infinity)] {
+            #expect(throws: EncodingError.self) { try encoder.encode([OKXMilliseconds(wrappedValue: date)]) }
+        }
+        let encoded = try encoder.encode([OKXMilliseconds(wrappedValue: Date(timeIntervalSince1970: 1_700_000_000.5))])
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["1700000000500"]"#)
+    }
+
     @Test(arguments: ["0.1", "-2.5", "1e-8", "100", "0", "+3", "1E+2"])
     func wellFormedNumbersDecode(_ value: String) throws {
         let body = #"{"code":"0","msg":"","data":[{"ccy":"BTC","bal":"\#(value)"}]}"#

@@ -181,6 +181,50 @@ struct VaultTests {
         #expect(throws: VaultError.passphraseRequired) { try CredentialVault.open(folder.location, passphrase: "") }
     }
 
+    /// The scrypt parameters sit in the clear header, authenticated only after the key is derived: a tampered file
+    /// naming costly ones (N = 2^20, r = 16, p = 4 is 2 GiB of memory) is refused as damaged before any derivation.
+    @Test(arguments: [
+        (1 << 20, 16, 4), (1 << 17, 8, 1), (1 << 13, 8, 1), (1 << 15, 16, 1), (1 << 15, 8, 2), (1 << 15, 1, 1), (3 << 14, 8, 1),
+        (0, 8, 1), (-(1 << 15), 8, 1),
+    ])
+    func costlyOrUnknownScryptParametersAreRefusedBeforeDeriving(_ parameters: (Int, Int, Int)) throws {
+        let folder = Folder()
+        let passphrase = "correct horse battery staple"
+        try CredentialVault.initialize(folder.location, protection: .passphrase(passphrase))
+        var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.location.vault)) as? [String: Any])
+        var header = try #require(file["header"] as? [String: Any])
+        #expect(header["n"] as? Int == 1 << 15 && header["r"] as? Int == 8 && header["p"] as? Int == 1, "what Keysmith writes")
+        header["n"] = parameters.0
+        header["r"] = parameters.1
+        header["p"] = parameters.2
+        file["header"] = header
+        try JSONSerialization.data(withJSONObject: file).write(to: folder.location.vault)
+        try folder.chmod(folder.location.vault, 0o600)
+        #expect { try CredentialVault.open(folder.location, passphrase: passphrase) } throws: { error in
+            guard case .damaged = error as? VaultError else { return false }
+            return true
+        }
+    }
+
+    @Test
+    func aTamperedSaltIsRefusedBeforeDeriving() throws {
+        let folder = Folder()
+        let passphrase = "correct horse battery staple"
+        try CredentialVault.initialize(folder.location, protection: .passphrase(passphrase))
+        for salt in [String(repeating: "A", count: 1 << 20), "", "AAAA", "not base64"] {
+            var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.location.vault)) as? [String: Any])
+            var header = try #require(file["header"] as? [String: Any])
+            header["salt"] = salt
+            file["header"] = header
+            try JSONSerialization.data(withJSONObject: file).write(to: folder.location.vault)
+            try folder.chmod(folder.location.vault, 0o600)
+            #expect { try CredentialVault.open(folder.location, passphrase: passphrase) } throws: { error in
+                guard case .damaged = error as? VaultError else { return false }
+                return true
+            }
+        }
+    }
+
     @Test
     func standardLocations() {
         let home = VaultLocation.standard(environment: ["HOME": "/home/alice"])

@@ -1,6 +1,11 @@
 """The `keysmith` CLI: JSON output, secrets shown once, clear errors."""
 import json
+import os
+import re
+import shutil
 import subprocess
+
+import pytest
 
 from conftest import BINARY
 
@@ -228,3 +233,58 @@ def test_cooldown_is_configurable(tmp_path, monkeypatch):
     monkeypatch.setenv("KEYSMITH_COOLDOWN", "soon")
     bad = run("apikey", "list", data_dir=data)
     assert bad.returncode != 0 and "KEYSMITH_COOLDOWN" in bad.stderr
+
+
+def strace_works() -> bool:
+    return shutil.which("strace") is not None and subprocess.run(
+        ["strace", "-f", "-o", os.devnull, "true"], capture_output=True).returncode == 0
+
+
+def traced_file_calls(trace_file, under) -> tuple[list, list, list]:
+    """(created files, made folders, chmod-ed paths) below `under`, each as (path, mode), from an strace log."""
+    created, folders, chmods = [], [], []
+    for line in trace_file.read_text().splitlines():
+        if m := re.search(r'open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", ([A-Z_|]+), (0\d+)\)', line):
+            if "O_CREAT" in m.group(2):
+                created.append((m.group(1), int(m.group(3), 8)))
+        elif m := re.search(r'mkdir(?:at)?\((?:AT_FDCWD, )?"([^"]+)", (0\d+)\)', line):
+            folders.append((m.group(1), int(m.group(2), 8)))
+        elif m := re.search(r'chmod(?:at)?\((?:AT_FDCWD, )?"([^"]+)", (0\d+)', line):
+            chmods.append((m.group(1), int(m.group(2), 8)))
+    keep = lambda calls: [(path, mode) for path, mode in calls if path.startswith(str(under))]
+    return keep(created), keep(folders), keep(chmods)
+
+
+@pytest.mark.skipif(not strace_works(), reason="needs strace (scripts/test installs it)")
+def test_secret_files_and_the_data_folder_are_private_from_their_creation(tmp_path):
+    """Traced system calls under umask 0: the data and archive folders are made 0700 and the master key, the audit
+    archive and an Ed25519 private key are created 0600 — never created with the default mode and chmod-ed later."""
+    trace = tmp_path / "trace"
+
+    def traced(*args):
+        result = subprocess.run(
+            ["strace", "-f", "-qq", "-o", str(trace), "-e", "trace=open,openat,creat,mkdir,mkdirat,chmod,fchmodat",
+             str(BINARY), *args], capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.umask(0))
+        assert result.returncode == 0, result.stderr
+        return traced_file_calls(trace, tmp_path)
+
+    data = tmp_path / "d"
+    created, folders, chmods = traced("init", "--json", "--data-dir", str(data))
+    assert (str(data), 0o700) in folders
+    assert [mode for path, mode in created if "master.key" in path] == [0o600]
+    created, folders, chmods_archive = traced("audit", "archive", "--before", "0s", "--json", "--data-dir", str(data))
+    assert (str(data / "audit-archive"), 0o700) in folders
+    assert [mode for path, mode in created if re.search(r"audit-\d+-\d+\.jsonl", os.path.basename(path))] == [0o600]
+    chmods += chmods_archive
+    created, folders, chmods_keygen = traced("keygen", "ed25519", "--out", str(tmp_path / "me.pem"))
+    assert [mode for path, mode in created if "me.pem" in path and not path.endswith(".pub")] == [0o600]
+    chmods += chmods_keygen
+    assert chmods == [], "nothing is made private after its creation"
+    assert (data / "master.key").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "me.pem").stat().st_mode & 0o777 == 0o600
+    for name in ("keysmith.sqlite", "keysmith.sqlite-wal", "keysmith.sqlite-shm"):
+        if (data / name).exists():
+            assert (data / name).stat().st_mode & 0o777 == 0o600, name
+    archives = list((data / "audit-archive").iterdir())
+    assert archives and all(p.stat().st_mode & 0o777 == 0o600 for p in archives)

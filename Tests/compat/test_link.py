@@ -137,6 +137,41 @@ def test_credentials_are_never_taken_from_flags(server, vault):
     assert refused.returncode != 0 and "Unknown option" in refused.stderr
 
 
+def test_plain_http_is_for_this_machine_only(vault):
+    """Every signed request carries the passphrase: plain http to another machine is refused, before any credential
+    is read or any connection made, unless --insecure-http accepts it."""
+    refused = run(vault, "link", "add", "remote", "--url", "http://203.0.113.5:1", stdin="key\nsecret\npassphrase\n")
+    assert refused.returncode != 0
+    assert "--insecure-http" in refused.stderr and "127.0.0.0/8, ::1, localhost" in refused.stderr
+    assert "cannot reach" not in refused.stdout + refused.stderr
+    assert not Path(vault["KEYSMITH_VAULT"]).exists()
+    # Accepted by the flag, the address then fails on the network (nothing answers there), and nothing is stored.
+    accepted = run(vault, "link", "add", "remote", "--url", "http://203.0.113.5:1", "--insecure-http", "--json",
+                   stdin="key\nsecret\npassphrase\n")
+    assert accepted.returncode == 1, accepted.stderr
+    assert "--insecure-http" not in accepted.stderr
+    found = checks(accepted)
+    assert found["credentials"]["status"] == "fail" and "cannot reach" in found["credentials"]["message"]
+    assert not Path(vault["KEYSMITH_VAULT"]).exists()
+
+
+def test_a_link_stored_with_insecure_http_needs_the_flag_on_every_use(server, sub_key, vault):
+    # 127.1 reaches the loopback server, but it is not a plain loopback address, so the rule treats it as another host.
+    url = f"http://127.1:{server.port}"
+    stdin = lines(sub_key)
+    assert run(vault, "link", "add", "bot", "--url", url, stdin=stdin).returncode != 0
+    added = run(vault, "link", "add", "bot", "--url", url, "--insecure-http", "--json", stdin=stdin)
+    assert added.returncode == 0, added.stderr
+    for command in (["validate", "bot"], ["balance", "bot"], ["rotate", "bot"]):
+        refused = run(vault, "link", *command, stdin=stdin)
+        assert refused.returncode != 0 and "--insecure-http" in refused.stderr, command
+    assert run(vault, "link", "validate", "bot", "--insecure-http").returncode == 0
+    assert run(vault, "link", "balance", "bot", "--insecure-http").returncode == 0
+    # Loopback in its plain form needs no flag.
+    assert link_add(vault, server, "local", sub_key).returncode == 0
+    assert run(vault, "link", "validate", "local").returncode == 0
+
+
 def test_rotation_relinks_the_successor(server, sub_key, vault):
     assert link_add(vault, server, "bot", sub_key).returncode == 0
     rotated = server.cli_json("apikey", "rotate", sub_key.api_key, "--grace", "0m")

@@ -4,10 +4,10 @@ import KeysmithStore
 import Logging
 import ServiceLifecycle
 
-/// Moves audit events older than a cut-off out of the database into a JSON-lines file (mode 0600), keeping the
-/// chain verifiable: the last archived event is checkpointed (signed) before anything is deleted, and
-/// `keysmith audit verify --archive FILE` joins the file to the retained chain. `keysmith audit archive` runs it
-/// once; `keysmith serve --audit-retention 90d` runs it hourly.
+/// Moves audit events older than a cut-off out of the database into a JSON-lines file (mode 0600 from its first byte,
+/// in a 0700 folder), keeping the chain verifiable: the last archived event is checkpointed (signed) before anything
+/// is deleted, and `keysmith audit verify --archive FILE` joins the file to the retained chain. `keysmith audit
+/// archive` runs it once; `keysmith serve --audit-retention 90d` runs it hourly.
 ///
 /// ```swift
 /// let archived = try await AuditArchiver(installation: installation).archive(before: now - 90 * 86_400_000)
@@ -36,14 +36,14 @@ public struct AuditArchiver: Sendable {
     public func archive(before cutoff: Int64) async throws -> Archived? {
         let anchor = try await store.anchor()
         guard let last = try await lastEvent(before: cutoff, after: anchor.sequence) else { return nil }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try PrivateFile.makeFolder(folder)
         let path = folder.appending(path: "audit-\(anchor.sequence + 1)-\(last.sequence).jsonl").path
         // Signed before anything is deleted: the shortened chain still proves where it starts.
         try await checkpoints.sign(AuditChain.Head(sequence: last.sequence, hash: last.hash))
         let count = try await store.archive(through: last.sequence, to: path, at: clock.milliseconds) { events in
             let text = try events.map { try AuditEventLine($0).jsonLine() }.joined(separator: "\n") + "\n"
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-            else { throw ArchiveError(path: path) }
+            // Replacing: a run that crashed before its delete committed left this range's file, now rewritten.
+            do { try PrivateFile.replace(URL(filePath: path), contents: Data(text.utf8)) } catch { throw ArchiveError(path: path) }
         }
         return Archived(file: path, events: count, first: anchor.sequence + 1, last: last.sequence)
     }

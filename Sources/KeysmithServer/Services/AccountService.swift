@@ -122,7 +122,7 @@ extension StoreError {
         case .notFound: OKXError.apiKeyDoesNotExist
         case .insufficientFunds: OKXError.insufficientBalance
         case .outOfRange: OKXError.parameterError("amt").with(message: "Parameter amt error: \(detail)")
-        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database: OKXError.systemError
+        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database, .file: OKXError.systemError
         }
     }
 }

@@ -12,7 +12,7 @@ public struct SQLiteDatabase: Sendable {
     let pool: DatabasePool
     public let path: String
 
-    /// Opens (creating if needed) the database file with mode 0600 and applies every pending migration.
+    /// Opens (creating if needed) the database file with mode 0600 from its creation and applies every pending migration.
     public init(path: String) throws(StoreError) {
         do {
             var configuration = Configuration()
@@ -21,17 +21,26 @@ public struct SQLiteDatabase: Sendable {
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
-            let isNew = !FileManager.default.fileExists(atPath: path)
+            try Self.createPrivately(path)
             self.pool = try DatabasePool(path: path, configuration: configuration)
             self.path = path
-            if isNew {
-                try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-            }
             try SQLiteMigrations.migrator.migrate(pool)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.database("cannot open the database at \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Creates a missing database file as an empty file with mode 0600, before SQLite opens it (an empty file is a
+    /// new database to SQLite), so the database and its -wal and -shm files, which SQLite gives the database's
+    /// mode, are private from the start.
+    private static func createPrivately(_ path: String) throws(StoreError) {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try PrivateFile.create(URL(filePath: path), contents: Data())
+        } catch {
+            guard error.kind == .duplicate else { throw error }
         }
     }
 

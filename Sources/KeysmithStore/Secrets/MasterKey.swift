@@ -43,27 +43,31 @@ public struct MasterKey: Sendable {
         self.bytes = bytes
     }
 
-    /// Reads the key file, or creates it (mode 0600, hex text) when it does not exist.
-    /// Refuses a key file that others can read.
+    /// Reads the key file, or creates it (mode 0600 from its first byte, hex text) when it does not exist; when
+    /// another process creates it at the same moment, both use that one. Refuses a key file that others can read.
     public static func loadOrCreate(file: URL) throws(StoreError) -> MasterKey {
-        let path = file.path
-        let manager = FileManager.default
-        if manager.fileExists(atPath: path) {
-            let mode = (try? manager.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
-            guard mode & 0o077 == 0 else {
-                throw StoreError.invalidMasterKey("\(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it")
-            }
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-                throw StoreError.invalidMasterKey("cannot read \(path)")
-            }
-            return try MasterKey(text: text)
-        }
+        if FileManager.default.fileExists(atPath: file.path) { return try load(file: file) }
         let key = generate()
-        let text = key.bytes.uppercaseHex + "\n"
-        guard manager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError.invalidMasterKey("cannot create \(path)")
+        do throws(StoreError) {
+            try PrivateFile.create(file, contents: Data((key.bytes.uppercaseHex + "\n").utf8))
+        } catch where error.kind == .duplicate {
+            return try load(file: file)
+        } catch {
+            throw StoreError.invalidMasterKey("cannot create \(file.path): \(error.detail)")
         }
         return key
+    }
+
+    private static func load(file: URL) throws(StoreError) -> MasterKey {
+        let path = file.path
+        let mode = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+        guard mode & 0o077 == 0 else {
+            throw StoreError.invalidMasterKey("\(path) is readable by other users (mode \(String(mode, radix: 8))); chmod 600 it")
+        }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw StoreError.invalidMasterKey("cannot read \(path)")
+        }
+        return try MasterKey(text: text)
     }
 
     /// The AES-256-GCM sealer for API-key secrets.
