@@ -29,6 +29,13 @@ struct IPAllowlistTests {
         #expect(throws: IPAddressError.self) { try IPRange(entry) }
     }
 
+    /// The C address parser stops at a NUL byte: text after one (JSON allows `\u0000`) must not be dropped silently.
+    @Test(arguments: ["10.0.0.1\u{0}", "::ff\u{0}\u{0}192.0.2.1", "192.0.2.7\u{0}evil", "10.0.0.0\u{0}/8", "2001:db8::\u{0}1/32"])
+    func rejectsEntriesWithNUL(_ entry: String) {
+        #expect(throws: IPAddressError.self) { try IPRange(entry) }
+        #expect(throws: OKXError.self) { try IPAllowlist(okx: "192.0.2.9,\(entry)") }
+    }
+
     @Test
     func hostBitsErrorNamesTheNetwork() throws {
         let error = try #require(throws: IPAddressError.self) { try IPRange("10.1.2.3/8") }

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import HummingbirdBcrypt
 import HummingbirdTesting
 import KeysmithCore
 import KeysmithServer
@@ -13,20 +12,6 @@ import Testing
 @Suite struct ConsoleSignInHardeningTests {
     static let email = ConsoleTests.email
     static let password = ConsoleTests.password
-
-    /// A console with one operator whose password hash is cheap to check (bcrypt cost 4), so that the many sign-ins
-    /// here do not starve the suites running beside them; the checks themselves are the same at any cost.
-    static func withConsole(
-        bcryptCost: UInt8 = 4, configure: @escaping (inout ServerConfiguration) -> Void = { _ in },
-        _ test: @escaping @Sendable (Harness, ConsoleBrowser) async throws -> Void
-    ) async throws {
-        try await Harness.run(configure: configure) { h in
-            _ = try await h.installation.consoleStore.insertUser(
-                email: email, passwordHash: Bcrypt.hash(password, cost: bcryptCost), createdAt: h.clock.milliseconds,
-                audit: AuditRecord(time: h.clock.milliseconds, actor: "test", action: "console.user.create"))
-            try await test(h, ConsoleBrowser(h))
-        }
-    }
 
     /// `count` browsers, each on a connection of its own (so that their requests really run in parallel).
     static func browsers(_ count: Int, _ h: Harness, _ body: ([ConsoleBrowser]) async throws -> Void) async throws {
@@ -67,8 +52,8 @@ import Testing
 
     @Test
     func parallelWrongPasswordsEachCountAndLock() async throws {
-        // Cost 8: each check takes long enough that all eight read the account before the first failure is counted.
-        try await Self.withConsole(bcryptCost: 8, configure: { $0.consoleSignIn.limit = .unlimited }) { h, _ in
+        // Cost 12: each check takes long enough that all eight read the account before the first failure is counted.
+        try await ConsoleTests.withConsole(bcryptCost: 12, configure: { $0.consoleSignIn.limit = .unlimited }) { h, _ in
             try await Self.browsers(8, h) { browsers in
                 for browser in browsers { _ = try await browser.get("/console/login") }
                 let statuses = try await Self.parallel(browsers) { browser in
@@ -87,7 +72,7 @@ import Testing
 
     @Test
     func parallelWrongCodesEachCountAndLock() async throws {
-        try await Self.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, enrolling in
+        try await ConsoleTests.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, enrolling in
             let secret = try await enrolling.signIn(Self.email, Self.password)
             try await Self.browsers(8, h) { browsers in
                 for browser in browsers {
@@ -115,7 +100,7 @@ import Testing
 
     @Test
     func aStaleEnrolmentSessionCannotReplaceAnEnrolledAuthenticator() async throws {
-        try await Self.withConsole { h, stale in
+        try await ConsoleTests.withConsole { h, stale in
             // A: the password only, then waits at the enrolment step.
             _ = try await stale.get("/console/login")
             #expect(try await stale.post("/console/login", ["email": Self.email, "password": Self.password]).location == "/console/totp")
@@ -140,7 +125,7 @@ import Testing
 
     @Test
     func twoFactorChangesEndEveryOtherSession() async throws {
-        try await Self.withConsole { h, owner in
+        try await ConsoleTests.withConsole { h, owner in
             let secret = try await owner.signIn(Self.email, Self.password)
             let other = ConsoleBrowser(h)
             try await other.signIn(Self.email, Self.password, secret: secret)
@@ -173,7 +158,7 @@ import Testing
 
     @Test
     func theSignInFormStoresNoSession() async throws {
-        try await Self.withConsole { h, browser in
+        try await ConsoleTests.withConsole { h, browser in
             for _ in 0..<1_000 {
                 let page = try await h.client.execute(uri: "/console/login", method: .get, headers: [:], body: nil) { response in response.status }
                 #expect(page == .ok)
@@ -190,7 +175,7 @@ import Testing
 
     @Test
     func theSignInFormNeedsItsTokenInCookieAndForm() async throws {
-        try await Self.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, browser in
+        try await ConsoleTests.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, browser in
             let login = try await browser.get("/console/login")
             let token = try #require(ConsoleBrowser.value(of: "csrf", in: login.html))
             #expect(browser.signInCookie == "keysmith_signin=\(token)")
@@ -227,7 +212,7 @@ import Testing
 
     @Test
     func lockedAndUnknownEmailsGetTheSameAnswer() async throws {
-        try await Self.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, browser in
+        try await ConsoleTests.withConsole(configure: { $0.consoleSignIn.limit = .unlimited }) { h, browser in
             _ = try await browser.get("/console/login")
             for _ in 0..<5 {
                 _ = try await browser.post("/console/login", ["email": Self.email, "password": "not the password"])
@@ -250,8 +235,9 @@ import Testing
 
     @Test
     func signInIsThrottledPerNetworkBeforeAnyBcrypt() async throws {
-        try await Self.withConsole { h, _ in
-            let fields = ["email": "nobody@example.com", "password": "not the password"]
+        try await ConsoleTests.withConsole { h, _ in
+            // Wrong passwords for the operator (refused after a bcrypt check each, locked on this network after 5).
+            let fields = ["email": Self.email, "password": "not the password"]
             let attacker = ConsoleBrowser(h)
             attacker.forwardedFor = "203.0.113.9"
             _ = try await attacker.get("/console/login")
@@ -277,8 +263,8 @@ import Testing
 
     @Test
     func anIPv6ClientCountsPerSlash64() async throws {
-        try await Self.withConsole { h, _ in
-            let fields = ["email": "nobody@example.com", "password": "not the password"]
+        try await ConsoleTests.withConsole { h, _ in
+            let fields = ["email": Self.email, "password": "not the password"]
             let attacker = ConsoleBrowser(h)
             _ = try await attacker.get("/console/login")
             for i in 1...5 {

@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
+import HummingbirdBcrypt
 import HummingbirdOTP
 import HummingbirdTesting
 import KeysmithCore
 import KeysmithServer
+import KeysmithStore
 import NIOCore
 import Testing
 
@@ -145,13 +147,30 @@ final class ConsoleBrowser: @unchecked Sendable {
     static let email = "ops@example.com"
     static let password = "correct horse battery"
 
+    /// A console with one operator. Their password hash is cheap to check (bcrypt cost 4, where `createUser` uses the
+    /// policy's 12), so that the many sign-ins of the console suites do not starve each other on a loaded machine; the
+    /// checks are the same at any cost.
     static func withConsole(
-        configure: @escaping (inout ServerConfiguration) -> Void = { _ in },
+        bcryptCost: UInt8 = 4, configure: @escaping (inout ServerConfiguration) -> Void = { _ in },
         _ test: @escaping @Sendable (Harness, ConsoleBrowser) async throws -> Void
     ) async throws {
         try await Harness.run(configure: configure) { h in
-            _ = try await h.installation.console.createUser(email: email, password: password, origin: .test)
+            _ = try await h.installation.consoleStore.insertUser(
+                email: email, passwordHash: Bcrypt.hash(password, cost: bcryptCost), createdAt: h.clock.milliseconds,
+                audit: AuditRecord(time: h.clock.milliseconds, actor: "test", action: "console.user.create"))
             try await test(h, ConsoleBrowser(h))
+        }
+    }
+
+    @Test
+    func newOperatorsGetThePolicysBcryptCostAndTheirEmailLowercased() async throws {
+        try await Harness.run { h in
+            let user = try await h.installation.console.createUser(email: " Second@Example.com", password: Self.password, origin: .test)
+            #expect(user.email == "second@example.com" && user.passwordHash.hasPrefix("$2b$12$"))
+            let duplicate = await #expect(throws: ConsoleError.self) {
+                try await h.installation.console.createUser(email: "SECOND@example.com", password: Self.password, origin: .test)
+            }
+            #expect(duplicate?.field == "email")
         }
     }
 

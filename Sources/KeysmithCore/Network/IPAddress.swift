@@ -25,10 +25,24 @@ public struct IPAddress: Sendable, Hashable {
         self.low = low
     }
 
+    private static func isAddressByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"),
+            UInt8(ascii: "."), UInt8(ascii: ":"):
+            true
+        default: false
+        }
+    }
+
     /// Parses a dotted IPv4 or textual IPv6 address (no zone, no brackets, no port), via the C library's `inet_pton`.
     public init(_ text: some StringProtocol) throws(IPAddressError) {
         let string = String(text)
         guard !string.isEmpty, string.utf8.count <= 45 else { throw IPAddressError(entry: string, reason: "not an IP address") }
+        // Only the characters of the two textual forms: `inet_pton` reads a C string, so it would stop at a NUL byte
+        // (JSON allows `\u0000`) and take `10.0.0.1\u0000evil` for `10.0.0.1`.
+        guard string.utf8.allSatisfy(Self.isAddressByte) else {
+            throw IPAddressError(entry: string, reason: "not an IPv4 or IPv6 address")
+        }
         var v4 = in_addr()
         if inet_pton(AF_INET, string, &v4) == 1 {
             let value = UInt32(bigEndian: v4.s_addr)

@@ -3,6 +3,7 @@ import HummingbirdBcrypt
 import HummingbirdOTP
 import KeysmithCore
 import KeysmithStore
+import NIOPosix
 import Synchronization
 
 /// A console failure shown to the operator next to the field that caused it. Never carries a secret.
@@ -74,7 +75,8 @@ public struct ConsoleAuth: Sendable {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         guard Self.isEmail(email) else { throw ConsoleError("email", "Enter an email address such as admin@example.com.") }
         guard password.count >= 12 else { throw ConsoleError("password", "Use a password of at least 12 characters.") }
-        let hash = Bcrypt.hash(password, cost: policy.bcryptCost)
+        let cost = policy.bcryptCost
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
         let now = clock.milliseconds
         let audit = origin.with(action: "console.user.create").record(at: now, account: "", target: email)
         do {
@@ -115,16 +117,16 @@ public struct ConsoleAuth: Sendable {
         let now = clock.milliseconds
         guard let user = try await store.user(email: email.trimmingCharacters(in: .whitespaces)) else {
             // Same cost as a real check, so timing does not tell which emails exist.
-            _ = verifyPassword(password, hash: Self.dummyHash)
+            _ = try await verifyPassword(password, hash: Self.dummyHash)
             throw signInRefused
         }
         let scope = ConsoleFailureScope.password(network: network)
         if try await store.lockedUntil(scope, userID: user.id, now: now) != nil {
             // Refused whatever the password, after the same work as a wrong one.
-            _ = verifyPassword(password, hash: user.passwordHash)
+            _ = try await verifyPassword(password, hash: user.passwordHash)
             throw signInRefused
         }
-        guard verifyPassword(password, hash: user.passwordHash) else {
+        guard try await verifyPassword(password, hash: user.passwordHash) else {
             try await recordFailure(scope, of: user, origin: origin, now: now)
             throw signInRefused
         }
@@ -150,9 +152,11 @@ public struct ConsoleAuth: Sendable {
         }
     }
 
-    private func verifyPassword(_ password: String, hash: String) -> Bool {
+    /// bcrypt on NIO's pool for blocking work, never on the cooperative threads every request shares (a wave of
+    /// sign-ins must not stall the API).
+    private func verifyPassword(_ password: String, hash: String) async throws -> Bool {
         verifications.increment()
-        return Bcrypt.verify(password, hash: hash)
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 
     // MARK: TOTP

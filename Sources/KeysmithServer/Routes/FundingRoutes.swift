@@ -60,11 +60,7 @@ struct FundingRoutes {
     @Sendable func transfer(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<TransferItem> {
         let caller = try context.requireKey().account
         let params = try OKXParameters(jsonBody: context.body)
-        let transferRequest = TransferRequest(
-            type: params.optional("type") ?? "0", currency: try params.required("ccy"), amount: try params.required("amt"),
-            from: try params.required("from"), to: try params.required("to"), subAccount: params.optional("subAcct"),
-            clientID: try params.clientIdentifier("clientId"))
-        let result = try await ledger.transfer(transferRequest, by: caller, origin: context.auditOrigin(request))
+        let result = try await ledger.transfer(TransferRequest(parameters: params), by: caller, origin: context.auditOrigin(request))
         return try await item(result.transfer, detailed: false)
     }
 
@@ -102,12 +98,7 @@ struct FundingRoutes {
     @Sendable func withdrawal(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<WithdrawalReceipt> {
         let caller = try context.requireKey().account
         let params = try OKXParameters(jsonBody: context.body)
-        let result = try await withdrawals.request(
-            WithdrawalRequest(
-                currency: try params.required("ccy"), amount: try params.required("amt"), address: try params.required("toAddr"),
-                destination: params.optional("dest"), chain: params.optional("chain"), fee: params.optional("fee"),
-                clientID: try params.clientIdentifier("clientId")),
-            by: caller, origin: context.auditOrigin(request))
+        let result = try await withdrawals.request(WithdrawalRequest(parameters: params), by: caller, origin: context.auditOrigin(request))
         let record = result.withdrawal
         let scale = try await ledger.currency(record.currency).scale
         return OKXResponse([

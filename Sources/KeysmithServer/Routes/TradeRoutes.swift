@@ -104,7 +104,7 @@ struct TradeRoutes {
         for params in items {
             let outcome: OrderOutcome
             do {
-                let order = try Self.request(params)
+                let order = try OrderRequest(parameters: params)
                 outcome = await engine.place(order, key: cached.key, account: cached.account, origin: context.auditOrigin(request))
             } catch {
                 outcome = .refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: params.optional("tag") ?? "")
@@ -122,13 +122,5 @@ struct TradeRoutes {
             response.msg = "Bulk operation partially succeeded"
         }
         return response
-    }
-
-    private static func request(_ params: OKXParameters) throws(OKXError) -> OrderRequest {
-        let clientOrderID = try params.clientIdentifier("clOrdId")
-        return OrderRequest(
-            instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
-            type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
-            clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
     }
 }

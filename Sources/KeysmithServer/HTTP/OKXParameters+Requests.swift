@@ -1,0 +1,36 @@
+import KeysmithCore
+
+// The typed requests of the money-moving endpoints, read from their OKX parameters. The routes build them here (and
+// nowhere else), so what reads a request body can be exercised on its own.
+
+extension OrderRequest {
+    /// A `trade/order` body or one element of `batch-orders`: 50014 for a missing field, 51000 for a bad `clOrdId`.
+    /// Sizes and prices stay text; the matching engine reads them with the instrument's scales.
+    public init(parameters params: OKXParameters) throws(OKXError) {
+        let clientOrderID = try params.clientIdentifier("clOrdId")
+        self.init(
+            instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
+            type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
+            clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
+    }
+}
+
+extension TransferRequest {
+    /// An `asset/transfer` body: 50014 for a missing field, 51000 for a bad `clientId`. ``LedgerService`` checks the rest.
+    public init(parameters params: OKXParameters) throws(OKXError) {
+        self.init(
+            type: params.optional("type") ?? "0", currency: try params.required("ccy"), amount: try params.required("amt"),
+            from: try params.required("from"), to: try params.required("to"), subAccount: params.optional("subAcct"),
+            clientID: try params.clientIdentifier("clientId"))
+    }
+}
+
+extension WithdrawalRequest {
+    /// An `asset/withdrawal` body: 50014 for a missing field, 51000 for a bad `clientId`. ``WithdrawalService`` checks the rest.
+    public init(parameters params: OKXParameters) throws(OKXError) {
+        self.init(
+            currency: try params.required("ccy"), amount: try params.required("amt"), address: try params.required("toAddr"),
+            destination: params.optional("dest"), chain: params.optional("chain"), fee: params.optional("fee"),
+            clientID: try params.clientIdentifier("clientId"))
+    }
+}
