@@ -63,7 +63,8 @@ public struct Installation: Sendable {
     /// node of a PostgreSQL installation needs the same one. A master key that does not match the database is refused.
     public static func open(
         dataDirectory: URL, databaseURL: String? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
-        cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, logger: Logger
+        cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, role: Role = .server,
+        logger: Logger
     ) async throws(StoreError) -> Installation {
         try PrivateFile.makeFolder(dataDirectory)
         let master: MasterKey
@@ -98,17 +99,31 @@ public struct Installation: Sendable {
         return Installation(
             dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: store, appStore: store, eventStore: store,
             audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
-            clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, logger: logger)
+            clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, role: role, logger: logger)
+    }
+
+    /// What the installation is opened for.
+    public enum Role: Sendable {
+        /// Serving requests: key and app changes made here refresh the key cache at once.
+        case server
+        /// One command (the CLI): nothing reads the key cache, so a change never loads it (loading it unseals every
+        /// key in the database); a running server picks the change up from the store's change sequence.
+        case command
     }
 
     init(
         dataDirectory: URL, database: SQLiteDatabase?, postgres: PostgresDatabase?, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
         audit: Parts, sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
-        cooldown: Int64, logger: Logger
+        cooldown: Int64, role: Role, logger: Logger
     ) {
         let cache = KeyCache()
         let loader = KeyCacheLoader(store: store, sealer: sealer, cache: cache, interval: cacheRefreshInterval, logger: logger)
+        let keysChanged: @Sendable () async -> Void
+        switch role {
+        case .server: keysChanged = { try? await loader.refresh() }
+        case .command: keysChanged = {}
+        }
         self.dataDirectory = dataDirectory
         self.database = database
         self.postgres = postgres
@@ -128,8 +143,8 @@ public struct Installation: Sendable {
         self.engine = MatchingEngine(store: audit.orders, ledger: ledger, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
-            onChange: { try? await loader.refresh() })
-        self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: { try? await loader.refresh() })
+            onChange: keysChanged)
+        self.apps = AppService(store: appStore, clock: clock, logger: logger, onChange: keysChanged)
         self.pendingChanges = PendingChangeApplier(keys: keys, logger: logger)
         self.auditStore = audit.store
         self.auditQueue = AuditQueue()

@@ -6,8 +6,6 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Peers whose `X-Forwarded-For` is believed. Empty: the socket peer is the client.
     public var trustedProxies: IPAllowlist
-    /// How often the key cache polls the store for changes made by other processes.
-    public var cacheRefreshInterval: Duration
     /// Largest request body accepted (50000, HTTP 413 beyond it).
     public var maximumBodySize: Int
     /// When repeated authentication failures lock a client IP out.
@@ -42,7 +40,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,
-        cacheRefreshInterval: Duration = .milliseconds(250), maximumBodySize: Int = 256 * 1024,
+        maximumBodySize: Int = 256 * 1024,
         failedAuthLockout: FailedAuthLockout.Policy = .init(), publicRateLimit: RateLimit? = nil, auditRequests: Bool = true,
         authFailureBursts: AuthFailureBursts.Policy = .init(), alertDelivery: AlertDeliveryWorker.Policy = .init(),
         auditCheckpointInterval: Int64 = 60_000, auditRetention: Int64? = nil
@@ -55,7 +53,6 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.trustedProxies = trustedProxies
-        self.cacheRefreshInterval = cacheRefreshInterval
         self.maximumBodySize = maximumBodySize
         self.failedAuthLockout = failedAuthLockout
         self.publicRateLimit = publicRateLimit

@@ -25,7 +25,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file, and the
     /// cool-down for widening key changes from KEYSMITH_COOLDOWN (a duration such as 24h, 30m or 0m; default 24h).
-    func openInstallation(logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250)) async throws -> Installation {
+    /// `role` is `.command` for every command but `serve`: a command's key changes do not load the key cache.
+    func openInstallation(
+        logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250), role: Installation.Role = .command
+    ) async throws -> Installation {
         let environment = ProcessInfo.processInfo.environment
         let masterKey = try environment["KEYSMITH_MASTER_KEY"].map { try MasterKey(text: $0) }
         let cooldown = try environment["KEYSMITH_COOLDOWN"].map {
@@ -33,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
         } ?? KeyService.defaultCooldown
         return try await Installation.open(
             dataDirectory: URL(filePath: dataDirectory), databaseURL: effectiveDatabaseURL, masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
-            cooldown: cooldown, logger: logger)
+            cooldown: cooldown, role: role, logger: logger)
     }
 }
 

@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
-        let installation = try await options.openInstallation(logger: logger)
+        let installation = try await options.openInstallation(logger: logger, role: .server)
         if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
             Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }

@@ -189,14 +189,20 @@ struct VaultTests {
     ])
     func costlyOrUnknownScryptParametersAreRefusedBeforeDeriving(_ parameters: (Int, Int, Int)) throws {
         let folder = Folder()
-        let passphrase = "correct horse battery staple"
-        try CredentialVault.initialize(folder.location, protection: .passphrase(passphrase))
+        try CredentialVault.initialize(folder.location, protection: .passphrase(Self.passphrase))
+        try Self.expectDamaged(folder) { header in
+            #expect(header["n"] as? Int == 1 << 15 && header["r"] as? Int == 8 && header["p"] as? Int == 1, "what Keysmith writes")
+            header["n"] = parameters.0
+            header["r"] = parameters.1
+            header["p"] = parameters.2
+        }
+    }
+
+    /// Changes the vault file's clear header and expects the vault to be refused as damaged.
+    private static func expectDamaged(_ folder: borrowing Folder, header change: (inout [String: Any]) -> Void) throws {
         var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.location.vault)) as? [String: Any])
         var header = try #require(file["header"] as? [String: Any])
-        #expect(header["n"] as? Int == 1 << 15 && header["r"] as? Int == 8 && header["p"] as? Int == 1, "what Keysmith writes")
-        header["n"] = parameters.0
-        header["r"] = parameters.1
-        header["p"] = parameters.2
+        change(&header)
         file["header"] = header
         try JSONSerialization.data(withJSONObject: file).write(to: folder.location.vault)
         try folder.chmod(folder.location.vault, 0o600)
@@ -209,19 +215,9 @@ struct VaultTests {
     @Test
     func aTamperedSaltIsRefusedBeforeDeriving() throws {
         let folder = Folder()
-        let passphrase = "correct horse battery staple"
-        try CredentialVault.initialize(folder.location, protection: .passphrase(passphrase))
+        try CredentialVault.initialize(folder.location, protection: .passphrase(Self.passphrase))
         for salt in [String(repeating: "A", count: 1 << 20), "", "AAAA", "not base64"] {
-            var file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.location.vault)) as? [String: Any])
-            var header = try #require(file["header"] as? [String: Any])
-            header["salt"] = salt
-            file["header"] = header
-            try JSONSerialization.data(withJSONObject: file).write(to: folder.location.vault)
-            try folder.chmod(folder.location.vault, 0o600)
-            #expect { try CredentialVault.open(folder.location, passphrase: passphrase) } throws: { error in
-                guard case .damaged = error as? VaultError else { return false }
-                return true
-            }
+            try Self.expectDamaged(folder) { $0["salt"] = salt }
         }
     }
 

@@ -30,11 +30,11 @@ enum TestBackend {
     /// Opens an installation on the data folder with this run's backend.
     static func open(
         dataDirectory: URL, masterKey: MasterKey? = nil, clock: any WallClock = SystemWallClock(),
-        cacheRefreshInterval: Duration = .milliseconds(250), logger: Logger
+        cacheRefreshInterval: Duration = .milliseconds(250), role: Installation.Role = .server, logger: Logger
     ) async throws -> Installation {
         try await Installation.open(
             dataDirectory: dataDirectory, databaseURL: try await databaseURL(for: dataDirectory), masterKey: masterKey, clock: clock,
-            cacheRefreshInterval: cacheRefreshInterval, logger: logger)
+            cacheRefreshInterval: cacheRefreshInterval, role: role, logger: logger)
     }
 
     /// Nil on SQLite; on PostgreSQL the folder's database, created on first use.

@@ -77,11 +77,6 @@ public actor KeyCacheLoader: Service {
         }
     }
 
-    /// Forgets cached accounts so that the next refresh reads them again (after an account changes).
-    public func invalidateAccounts() {
-        accounts = [:]
-    }
-
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {

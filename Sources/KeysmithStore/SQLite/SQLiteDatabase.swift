@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The embedded SQLite database (WAL mode through a GRDB `DatabasePool`), migrated on open.
-/// Stores for each subject (keys now; ledger and audit later) share one instance.
+/// The stores of every subject (keys, ledger, orders, audit, alerts, console) share one instance.
 ///
 /// ```swift
 /// let database = try SQLiteDatabase(path: dataDir.appending(path: "keysmith.sqlite").path)

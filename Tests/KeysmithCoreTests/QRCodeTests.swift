@@ -1,4 +1,4 @@
-import KeysmithServer
+import KeysmithCore
 import Testing
 
 @Suite
