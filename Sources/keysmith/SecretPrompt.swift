@@ -17,17 +17,19 @@ enum SecretPrompt {
             guard let line = readLine(strippingNewline: true) else { throw CLIError("expected \(prompt.lowercased()) on stdin") }
             return line.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        FileHandle.standardError.write(Data("\(prompt): ".utf8))
+        // Echo goes off before the prompt shows, and neither change flushes input: a value typed as soon as the
+        // prompt appears must not be discarded (TCSAFLUSH did, and the command then waited for ever).
         var saved = termios()
         let echoOff = hidden && tcgetattr(STDIN_FILENO, &saved) == 0
         if echoOff {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+            tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
         }
+        FileHandle.standardError.write(Data("\(prompt): ".utf8))
         defer {
             if echoOff {
-                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved)
                 FileHandle.standardError.write(Data("\n".utf8))
             }
         }
