@@ -83,8 +83,8 @@ public struct Installation: Sendable {
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (nil, database, keys)
             parts = Parts(
-                master: master, store: PostgresAuditStore(database: database), alerts: PostgresAlertStore(database: database),
-                ledger: PostgresLedgerStore(database: database), orders: PostgresOrderStore(database: database),
+                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: PostgresAlertStore(database: database),
+                ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
                 console: PostgresConsoleStore(database: database))
         } else {
             let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
@@ -92,8 +92,8 @@ public struct Installation: Sendable {
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (database, nil, keys)
             parts = Parts(
-                master: master, store: SQLiteAuditStore(database: database), alerts: SQLiteAlertStore(database: database),
-                ledger: SQLiteLedgerStore(database: database), orders: SQLiteOrderStore(database: database),
+                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLiteAlertStore(database: database),
+                ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
                 console: SQLiteConsoleStore(database: database))
         }
         return Installation(

@@ -51,15 +51,15 @@ struct TestDatabase: Sendable {
             let database = try SQLiteDatabase(path: location)
             let keys = SQLiteKeyStore(database: database)
             return TestStores(
-                keys: keys, apps: keys, events: keys, audit: SQLiteAuditStore(database: database),
-                ledger: SQLiteLedgerStore(database: database), withdrawals: SQLiteLedgerStore(database: database),
+                keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
+                ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
                 console: SQLiteConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
         case .postgres:
             let database = try await PostgresDatabase(url: location, logger: quietLogger, maximumConnections: 8)
             let keys = PostgresKeyStore(database: database)
             return TestStores(
-                keys: keys, apps: keys, events: keys, audit: PostgresAuditStore(database: database),
-                ledger: PostgresLedgerStore(database: database), withdrawals: PostgresLedgerStore(database: database),
+                keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
+                ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
                 console: PostgresConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) },
                 close: { database.close() })
         }

@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// Appending to the audit chain inside a write transaction of ``PostgresDatabase`` (which holds the global write
 /// lock, so the head read here stays the head until the transaction commits: one chain, one order, any number of
-/// nodes). The counterpart of ``SQLiteAuditLog``; the hashing is KeysmithCore's, shared by both.
+/// nodes). Used by the PostgreSQL stores not yet written against ``SQLTransaction`` (``AuditLog`` is the shared one).
 enum PostgresAuditLog {
     static func head(_ connection: PostgresConnection, _ logger: Logger) async throws -> AuditChain.Head {
         let rows = try await connection.query("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1", logger: logger).rows()
@@ -74,18 +74,5 @@ enum PostgresAuditLog {
             WHERE (\(sink)::TEXT IS NULL AND position(',' || \(kind.rawValue) || ',' IN ',' || events || ',') > 0) OR name = \(sink)
             ORDER BY name
             """, logger: logger)
-    }
-
-    static let eventColumns = "seq, time, request_id, actor, account, action, target, client_ip, result, latency_us, details, prev_hash, hash"
-
-    static func event(_ row: PostgresRandomAccessRow) throws -> AuditEvent {
-        let details = try JSONDecoder().decode([String: String].self, from: Data(try row("details", as: String.self).utf8))
-        let record = AuditRecord(
-            time: try row("time"), requestID: try row("request_id"), actor: try row("actor"), account: try row("account"),
-            action: try row("action"), target: try row("target"), clientIP: try row("client_ip"), result: try row("result"),
-            latencyMicroseconds: try row("latency_us"), details: details)
-        return AuditEvent(
-            sequence: try row("seq"), record: record, previousHash: Array(try row("prev_hash", as: Data.self)),
-            hash: Array(try row("hash", as: Data.self)))
     }
 }

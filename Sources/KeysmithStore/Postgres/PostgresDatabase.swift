@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 
 /// A PostgreSQL database shared by any number of Keysmith nodes (the scale-out backend), reached through a
@@ -31,6 +32,8 @@ public final class PostgresDatabase: Sendable {
     /// The URL without its password, for messages.
     public let displayURL: String
     let logger: Logger
+    /// The threads that run transactions written against ``SQLTransaction`` (each waits for its statements).
+    let threads: NIOThreadPool
     private let runner: Task<Void, Never>
 
     /// Connects (lazily: the pool opens connections on first use) and, unless `migrate` is false, applies every
@@ -52,6 +55,8 @@ public final class PostgresDatabase: Sendable {
         self.client = client
         self.displayURL = parsed.display
         self.logger = clientLogger
+        self.threads = NIOThreadPool(numberOfThreads: Self.transactionThreads)
+        self.threads.start()
         self.runner = Task.immediate { await client.run() }
         if migrate {
             do {
@@ -63,13 +68,18 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// How many transactions of one node run at once (writes queue on the write lock anyway).
+    static let transactionThreads = 8
+
     deinit {
         runner.cancel()
+        threads.shutdownGracefully { _ in }
     }
 
     /// Closes the connection pool; queries made afterwards fail.
     public func close() {
         runner.cancel()
+        threads.shutdownGracefully { _ in }
     }
 
     /// Applies every migration not yet recorded in `schema_migration`, in one transaction.
@@ -163,7 +173,7 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    private static let retryableMarker = "PostgreSQL 40"
+    static let retryableMarker = "PostgreSQL 40"
 
     @discardableResult
     private func run<T: Sendable>(

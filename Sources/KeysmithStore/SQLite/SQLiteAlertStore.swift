@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import KeysmithCore
 
-/// ``AlertStore`` on the embedded SQLite database. Outbox rows are also written by ``SQLiteAuditLog`` inside the
+/// ``AlertStore`` on the embedded SQLite database. Outbox rows are also written by ``AuditLog`` inside the
 /// transaction of the event that raises them.
 public struct SQLiteAlertStore: AlertStore {
     let database: SQLiteDatabase
@@ -48,7 +48,7 @@ public struct SQLiteAlertStore: AlertStore {
     public func enqueue(_ record: AuditRecord, sequence: Int64, kind: AlertKind, sink: String, at time: Int64) async throws(StoreError) {
         try await database.write { db in
             let event = AuditEvent(sequence: sequence, record: record, previousHash: [], hash: [])
-            try SQLiteAuditLog.queueAlert(kind, for: event, sink: sink, in: db)
+            try AuditLog.queueAlert(kind, for: event, sink: sink, in: SQLTransaction(db))
         }
     }
 

@@ -20,7 +20,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
                 sql: "INSERT INTO console_user (email, password_hash, created_at) VALUES (?, ?, ?)",
                 arguments: [email, passwordHash, createdAt])
             let id = db.lastInsertedRowID
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
             return ConsoleUser(
                 id: id, email: email, passwordHash: passwordHash, totpSecretSealed: nil, totpEnabled: false, failedAttempts: 0,
                 lockedUntil: nil, lastTOTPStep: 0, createdAt: createdAt)
@@ -79,7 +79,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
                 }
             }
             let count = ConsoleFailureCount(failures: failures, lockedUntil: lockedUntil)
-            try SQLiteAuditLog.append([audit(count)], in: db)
+            try AuditLog.append([audit(count)], in: SQLTransaction(db))
             return count
         }
     }
@@ -117,7 +117,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
                 sql: "UPDATE console_user SET totp_secret = ?, last_totp_step = 0 WHERE id = ? AND totp_enabled = 0",
                 arguments: [Data(sealed), userID])
             guard db.changesCount == 1 else { return false }
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
             return true
         }
     }
@@ -131,7 +131,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
                     WHERE id = ? AND totp_enabled = 0 AND totp_secret = ? RETURNING session_epoch
                     """,
                 arguments: [userID, Data(sealed)])
-            if epoch != nil { try SQLiteAuditLog.append([audit], in: db) }
+            if epoch != nil { try AuditLog.append([audit], in: SQLTransaction(db)) }
             return epoch
         }
     }
@@ -145,7 +145,7 @@ public struct SQLiteConsoleStore: ConsoleStore {
                     WHERE id = ? AND totp_enabled = 1 RETURNING session_epoch
                     """,
                 arguments: [userID])
-            if epoch != nil { try SQLiteAuditLog.append([audit], in: db) }
+            if epoch != nil { try AuditLog.append([audit], in: SQLTransaction(db)) }
             return epoch
         }
     }

@@ -48,12 +48,8 @@ public struct SQLiteDatabase: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.write(body)
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError where Self.isOverdraft(error) {
-            throw StoreError.insufficientFunds("a balance would go below zero")
         } catch {
-            throw StoreError.database(Self.describe(error))
+            throw Self.storeError(error)
         }
     }
 
@@ -85,6 +81,21 @@ public struct SQLiteDatabase: Sendable {
         }
     }
 
+    /// Maps a GRDB error to a ``StoreError``: the balance CHECKs are `.insufficientFunds`, unique and primary-key
+    /// violations `.duplicate`, anything else `.database` with SQLite's message (never the statement's arguments).
+    static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        guard let error = error as? DatabaseError else { return StoreError.database(describe(error)) }
+        switch error.extendedResultCode {
+        case .SQLITE_CONSTRAINT_CHECK where isOverdraft(error):
+            return StoreError.insufficientFunds("a balance would go below zero")
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return StoreError.duplicate("already exists (\(error.message ?? "unique constraint"))")
+        default:
+            return StoreError.database(describe(error))
+        }
+    }
+
     /// The balance table's CHECK constraints (`available >= 0`, `frozen >= 0`) refused a write.
     static func isOverdraft(_ error: DatabaseError) -> Bool {
         guard error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK, let message = error.message else { return false }
@@ -97,5 +108,18 @@ public struct SQLiteDatabase: Sendable {
             return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
         }
         return String(describing: type(of: error))
+    }
+
+    /// Statement arguments in GRDB's form.
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .integer(let integer): integer.databaseValue
+            case .text(let text): text.databaseValue
+            case .blob(let data): data.databaseValue
+            case .bool(let bool): bool.databaseValue
+            case .null: .null
+            }
+        })
     }
 }

@@ -7,7 +7,7 @@ extension SQLiteKeyStore: AppStore {
         try await database.write { db in
             if try AppRow.fetchOne(db, key: app.name) != nil { throw StoreError.duplicate("an app named \(app.name) already exists") }
             try row.insert(db)
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 
@@ -34,7 +34,7 @@ extension SQLiteKeyStore: AppStore {
             }
             var record = audit
             if !linked.isEmpty { record.details["keys"] = linked.joined(separator: ",") }
-            try SQLiteAuditLog.append([record], in: db)
+            try AuditLog.append([record], in: SQLTransaction(db))
             return linked
         }
     }
@@ -47,7 +47,7 @@ extension SQLiteKeyStore: AppStore {
                 throw StoreError.limitReached("\(linked) active API keys are linked to app \(name): revoke or rotate them first")
             }
             guard try AppRow.deleteOne(db, key: name) else { throw StoreError.notFound("no app named \(name)") }
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 }

@@ -10,7 +10,7 @@ extension SQLiteKeyStore: KeyEventStore {
                     """,
                 arguments: [event.apiKey, event.kind.rawValue, event.expiresAt, event.reason.rawValue, event.at])
             let recorded = db.changesCount == 1
-            if recorded { try SQLiteAuditLog.append([audit], in: db) }
+            if recorded { try AuditLog.append([audit], in: SQLTransaction(db)) }
             return recorded
         }
     }

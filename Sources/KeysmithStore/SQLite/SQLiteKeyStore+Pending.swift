@@ -23,7 +23,7 @@ extension SQLiteKeyStore {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
             let cancelled = db.changesCount == 1
-            if cancelled { try SQLiteAuditLog.append([audit], in: db) }
+            if cancelled { try AuditLog.append([audit], in: SQLTransaction(db)) }
             return cancelled
         }
     }
@@ -43,7 +43,7 @@ extension SQLiteKeyStore {
                     arguments: [row["permissions"] as String, row["ip_allowlist"] as String, try Self.nextSequence(db), apiKey])
                 if db.changesCount == 1 {
                     applied.append(apiKey)
-                    try SQLiteAuditLog.append([audit(apiKey)], in: db)
+                    try AuditLog.append([audit(apiKey)], in: SQLTransaction(db))
                 }
                 try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
             }

@@ -25,7 +25,7 @@ public struct SQLiteKeyStore: KeyStore {
             for apiKey in keys {
                 try db.execute(sql: "UPDATE api_key SET change_seq = ? WHERE api_key = ?", arguments: [try Self.nextSequence(db), apiKey])
             }
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
             return true
         }
     }
@@ -46,7 +46,7 @@ public struct SQLiteKeyStore: KeyStore {
                 throw StoreError.duplicate("the master account already exists")
             }
             try row.insert(db)
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 
@@ -89,7 +89,7 @@ public struct SQLiteKeyStore: KeyStore {
             var row = KeyRow(key)
             row.changeSeq = try Self.nextSequence(db)
             try row.insert(db)
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 
@@ -114,7 +114,7 @@ public struct SQLiteKeyStore: KeyStore {
             } else {
                 try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [key.apiKey])
             }
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 
@@ -128,7 +128,7 @@ public struct SQLiteKeyStore: KeyStore {
             var row = KeyRow(successor)
             row.changeSeq = try Self.nextSequence(db)
             try row.insert(db)
-            try SQLiteAuditLog.append([audit], in: db)
+            try AuditLog.append([audit], in: SQLTransaction(db))
         }
     }
 
@@ -143,7 +143,7 @@ public struct SQLiteKeyStore: KeyStore {
                 arguments: [time, reason, sequence, apiKey])
             let revoked = db.changesCount == 1
             try db.execute(sql: "DELETE FROM pending_key_change WHERE api_key = ?", arguments: [apiKey])
-            if revoked { try SQLiteAuditLog.append([audit], in: db) }
+            if revoked { try AuditLog.append([audit], in: SQLTransaction(db)) }
             return revoked
         }
     }

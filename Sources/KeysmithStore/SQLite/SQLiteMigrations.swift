@@ -245,7 +245,7 @@ enum SQLiteMigrations {
                 CREATE UNIQUE INDEX transfer_client_id ON transfer(initiator_uid, client_id) WHERE client_id != '';
                 """)
             for currency in Currency.defaults {
-                try SQLiteLedgerStore.save(currency, in: db)
+                try SQLLedgerStore.save(currency, in: SQLTransaction(db))
             }
         }
         migrator.registerMigration("v13-instruments") { db in
@@ -264,7 +264,7 @@ enum SQLiteMigrations {
                 );
                 """)
             for instrument in Instrument.defaults {
-                try SQLiteLedgerStore.save(instrument, in: db)
+                try SQLLedgerStore.save(instrument, in: SQLTransaction(db))
             }
         }
         migrator.registerMigration("v14-withdrawals") { db in

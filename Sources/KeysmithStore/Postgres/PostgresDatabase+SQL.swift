@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// ``SQLDatabase``'s runner on PostgreSQL.
+extension PostgresDatabase {
+    /// Runs `body` in a transaction holding ``writeLock``, on one leased connection and on a thread of ``threads``
+    /// (the body waits for each statement; no event loop or cooperative thread ever blocks). A serialisation failure
+    /// or deadlock is retried (up to three attempts).
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do throws(StoreError) {
+                return try await onThread { connection, logger throws(StoreError) in
+                    try Self.wait(for: connection, "BEGIN", logger)
+                    do throws(StoreError) {
+                        try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger)
+                        let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
+                        try Self.wait(for: connection, "COMMIT", logger)
+                        return result
+                    } catch {
+                        _ = try? Self.wait(for: connection, "ROLLBACK", logger)
+                        throw error
+                    }
+                }
+            } catch {
+                guard error.kind == .database, error.detail.hasPrefix(Self.retryableMarker), attempt < 3 else { throw error }
+            }
+        }
+    }
+
+    /// Runs `body`'s reads in one REPEATABLE READ, read-only transaction (one snapshot), without the write lock.
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await onThread { connection, logger throws(StoreError) in
+            try Self.wait(for: connection, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger)
+            do throws(StoreError) {
+                let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
+                try Self.wait(for: connection, "COMMIT", logger)
+                return result
+            } catch {
+                _ = try? Self.wait(for: connection, "ROLLBACK", logger)
+                throw error
+            }
+        }
+    }
+
+    /// One query, on any pooled connection, without blocking a thread.
+    func fetchAll<T: Sendable>(_ statement: SQL, _ decode: @escaping @Sendable (SQLRow) throws(StoreError) -> T)
+        async throws(StoreError) -> [T]
+    {
+        let rows: [PostgresRandomAccessRow]
+        do {
+            rows = try await client.query(statement.postgresQuery, logger: logger).rows()
+        } catch {
+            throw Self.storeError(error)
+        }
+        var decoded: [T] = []
+        decoded.reserveCapacity(rows.count)
+        for row in rows { decoded.append(try decode(SQLRow(row))) }
+        return decoded
+    }
+
+    /// Leases a connection and runs `body` with it on a thread of ``threads``.
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) throws(StoreError) -> T)
+        async throws(StoreError) -> T
+    {
+        let threads = self.threads
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await threads.runIfActive { try body(connection, logger) }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Runs one statement on `connection` and waits for its result (on a thread of ``threads`` only).
+    @discardableResult
+    static func wait(for connection: PostgresConnection, _ statement: SQL, _ logger: Logger) throws(StoreError) -> PostgresQueryResult {
+        do {
+            return try connection.query(statement.postgresQuery, logger: logger).wait()
+        } catch {
+            throw storeError(error)
+        }
+    }
+}
+
+extension SQL {
+    /// The statement in postgres-nio's form (`$n` placeholders, typed binds).
+    var postgresQuery: PostgresQuery {
+        var bindings = PostgresBindings(capacity: postgresArguments.count)
+        for argument in postgresArguments {
+            switch argument {
+            case .integer(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            case .blob(let value): bindings.append(ByteBuffer(bytes: value))
+            case .bool(let value): bindings.append(value)
+            case .null: bindings.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: postgresText, binds: bindings)
+    }
+}
