@@ -28,7 +28,7 @@ public func buildApplication(
         installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
         alertWorker,
     ]
-    if let feed = installation.store as? any KeyChangeFeed {
+    if let feed = (installation.store as? SQLKeyStore)?.changeFeed {
         services.append(KeyChangeListener(feed: feed, loader: installation.cacheLoader, logger: logger))
     }
     if let retention = configuration.auditRetention {

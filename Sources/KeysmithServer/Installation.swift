@@ -79,7 +79,7 @@ public struct Installation: Sendable {
         let parts: Parts
         if let databaseURL {
             let database = try await PostgresDatabase(url: databaseURL, logger: logger)
-            let keys = PostgresKeyStore(database: database)
+            let keys = SQLKeyStore(database: SQLDatabase(database))
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (nil, database, keys)
             parts = Parts(
@@ -88,7 +88,7 @@ public struct Installation: Sendable {
                 console: PostgresConsoleStore(database: database))
         } else {
             let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
-            let keys = SQLiteKeyStore(database: database)
+            let keys = SQLKeyStore(database: SQLDatabase(database))
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (database, nil, keys)
             parts = Parts(

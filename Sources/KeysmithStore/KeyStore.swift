@@ -1,7 +1,7 @@
 import KeysmithCore
 
 /// Accounts and API keys, persisted. Every write takes the ``AuditRecord`` of the action and appends it to the
-/// audit chain in the write's own transaction (only when the write changes something). Implementations: ``SQLiteKeyStore`` (embedded default).
+/// audit chain in the write's own transaction (only when the write changes something). Implemented by ``SQLKeyStore`` on both databases.
 ///
 /// Every key write bumps a store-wide change sequence, so a reader can ask for what changed since the last
 /// sequence it saw (``keyChanges(after:)``) — how the server's key cache stays current with writes made by the

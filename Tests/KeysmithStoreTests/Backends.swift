@@ -49,14 +49,14 @@ struct TestDatabase: Sendable {
         switch backend {
         case .sqlite:
             let database = try SQLiteDatabase(path: location)
-            let keys = SQLiteKeyStore(database: database)
+            let keys = SQLKeyStore(database: SQLDatabase(database))
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
                 console: SQLiteConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
         case .postgres:
             let database = try await PostgresDatabase(url: location, logger: quietLogger, maximumConnections: 8)
-            let keys = PostgresKeyStore(database: database)
+            let keys = SQLKeyStore(database: SQLDatabase(database))
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),

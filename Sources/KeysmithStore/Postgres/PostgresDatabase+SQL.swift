@@ -9,7 +9,10 @@ extension PostgresDatabase {
     /// Runs `body` in a transaction holding ``writeLock``, on one leased connection and on a thread of ``threads``
     /// (the body waits for each statement; no event loop or cooperative thread ever blocks). A serialisation failure
     /// or deadlock is retried (up to three attempts).
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+    /// With `locked` false the transaction skips the write lock (writes that need no global order).
+    func transaction<T: Sendable>(locked: Bool = true, _ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T)
+        async throws(StoreError) -> T
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -17,7 +20,7 @@ extension PostgresDatabase {
                 return try await onThread { connection, logger throws(StoreError) in
                     try Self.wait(for: connection, "BEGIN", logger)
                     do throws(StoreError) {
-                        try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger)
+                        if locked { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger) }
                         let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
                         try Self.wait(for: connection, "COMMIT", logger)
                         return result

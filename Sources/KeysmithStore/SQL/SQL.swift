@@ -47,19 +47,9 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation {
 
     /// `INSERT INTO table (columns) VALUES (…), (…)`: one row of placeholders per element of `rows` (each of
     /// `columns.count` values), for batches written in one statement.
-    public static func insert(into table: String, columns: [String], rows: [[SQLValue]], suffix: String = "") -> SQL {
-        var interpolation = Interpolation(literal: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ")
-        for (index, row) in rows.enumerated() {
-            precondition(row.count == columns.count, "a row of \(row.count) values for \(columns.count) columns")
-            interpolation.appendLiteral(index == 0 ? "(" : ", (")
-            for (column, value) in row.enumerated() {
-                if column > 0 { interpolation.appendLiteral(", ") }
-                interpolation.appendInterpolation(value)
-            }
-            interpolation.appendLiteral(")")
-        }
-        if !suffix.isEmpty { interpolation.appendLiteral(" " + suffix) }
-        return SQL(interpolation: interpolation)
+    public static func insert(into table: String, columns: [String], rows: [[SQLValue]]) -> SQL {
+        precondition(rows.allSatisfy { $0.count == columns.count }, "every row needs one value per column")
+        return "INSERT INTO \(unsafe: table) (\(unsafe: columns.joined(separator: ", "))) \(values: rows)"
     }
 
     public struct Interpolation: StringInterpolationProtocol {
@@ -92,6 +82,20 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation {
             arguments.append(value)
             sqlite += "?"
             postgres += "$\(arguments.count)"
+        }
+
+        /// `VALUES (…), (…)`: a row of placeholders per element of `rows` (a batch in one statement; as a table in
+        /// `FROM`, its columns are `column1`, `column2`… on both databases).
+        public mutating func appendInterpolation(values rows: [[SQLValue]]) {
+            appendLiteral("VALUES ")
+            for (index, row) in rows.enumerated() {
+                appendLiteral(index == 0 ? "(" : ", (")
+                for (column, value) in row.enumerated() {
+                    if column > 0 { appendLiteral(", ") }
+                    appendInterpolation(value)
+                }
+                appendLiteral(")")
+            }
         }
 
         /// Fixed SQL text (table and column names, never input).

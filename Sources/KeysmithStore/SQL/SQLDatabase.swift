@@ -39,6 +39,18 @@ public struct SQLDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction that needs no place in the global write order (bookkeeping such as when a key was
+    /// last used: no audit event, no change sequence). On SQLite it is a write like any other; on PostgreSQL it does not
+    /// take the write lock, so it never waits behind other nodes' writes.
+    public func update<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        switch backend {
+        case .sqlite(let database):
+            return try await database.write { db in try body(SQLTransaction(connection: .sqlite(db))) }
+        case .postgres(let database):
+            return try await database.transaction(locked: false, body)
+        }
+    }
+
     /// Runs `body`'s statements against one consistent view (several reads that must agree).
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
         switch backend {

@@ -93,6 +93,13 @@ public struct SQLTransaction {
         try fetchOne(statement) { row throws(StoreError) in try row(at: 0, as: Value.self) }
     }
 
+    /// Tells every node listening on `channel` (PostgreSQL `NOTIFY`, delivered when and only if the transaction
+    /// commits). Nothing on SQLite: one file has no other nodes, and processes sharing it poll the change sequence.
+    public func notify(_ channel: String, _ payload: String) throws(StoreError) {
+        guard case .postgres = connection else { return }
+        try execute("SELECT pg_notify(\(channel), \(payload))")
+    }
+
     /// Whether a query returns any row.
     public func exists(_ statement: SQL) throws(StoreError) -> Bool {
         try fetchOne(statement) { _ in true } ?? false

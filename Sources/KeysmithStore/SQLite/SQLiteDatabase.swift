@@ -6,7 +6,7 @@ import GRDB
 ///
 /// ```swift
 /// let database = try SQLiteDatabase(path: dataDir.appending(path: "keysmith.sqlite").path)
-/// let keys = SQLiteKeyStore(database: database)
+/// let keys = SQLKeyStore(database: SQLDatabase(database))
 /// ```
 public struct SQLiteDatabase: Sendable {
     let pool: DatabasePool

@@ -1,11 +1,8 @@
 import Foundation
-import GRDB
 import KeysmithCore
 
-/// The `account` table's row.
-struct AccountRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "account"
-
+/// The `account` table's row, as the database holds it.
+struct AccountRow {
     var uid: String
     var parent_uid: String?
     var name: String
@@ -42,10 +39,8 @@ struct AccountRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-/// The `api_key` table's row.
-struct KeyRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "api_key"
-
+/// The `api_key` table's row, as the database holds it.
+struct KeyRow {
     var api_key: String
     var account_uid: String
     var label: String
@@ -72,14 +67,6 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
     var secret_fingerprint: Data?
     var secret_format: String
     var changeSeq: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment
-        case sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit
-        case last_used_at, last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt
-        case secret_fingerprint, secret_format
-        case changeSeq = "change_seq"
-    }
 
     init(_ stored: StoredKey) {
         let key = stored.key
@@ -142,5 +129,80 @@ struct KeyRow: Codable, FetchableRecord, PersistableRecord {
             key: key, sealedSecret: Array(sealed_secret), passphraseVerifier: Array(passphrase_verifier),
             publicKey: public_key.map { Array($0) }, secretFingerprint: secret_fingerprint.map { Array($0) },
             changeSequence: changeSeq)
+    }
+}
+
+extension AccountRow {
+    init(_ row: SQLRow) throws(StoreError) {
+        uid = try row("uid")
+        parent_uid = try row("parent_uid")
+        name = try row("name")
+        type = try row("type")
+        acct_lv = try row("acct_lv")
+        pos_mode = try row("pos_mode")
+        deposits_allowed = try row("deposits_allowed")
+        frozen = try row("frozen")
+        label = try row("label")
+        can_transfer_out = try row("can_transfer_out")
+        created_at = try row("created_at")
+    }
+
+    static func account(_ row: SQLRow) throws(StoreError) -> Account {
+        try AccountRow(row).account()
+    }
+
+    var insert: SQL {
+        """
+        INSERT INTO account (uid, parent_uid, name, type, acct_lv, pos_mode, deposits_allowed, frozen, label, can_transfer_out,
+        created_at) VALUES (\(uid), \(parent_uid), \(name), \(type), \(acct_lv), \(pos_mode), \(deposits_allowed), \(frozen),
+        \(label), \(can_transfer_out), \(created_at))
+        """
+    }
+}
+
+extension KeyRow {
+    init(_ row: SQLRow) throws(StoreError) {
+        api_key = try row("api_key")
+        account_uid = try row("account_uid")
+        label = try row("label")
+        purpose = try row("purpose")
+        app = try row("app")
+        permissions = try row("permissions")
+        ip_allowlist = try row("ip_allowlist")
+        algorithm = try row("algorithm")
+        environment = try row("environment")
+        sealed_secret = try row("sealed_secret")
+        passphrase_verifier = try row("passphrase_verifier")
+        created_at = try row("created_at")
+        expires_at = try row("expires_at")
+        revoked_at = try row("revoked_at")
+        revoke_reason = try row("revoke_reason")
+        rate_limit = try row("rate_limit")
+        last_used_at = try row("last_used_at")
+        last_used_ip = try row("last_used_ip")
+        rotated_from = try row("rotated_from")
+        public_key = try row("public_key")
+        instruments = try row("instruments")
+        max_order_usdt = try row("max_order_usdt")
+        max_daily_usdt = try row("max_daily_usdt")
+        secret_fingerprint = try row("secret_fingerprint")
+        secret_format = try row("secret_format")
+        changeSeq = try row("change_seq")
+    }
+
+    static func storedKey(_ row: SQLRow) throws(StoreError) -> StoredKey {
+        try KeyRow(row).storedKey()
+    }
+
+    var insert: SQL {
+        """
+        INSERT INTO api_key (api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment,
+        sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit, last_used_at,
+        last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt, secret_fingerprint,
+        secret_format, change_seq) VALUES (\(api_key), \(account_uid), \(label), \(purpose), \(app), \(permissions),
+        \(ip_allowlist), \(algorithm), \(environment), \(sealed_secret), \(passphrase_verifier), \(created_at), \(expires_at),
+        \(revoked_at), \(revoke_reason), \(rate_limit), \(last_used_at), \(last_used_ip), \(rotated_from), \(public_key),
+        \(instruments), \(max_order_usdt), \(max_daily_usdt), \(secret_fingerprint), \(secret_format), \(changeSeq))
+        """
     }
 }
