@@ -83,18 +83,18 @@ public struct Installation: Sendable {
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (nil, database, keys)
             parts = Parts(
-                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: PostgresAlertStore(database: database),
+                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLAlertStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
-                console: PostgresConsoleStore(database: database))
+                console: SQLConsoleStore(database: SQLDatabase(database)))
         } else {
             let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
             let keys = SQLKeyStore(database: SQLDatabase(database))
             try await keys.bindMasterKey(sealer)
             (sqlite, postgres, store) = (database, nil, keys)
             parts = Parts(
-                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLiteAlertStore(database: database),
+                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLAlertStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
-                console: SQLiteConsoleStore(database: database))
+                console: SQLConsoleStore(database: SQLDatabase(database)))
         }
         return Installation(
             dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: store, appStore: store, eventStore: store,

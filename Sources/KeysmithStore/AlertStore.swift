@@ -98,13 +98,6 @@ public struct AlertSinkStatus: Sendable, Hashable {
     }
 }
 
-extension AlertStore {
-    /// One process delivers (SQLite): the due rows are the claimed ones.
-    public func claimDueDeliveries(now: Int64, limit: Int, lease: Int64) async throws(StoreError) -> [AlertDelivery] {
-        try await dueDeliveries(now: now, limit: limit)
-    }
-}
-
 extension AlertDelivery {
     /// An outbox row as read by either backend; the payload is the event's record as JSON.
     static func decode(

@@ -53,14 +53,14 @@ struct TestDatabase: Sendable {
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
-                console: SQLiteConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
+                console: SQLConsoleStore(database: SQLDatabase(database)), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
         case .postgres:
             let database = try await PostgresDatabase(url: location, logger: quietLogger, maximumConnections: 8)
             let keys = SQLKeyStore(database: SQLDatabase(database))
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
-                console: PostgresConsoleStore(database: database), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) },
+                console: SQLConsoleStore(database: SQLDatabase(database)), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) },
                 close: { database.close() })
         }
     }

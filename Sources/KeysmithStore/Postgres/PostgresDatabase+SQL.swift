@@ -8,8 +8,8 @@ import PostgresNIO
 extension PostgresDatabase {
     /// Runs `body` in a transaction holding ``writeLock``, on one leased connection and on a thread of ``threads``
     /// (the body waits for each statement; no event loop or cooperative thread ever blocks). A serialisation failure
-    /// or deadlock is retried (up to three attempts).
-    /// With `locked` false the transaction skips the write lock (writes that need no global order).
+    /// or deadlock is retried (up to three attempts). With `locked` false the transaction skips the write lock (writes
+    /// that need no global order).
     func transaction<T: Sendable>(locked: Bool = true, _ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T)
         async throws(StoreError) -> T
     {
@@ -17,18 +17,7 @@ extension PostgresDatabase {
         while true {
             attempt += 1
             do throws(StoreError) {
-                return try await onThread { connection, logger throws(StoreError) in
-                    try Self.wait(for: connection, "BEGIN", logger)
-                    do throws(StoreError) {
-                        if locked { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger) }
-                        let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
-                        try Self.wait(for: connection, "COMMIT", logger)
-                        return result
-                    } catch {
-                        _ = try? Self.wait(for: connection, "ROLLBACK", logger)
-                        throw error
-                    }
-                }
+                return try await inTransaction("BEGIN", lock: locked, body)
             } catch {
                 guard error.kind == .database, error.detail.hasPrefix(Self.retryableMarker), attempt < 3 else { throw error }
             }
@@ -37,9 +26,16 @@ extension PostgresDatabase {
 
     /// Runs `body`'s reads in one REPEATABLE READ, read-only transaction (one snapshot), without the write lock.
     func snapshot<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await inTransaction("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    private func inTransaction<T: Sendable>(
+        _ begin: SQL, lock: Bool, _ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
         try await onThread { connection, logger throws(StoreError) in
-            try Self.wait(for: connection, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger)
+            try Self.wait(for: connection, begin, logger)
             do throws(StoreError) {
+                if lock { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger) }
                 let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
                 try Self.wait(for: connection, "COMMIT", logger)
                 return result
@@ -64,6 +60,18 @@ extension PostgresDatabase {
         decoded.reserveCapacity(rows.count)
         for row in rows { decoded.append(try decode(SQLRow(row))) }
         return decoded
+    }
+
+    /// One statement, autocommitted, on any pooled connection; how many rows it changed.
+    func execute(_ statement: SQL) async throws(StoreError) -> Int {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query(statement.postgresQuery, logger: logger).get().metadata.rows ?? 0
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
     }
 
     /// Leases a connection and runs `body` with it on a thread of ``threads``.

@@ -78,6 +78,11 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation {
             appendInterpolation(value.sqlValue)
         }
 
+        /// A bound argument that may be NULL.
+        public mutating func appendInterpolation<Value: SQLBindable>(_ value: Value?) {
+            appendInterpolation(value.map(\.sqlValue) ?? .null)
+        }
+
         public mutating func appendInterpolation(_ value: SQLValue) {
             arguments.append(value)
             sqlite += "?"

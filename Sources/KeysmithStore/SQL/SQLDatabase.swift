@@ -51,6 +51,18 @@ public struct SQLDatabase: Sendable {
         }
     }
 
+    /// Runs one statement that needs no place in the global write order, on its own (sessions, delivery bookkeeping);
+    /// returns how many rows it changed. On PostgreSQL it runs on any pooled connection without blocking a thread.
+    @discardableResult
+    public func execute(_ statement: SQL) async throws(StoreError) -> Int {
+        switch backend {
+        case .sqlite(let database):
+            return try await database.write { db in try SQLTransaction(connection: .sqlite(db)).execute(statement) }
+        case .postgres(let database):
+            return try await database.execute(statement)
+        }
+    }
+
     /// Runs `body`'s statements against one consistent view (several reads that must agree).
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
         switch backend {
