@@ -63,7 +63,7 @@ public struct Installation: Sendable {
     /// node of a PostgreSQL installation needs the same one. A master key that does not match the database is refused.
     public static func open(
         dataDirectory: URL, databaseURL: String? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
-        cacheRefreshInterval: Duration = .milliseconds(250), cooldown: Int64 = KeyService.defaultCooldown, role: Role = .server,
+        cacheRefreshInterval: Duration = KeyCacheLoader.defaultInterval, cooldown: Int64 = KeyService.defaultCooldown, role: Role = .server,
         logger: Logger
     ) async throws(StoreError) -> Installation {
         try PrivateFile.makeFolder(dataDirectory)

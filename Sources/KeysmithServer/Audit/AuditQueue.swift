@@ -14,6 +14,11 @@ public final class AuditQueue: Sendable {
         var records: [AuditRecord] = []
         var firstUses: [KeyAddressUse] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Batches taken by the writer and not yet written (or put back).
+        var inFlight = 0
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var isDrained: Bool { records.isEmpty && firstUses.isEmpty && inFlight == 0 }
     }
 
     public let capacity: Int
@@ -47,6 +52,7 @@ public final class AuditQueue: Sendable {
     }
 
     /// Takes up to `maximum` of the oldest records (and every pending first use), waking adders that waited for room.
+    /// A batch taken counts as in flight until the writer calls ``finished()``.
     public func take(maximum: Int) -> (records: [AuditRecord], firstUses: [KeyAddressUse]) {
         let (batch, waiters) = state.withLock { state in
             let count = min(maximum, state.records.count)
@@ -54,6 +60,7 @@ public final class AuditQueue: Sendable {
             state.records.removeFirst(count)
             let uses = state.firstUses
             state.firstUses = []
+            if !records.isEmpty || !uses.isEmpty { state.inFlight += 1 }
             let waiters = state.waiters
             state.waiters = []
             return ((records, uses), waiters)
@@ -67,6 +74,30 @@ public final class AuditQueue: Sendable {
         state.withLock { state in
             state.records.insert(contentsOf: records, at: 0)
             state.firstUses.insert(contentsOf: firstUses, at: 0)
+        }
+    }
+
+    /// The writer is done with a batch it took: written, or put back for the next round.
+    func finished() {
+        let waiters = state.withLock { state in
+            state.inFlight = max(0, state.inFlight - 1)
+            guard state.isDrained else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once every record queued so far is in the audit chain: the queue is empty and no batch is being
+    /// written. (Tests await the writer with it instead of sleeping; it waits as long as the store refuses writes.)
+    public func drained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.isDrained { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 

@@ -38,8 +38,10 @@ public struct AuditWriter: Service {
             guard !records.isEmpty || !firstUses.isEmpty else { return }
             do {
                 try await store.append(records, firstUses: firstUses, firstUseRecord: Self.firstUseRecord)
+                queue.finished()
             } catch {
                 queue.putBack(records, firstUses: firstUses)
+                queue.finished()
                 // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
                 logger.backgroundFailure("writing audit events failed; will retry", error: error, metadata: ["events": "\(records.count)"])
                 return

@@ -16,13 +16,18 @@ public actor KeyCacheLoader: Service {
     private let sealer: SecretSealer
     /// The cache this loader keeps current.
     public nonisolated let cache: KeyCache
-    private let interval: Duration
+    /// How often ``run()`` polls the store's change sequence: the bound on how long a change made by another
+    /// process takes to reach this node when nothing pushes it (250 ms by default).
+    public nonisolated let interval: Duration
+    public static let defaultInterval: Duration = .milliseconds(250)
     private let logger: Logger
+    /// Callers of ``nextPoll()``, resumed when the poll that starts after them has finished.
+    private var pollWaiters: [CheckedContinuation<Void, Never>] = []
     private let minimumMissInterval: Duration = .milliseconds(20)
     private var accounts: [String: Account] = [:]
     private var lastRefreshStart: ContinuousClock.Instant?
 
-    public init(store: any KeyStore, sealer: SecretSealer, cache: KeyCache, interval: Duration = .milliseconds(250), logger: Logger) {
+    public init(store: any KeyStore, sealer: SecretSealer, cache: KeyCache, interval: Duration = KeyCacheLoader.defaultInterval, logger: Logger) {
         self.store = store
         self.sealer = sealer
         self.cache = cache
@@ -79,13 +84,24 @@ public actor KeyCacheLoader: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let waiting = pollWaiters
+            pollWaiters = []
             do {
                 try await refresh()
             } catch {
                 logger.backgroundFailure("key cache refresh failed", error: error)
             }
+            for waiter in waiting { waiter.resume() }
             try? await Task.sleep(for: interval)
         }
+        for waiter in pollWaiters { waiter.resume() }
+        pollWaiters = []
+    }
+
+    /// Returns when the next periodic poll — one that starts after this call — has finished (tests await the poll
+    /// that picks up another process's change instead of sleeping).
+    public func nextPoll() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in pollWaiters.append(continuation) }
     }
 
     private func verifier(for stored: StoredKey) throws(StoreError) -> RequestVerifier {
