@@ -16,12 +16,29 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case outOfRange
     }
 
+    /// What a `.duplicate`, `.notFound` or `.limitReached` is about, where the store knows: the caller's answer
+    /// (an OKX code) depends on it, and is chosen in one place (KeysmithServer's `StoreError+OKX.swift`).
+    public enum Subject: Sendable, Hashable {
+        // .duplicate
+        case subAccountName, masterAccount, keyLabel, app, alertSink, consoleUser, clientOrderID
+        /// A currency's decimals cannot change once it has ledger entries.
+        case currencyScale
+        /// An instrument's tick and lot decimals cannot change once it has orders.
+        case instrumentScale
+        // .notFound
+        case activeKey, openOrder, pendingWithdrawal
+        // .limitReached
+        case keysPerAccount, dailyWithdrawal, linkedKeys
+    }
+
     public let kind: Kind
     public let detail: String
+    public let subject: Subject?
 
-    public init(_ kind: Kind, _ detail: String) {
+    public init(_ kind: Kind, _ detail: String, subject: Subject? = nil) {
         self.kind = kind
         self.detail = detail
+        self.subject = subject
     }
 
     public var description: String { detail }
@@ -29,6 +46,11 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func notFound(_ detail: String) -> StoreError { StoreError(.notFound, detail) }
     public static func duplicate(_ detail: String) -> StoreError { StoreError(.duplicate, detail) }
     public static func limitReached(_ detail: String) -> StoreError { StoreError(.limitReached, detail) }
+    public static func notFound(_ subject: Subject, _ detail: String) -> StoreError { StoreError(.notFound, detail, subject: subject) }
+    public static func duplicate(_ subject: Subject, _ detail: String) -> StoreError { StoreError(.duplicate, detail, subject: subject) }
+    public static func limitReached(_ subject: Subject, _ detail: String) -> StoreError {
+        StoreError(.limitReached, detail, subject: subject)
+    }
     public static func invalidMasterKey(_ detail: String) -> StoreError { StoreError(.invalidMasterKey, detail) }
     public static func sealing(_ detail: String) -> StoreError { StoreError(.sealing, detail) }
     public static func database(_ detail: String) -> StoreError { StoreError(.database, detail) }

@@ -71,8 +71,6 @@ public struct AlertSinks: Sendable {
                     at: sink.createdAt, account: "", target: name,
                     details: ["kind": kind.rawValue, "events": events.map(\.rawValue).sorted().joined(separator: ",")])
             ])
-        } catch where error.kind == .duplicate {
-            throw OKXError.alreadyExists("sink").with(message: error.detail)
         } catch {
             throw error.okxError
         }

@@ -103,26 +103,3 @@ public struct SubAccountRequest: Sendable {
         self.depositsAllowed = depositsAllowed
     }
 }
-
-/// Runs a store call, mapping its error to the OKX code a caller sees.
-func mapped<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
-    do {
-        return try await body()
-    } catch {
-        throw error.okxError
-    }
-}
-
-extension StoreError {
-    /// The one place store errors become OKX errors.
-    var okxError: OKXError {
-        switch kind {
-        case .duplicate: OKXError.alreadyExists("subAcct").with(message: detail)
-        case .limitReached: OKXError.tooManyKeys
-        case .notFound: OKXError.apiKeyDoesNotExist
-        case .insufficientFunds: OKXError.insufficientBalance
-        case .outOfRange: OKXError.parameterError("amt").with(message: "Parameter amt error: \(detail)")
-        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database, .file: OKXError.systemError
-        }
-    }
-}

@@ -63,14 +63,6 @@ public struct AppService: Sendable {
     }
 
     private func appWrite<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
-        do {
-            return try await body()
-        } catch {
-            switch error.kind {
-            case .duplicate: throw OKXError.alreadyExists("app").with(message: error.detail)
-            case .notFound, .limitReached: throw OKXError.parameterError("app").with(message: "Parameter app error: \(error.detail)")
-            default: throw error.okxError
-            }
-        }
+        try await mapped(body)
     }
 }

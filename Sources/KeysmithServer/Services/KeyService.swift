@@ -305,16 +305,9 @@ public struct KeyService: Sendable {
         }
     }
 
-    /// A key write: label clashes become 59502, then the change observer runs.
+    /// A key write (a label clash is 59502, see `StoreError+OKX.swift`), then the change observer runs.
     private func keyWrite<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
-        let result: T
-        do {
-            result = try await body()
-        } catch where error.kind == .duplicate {
-            throw OKXError.duplicateLabel
-        } catch {
-            throw error.okxError
-        }
+        let result = try await mapped(body)
         await onChange()
         return result
     }

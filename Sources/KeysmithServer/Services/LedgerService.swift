@@ -30,13 +30,7 @@ public struct LedgerService: Sendable {
 
     /// Adds or changes a currency (`keysmith currency set`).
     public func save(_ currency: Currency) async throws(OKXError) {
-        do {
-            try await store.save(currency: currency)
-        } catch where error.kind == .duplicate {
-            throw OKXError.parameterError("ccy").with(message: error.detail)
-        } catch {
-            throw error.okxError
-        }
+        try await mapped { () async throws(StoreError) in try await store.save(currency: currency) }
     }
 
     /// Adds or changes a spot instrument (`keysmith instrument set`); both currencies must exist. A running server
@@ -44,13 +38,7 @@ public struct LedgerService: Sendable {
     public func save(_ instrument: Instrument) async throws(OKXError) {
         _ = try await currency(instrument.base, parameter: "instId")
         _ = try await currency(instrument.quote, parameter: "instId")
-        do {
-            try await store.save(instrument: instrument)
-        } catch where error.kind == .duplicate {
-            throw OKXError.parameterError("instId").with(message: error.detail)
-        } catch {
-            throw error.okxError
-        }
+        try await mapped { () async throws(StoreError) in try await store.save(instrument: instrument) }
     }
 
     /// The configured currency named `code` (case-insensitive), or 51000 naming the parameter.

@@ -89,10 +89,6 @@ public struct WithdrawalService: Sendable {
         do {
             return try await store.request(
                 record, dailyLimit: currency.dailyWithdrawalLimit.units, dayStart: now - now % 86_400_000, audit: audit)
-        } catch where error.kind == .insufficientFunds {
-            throw OKXError.insufficientBalance
-        } catch where error.kind == .limitReached {
-            throw OKXError.withdrawalAboveDailyLimit
         } catch where error.kind == .outOfRange {
             throw OKXError.withdrawalAboveMaximum
         } catch {
@@ -131,8 +127,6 @@ public struct WithdrawalService: Sendable {
         let audit = origin.record(at: now, account: "", target: String(id), details: ["state": state.name])
         do {
             return try await store.settle(id: id, to: state, txID: txID, at: now, audit: audit)
-        } catch where error.kind == .notFound {
-            throw OKXError.withdrawalOperationNotAllowed.with(message: error.detail)
         } catch {
             throw error.okxError
         }

@@ -54,8 +54,6 @@ public actor MatchingEngine {
         let canceled: Order
         do {
             canceled = try await store.cancel(found, release: release, at: now, audit: audit)
-        } catch where error.kind == .notFound {
-            throw OKXError.cancelFailed
         } catch {
             throw error.okxError
         }
@@ -218,8 +216,6 @@ public actor MatchingEngine {
             stored = try await store.place(placement, audit: audit).order
         } catch where error.kind == .insufficientFunds {
             throw OKXError.insufficientOrderBalance(side == .buy ? inst.quote : inst.base)
-        } catch where error.kind == .duplicate {
-            throw OKXError.clientOrderIDExists
         } catch where error.kind == .outOfRange {
             throw Self.tooLarge
         } catch {

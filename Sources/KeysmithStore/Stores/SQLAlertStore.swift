@@ -25,7 +25,7 @@ public struct SQLAlertStore: AlertStore {
                 \(sink.sealedSecret), \(sink.createdAt))
                 ON CONFLICT (name) DO NOTHING
                 """)
-            guard inserted == 1 else { throw StoreError.duplicate("an alert sink named \(sink.name) already exists") }
+            guard inserted == 1 else { throw StoreError.duplicate(.alertSink, "an alert sink named \(sink.name) already exists") }
         }
     }
 

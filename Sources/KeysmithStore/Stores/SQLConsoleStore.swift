@@ -15,7 +15,7 @@ public struct SQLConsoleStore: ConsoleStore {
         try await database.write { tx throws(StoreError) in
             // Emails are unique whatever their case (a unique index on both databases backs this check).
             if try tx.exists("SELECT 1 FROM console_user WHERE lower(email) = lower(\(email))") {
-                throw StoreError.duplicate("a console user \(email) already exists")
+                throw StoreError.duplicate(.consoleUser, "a console user \(email) already exists")
             }
             let id = try SQLLedgerStore.insert(
                 "INSERT INTO console_user (email, password_hash, created_at) VALUES (\(email), \(passwordHash), \(createdAt)) RETURNING id",

@@ -10,7 +10,7 @@ extension SQLKeyStore: AppStore {
                 VALUES (\(app.name), \(app.allowlist.okxString), \(app.url), \(app.createdAt))
                 ON CONFLICT (name) DO NOTHING
                 """)
-            guard inserted == 1 else { throw StoreError.duplicate("an app named \(app.name) already exists") }
+            guard inserted == 1 else { throw StoreError.duplicate(.app, "an app named \(app.name) already exists") }
             try AuditLog.append([audit], in: tx)
         }
     }
@@ -27,7 +27,7 @@ extension SQLKeyStore: AppStore {
         try await database.write { tx throws(StoreError) in
             let updated = try tx.execute(
                 "UPDATE app SET ip_allowlist = \(app.allowlist.okxString), url = \(app.url) WHERE name = \(app.name)")
-            guard updated == 1 else { throw StoreError.notFound("no app named \(app.name)") }
+            guard updated == 1 else { throw StoreError.notFound(.app, "no app named \(app.name)") }
             let linked = try tx.fetchAll(
                 "SELECT api_key FROM api_key WHERE app = \(app.name) AND revoked_at IS NULL ORDER BY id"
             ) { row throws(StoreError) in try row(at: 0, as: String.self) }
@@ -47,9 +47,9 @@ extension SQLKeyStore: AppStore {
         try await database.write { tx throws(StoreError) in
             let linked = try tx.value("SELECT COUNT(*) FROM api_key WHERE app = \(name) AND revoked_at IS NULL", as: Int.self) ?? 0
             guard linked == 0 else {
-                throw StoreError.limitReached("\(linked) active API keys are linked to app \(name): revoke or rotate them first")
+                throw StoreError.limitReached(.linkedKeys, "\(linked) active API keys are linked to app \(name): revoke or rotate them first")
             }
-            guard try tx.execute("DELETE FROM app WHERE name = \(name)") == 1 else { throw StoreError.notFound("no app named \(name)") }
+            guard try tx.execute("DELETE FROM app WHERE name = \(name)") == 1 else { throw StoreError.notFound(.app, "no app named \(name)") }
             try AuditLog.append([audit], in: tx)
         }
     }

@@ -46,10 +46,10 @@ public struct SQLKeyStore: KeyStore {
         try await database.write { tx throws(StoreError) in
             if let parent = account.parentUID {
                 if try tx.exists("SELECT 1 FROM account WHERE parent_uid = \(parent) AND name = \(account.name)") {
-                    throw StoreError.duplicate("a sub-account named \(account.name) already exists")
+                    throw StoreError.duplicate(.subAccountName, "a sub-account named \(account.name) already exists")
                 }
             } else if try tx.exists("SELECT 1 FROM account WHERE parent_uid IS NULL") {
-                throw StoreError.duplicate("the master account already exists")
+                throw StoreError.duplicate(.masterAccount, "the master account already exists")
             }
             try tx.execute(row.insert)
             try AuditLog.append([audit], in: tx)
@@ -80,7 +80,7 @@ public struct SQLKeyStore: KeyStore {
                 try tx.value(
                     "SELECT COUNT(*) FROM api_key WHERE account_uid = \(key.key.accountUID) AND revoked_at IS NULL", as: Int.self) ?? 0
             guard active < maximumPerAccount else {
-                throw StoreError.limitReached("the account already has \(active) API keys")
+                throw StoreError.limitReached(.keysPerAccount, "the account already has \(active) API keys")
             }
             try Self.checkLabelIsFree(key.key, excluding: nil, in: tx)
             var row = KeyRow(key)
@@ -102,7 +102,7 @@ public struct SQLKeyStore: KeyStore {
                 max_daily_usdt = \(key.trading.maxDailyUSDT), change_seq = \(sequence)
                 WHERE api_key = \(key.apiKey) AND revoked_at IS NULL
                 """)
-            guard updated == 1 else { throw StoreError.notFound("no active API key \(key.apiKey)") }
+            guard updated == 1 else { throw StoreError.notFound(.activeKey, "no active API key \(key.apiKey)") }
             if let pending {
                 try Self.setPending(pending, in: tx)
             } else {
@@ -120,7 +120,7 @@ public struct SQLKeyStore: KeyStore {
                 UPDATE api_key SET expires_at = \(oldKeyExpiresAt), change_seq = \(sequence)
                 WHERE api_key = \(apiKey) AND revoked_at IS NULL
                 """)
-            guard updated == 1 else { throw StoreError.notFound("no active API key \(apiKey)") }
+            guard updated == 1 else { throw StoreError.notFound(.activeKey, "no active API key \(apiKey)") }
             try Self.checkLabelIsFree(successor.key, excluding: nil, in: tx)
             var row = KeyRow(successor)
             row.changeSeq = try Self.nextSequence(tx)
@@ -219,6 +219,6 @@ public struct SQLKeyStore: KeyStore {
             SELECT 1 FROM api_key WHERE account_uid = \(key.accountUID) AND label = \(key.label) AND revoked_at IS NULL
             AND (CAST(\(apiKey) AS TEXT) IS NULL OR api_key <> \(apiKey))
             """)
-        if clash { throw StoreError.duplicate("an active API key with label '\(key.label)' already exists") }
+        if clash { throw StoreError.duplicate(.keyLabel, "an active API key with label '\(key.label)' already exists") }
     }
 }

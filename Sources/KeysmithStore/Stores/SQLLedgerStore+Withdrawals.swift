@@ -57,7 +57,7 @@ extension SQLLedgerStore: WithdrawalStore {
                     """, as: Int64.self) ?? 0
             let (total, overflow) = today.addingReportingOverflow(withdrawal.amount)
             guard !overflow, total <= dailyLimit else {
-                throw StoreError.limitReached("the daily withdrawal limit would be exceeded")
+                throw StoreError.limitReached(.dailyWithdrawal, "the daily withdrawal limit would be exceeded")
             }
             guard let frozen = withdrawal.total else { throw StoreError.outOfRange("the amount and fee do not fit") }
             var stored = withdrawal
@@ -85,10 +85,10 @@ extension SQLLedgerStore: WithdrawalStore {
     {
         try await database.write { tx throws(StoreError) in
             guard var withdrawal = try tx.fetchOne("SELECT * FROM withdrawal WHERE id = \(id)", Self.withdrawal) else {
-                throw StoreError.notFound("no withdrawal \(id)")
+                throw StoreError.notFound(.pendingWithdrawal, "no withdrawal \(id)")
             }
             guard withdrawal.state == .pending else {
-                throw StoreError.notFound("withdrawal \(id) is \(withdrawal.state.name), not pending")
+                throw StoreError.notFound(.pendingWithdrawal, "withdrawal \(id) is \(withdrawal.state.name), not pending")
             }
             let movement = try withdrawal.settlement(to: state)
             try tx.execute("UPDATE withdrawal SET state = \(state.rawValue), tx_id = \(txID), updated_at = \(time) WHERE id = \(id)")

@@ -34,7 +34,7 @@ public struct SQLLedgerStore: LedgerStore {
                 existing.tickSize.scale != instrument.tickSize.scale || existing.lotSize.scale != instrument.lotSize.scale,
                 try tx.exists("SELECT 1 FROM spot_order WHERE inst_id = \(instrument.id) LIMIT 1")
             {
-                throw StoreError.duplicate("\(instrument.id) has orders: the decimals of its tick and lot sizes cannot change")
+                throw StoreError.duplicate(.instrumentScale, "\(instrument.id) has orders: the decimals of its tick and lot sizes cannot change")
             }
             try Self.save(instrument, in: tx)
         }
@@ -46,7 +46,7 @@ public struct SQLLedgerStore: LedgerStore {
                 scale != currency.scale,
                 try tx.exists("SELECT 1 FROM ledger_entry WHERE ccy = \(currency.code) LIMIT 1")
             {
-                throw StoreError.duplicate("\(currency.code) has ledger entries: its number of decimals cannot change")
+                throw StoreError.duplicate(.currencyScale, "\(currency.code) has ledger entries: its number of decimals cannot change")
             }
             try Self.save(currency, in: tx)
         }

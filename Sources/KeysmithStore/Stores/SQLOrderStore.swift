@@ -16,7 +16,7 @@ public struct SQLOrderStore: OrderStore {
             if !order.clientOrderID.isEmpty,
                 try tx.exists("SELECT 1 FROM spot_order WHERE account_uid = \(order.account) AND client_order_id = \(order.clientOrderID)")
             {
-                throw StoreError.duplicate("clOrdId \(order.clientOrderID) already exists")
+                throw StoreError.duplicate(.clientOrderID, "clOrdId \(order.clientOrderID) already exists")
             }
             order.id = try SQLLedgerStore.insert(
                 """
@@ -66,7 +66,7 @@ public struct SQLOrderStore: OrderStore {
                 UPDATE spot_order SET state = 'canceled', frozen = 0, updated_at = \(time)
                 WHERE id = \(order.id) AND state IN ('live', 'partially_filled')
                 """)
-            guard canceled == 1 else { throw StoreError.notFound("order \(order.id) is not open") }
+            guard canceled == 1 else { throw StoreError.notFound(.openOrder, "order \(order.id) is not open") }
             if let release {
                 try SQLLedgerStore.apply(release, kind: "order.cancel", reference: String(order.id), at: time, in: tx)
             }

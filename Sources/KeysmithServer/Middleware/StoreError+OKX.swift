@@ -1,0 +1,44 @@
+import KeysmithCore
+import KeysmithStore
+
+/// Runs a store call and turns its ``StoreError`` into the OKX error the caller answers with.
+func mapped<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw error.okxError
+    }
+}
+
+extension StoreError {
+    /// The one place store errors become OKX errors: by what the error is about where the store says
+    /// (``StoreError/Subject``), else by its kind. A database that fails is 50001-style `systemError`, whose message
+    /// never carries the store's detail.
+    var okxError: OKXError {
+        switch subject {
+        case .keyLabel: return .duplicateLabel
+        case .keysPerAccount: return .tooManyKeys
+        case .activeKey: return .apiKeyDoesNotExist
+        case .subAccountName, .masterAccount: return OKXError.alreadyExists("subAcct").with(message: detail)
+        case .alertSink: return OKXError.alreadyExists("sink").with(message: detail)
+        case .app where kind == .duplicate: return OKXError.alreadyExists("app").with(message: detail)
+        case .app, .linkedKeys: return OKXError.parameterError("app").with(message: "Parameter app error: \(detail)")
+        case .consoleUser: return OKXError.alreadyExists("email").with(message: detail)
+        case .clientOrderID: return .clientOrderIDExists
+        case .openOrder: return .cancelFailed
+        case .currencyScale: return OKXError.parameterError("ccy").with(message: detail)
+        case .instrumentScale: return OKXError.parameterError("instId").with(message: detail)
+        case .pendingWithdrawal: return OKXError.withdrawalOperationNotAllowed.with(message: detail)
+        case .dailyWithdrawal: return .withdrawalAboveDailyLimit
+        case nil: break
+        }
+        switch kind {
+        case .duplicate: return OKXError.alreadyExists("subAcct").with(message: detail)
+        case .limitReached: return .tooManyKeys
+        case .notFound: return .apiKeyDoesNotExist
+        case .insufficientFunds: return .insufficientBalance
+        case .outOfRange: return OKXError.parameterError("amt").with(message: "Parameter amt error: \(detail)")
+        case .invalidMasterKey, .masterKeyMismatch, .sealing, .database, .file: return .systemError
+        }
+    }
+}
