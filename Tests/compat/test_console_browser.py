@@ -19,8 +19,8 @@ import zxingcpp
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BINARY, ROOT, free_port, start_serve, stop
@@ -56,7 +56,22 @@ def follow(driver, by, value) -> None:
     page has loaded)."""
     element = driver.find_element(by, value)
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+    WebDriverWait(driver, 10).until(lambda _: left_document(element))
+
+
+def left_document(element) -> bool:
+    """Whether the element's page is gone. While the next page replaces the document, chromedriver may answer
+    "Node with given id does not belong to the document" (an unknown error) instead of a stale-element error: the
+    element has left its document all the same."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 
 def scan_qr(driver) -> str:
