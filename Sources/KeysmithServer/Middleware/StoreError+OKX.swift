@@ -33,9 +33,9 @@ extension StoreError {
         case nil: break
         }
         switch kind {
-        case .duplicate: return OKXError.alreadyExists("subAcct").with(message: detail)
-        case .limitReached: return .tooManyKeys
-        case .notFound: return .apiKeyDoesNotExist
+        // Every duplicate, missing row or limit a store reports names its subject; one without (a unique index the
+        // store did not expect to hit) is a fault, not the caller's: 50001, with no detail.
+        case .duplicate, .limitReached, .notFound: return .systemError
         case .insufficientFunds: return .insufficientBalance
         case .outOfRange: return OKXError.parameterError("amt").with(message: "Parameter amt error: \(detail)")
         case .invalidMasterKey, .masterKeyMismatch, .sealing, .database, .file: return .systemError

@@ -32,7 +32,7 @@ extension PostgresDatabase {
     private func inTransaction<T: Sendable>(
         _ begin: SQL, lock: Bool, _ body: @escaping @Sendable (SQLTransaction) throws(StoreError) -> T
     ) async throws(StoreError) -> T {
-        try await onThread { connection, logger throws(StoreError) in
+        try await onThread(slots: lock ? writeSlots : otherSlots) { connection, logger throws(StoreError) in
             try Self.wait(for: connection, begin, logger)
             do throws(StoreError) {
                 if lock { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger) }
@@ -74,15 +74,19 @@ extension PostgresDatabase {
         }
     }
 
-    /// Leases a connection and runs `body` with it on a thread of ``threads``.
-    private func onThread<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) throws(StoreError) -> T)
-        async throws(StoreError) -> T
-    {
+    /// Takes one of `slots`, then leases a connection and runs `body` with it on a thread of ``threads`` (the slots
+    /// never add up to more than the threads, so the body starts at once and holds its connection only while it runs).
+    private func onThread<T: Sendable>(
+        slots: ConcurrencyLimit, _ body: @escaping @Sendable (PostgresConnection, Logger) throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
         let threads = self.threads
         let logger = self.logger
+        let client = self.client
         do {
-            return try await client.withConnection { connection in
-                try await threads.runIfActive { try body(connection, logger) }
+            return try await slots.run { () async throws -> T in
+                try await client.withConnection { connection in
+                    try await threads.runIfActive { try body(connection, logger) }
+                }
             }
         } catch {
             throw Self.storeError(error)

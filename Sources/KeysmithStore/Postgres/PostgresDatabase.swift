@@ -34,6 +34,11 @@ public final class PostgresDatabase: Sendable {
     let logger: Logger
     /// The threads that run transactions written against ``SQLTransaction`` (each waits for its statements).
     let threads: NIOThreadPool
+    /// Transactions that take the write lock: they run one at a time across all nodes anyway, so a few threads
+    /// suffice, and writes queued on the lock never take the threads that reads and bookkeeping need.
+    let writeSlots = ConcurrencyLimit(PostgresDatabase.writeThreads)
+    /// Snapshot reads and updates outside the write lock.
+    let otherSlots = ConcurrencyLimit(PostgresDatabase.transactionThreads - PostgresDatabase.writeThreads)
     private let runner: Task<Void, Never>
 
     /// Connects (lazily: the pool opens connections on first use) and, unless `migrate` is false, applies every
@@ -68,8 +73,9 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// How many transactions of one node run at once (writes queue on the write lock anyway).
+    /// How many transactions of one node run at once, and how many of them may be waiting on or holding the write lock.
     static let transactionThreads = 8
+    static let writeThreads = 2
 
     deinit {
         runner.cancel()

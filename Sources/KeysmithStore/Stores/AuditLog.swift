@@ -64,13 +64,19 @@ enum AuditLog {
             throw StoreError.database("an audit record could not be encoded")
         }
         let time = event.record.time
-        // Sinks list their kinds comma-separated; a kind's `_` is escaped so LIKE matches it literally.
-        let pattern = "%," + kind.rawValue.replacingOccurrences(of: "_", with: "\\_") + ",%"
+        // Sinks list their kinds comma-separated; LIKE's wildcards in a kind are escaped with `!` so they match
+        // literally (`!` rather than a backslash, whose meaning in a PostgreSQL literal depends on server settings).
+        var literal = ""
+        for character in kind.rawValue {
+            if character == "!" || character == "_" || character == "%" { literal.append("!") }
+            literal.append(character)
+        }
+        let pattern = "%," + literal + ",%"
         try tx.execute(
             """
             INSERT INTO alert_outbox (sink, kind, audit_seq, payload, status, next_attempt_at, created_at)
             SELECT name, \(kind.rawValue), \(event.sequence), \(payload), 'pending', \(time), \(time) FROM alert_sink
-            WHERE (CAST(\(sink) AS TEXT) IS NULL AND (',' || events || ',') LIKE \(pattern) ESCAPE '\\') OR name = \(sink)
+            WHERE (CAST(\(sink) AS TEXT) IS NULL AND (',' || events || ',') LIKE \(pattern) ESCAPE '!') OR name = \(sink)
             ORDER BY name
             """)
     }

@@ -62,6 +62,12 @@ public struct SQLAlertStore: AlertStore {
     public func claimDueDeliveries(now: Int64, limit: Int, lease: Int64) async throws(StoreError) -> [AlertDelivery] {
         let (leaseEnd, overflow) = now.addingReportingOverflow(lease)
         let until = overflow ? Int64.max : leaseEnd
+        // Most polls find nothing due: a read answers them without taking SQLite's writer.
+        let due = try await database.fetchOne(
+            "SELECT id FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= \(now) LIMIT 1") { row throws(StoreError) in
+            try row("id", as: Int64.self)
+        }
+        guard due != nil else { return [] }
         return try await database.update { tx throws(StoreError) in
             try tx.fetchAll(
                 .either(
