@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "keysmith", targets: ["keysmith"]),
         .library(name: "KeysmithCore", targets: ["KeysmithCore"]),
         .library(name: "KeysmithStore", targets: ["KeysmithStore"]),
+        .library(name: "KeysmithApp", targets: ["KeysmithApp"]),
         .library(name: "KeysmithServer", targets: ["KeysmithServer"]),
         .library(name: "KeysmithClient", targets: ["KeysmithClient"]),
     ],
@@ -53,10 +54,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KeysmithApp",
+            dependencies: [
+                "KeysmithCore",
+                "KeysmithStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KeysmithServer",
             dependencies: [
                 "KeysmithCore",
                 "KeysmithStore",
+                "KeysmithApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -101,6 +117,7 @@ let package = Package(
                 "KeysmithCore",
                 "KeysmithStore",
                 "KeysmithServer",
+                "KeysmithApp",
                 "KeysmithClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -138,6 +155,7 @@ let package = Package(
                 "KeysmithCore",
                 "KeysmithStore",
                 "KeysmithServer",
+                "KeysmithApp",
                 "KeysmithClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

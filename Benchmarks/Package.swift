@@ -18,6 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "KeysmithCore", package: "keysmith"),
+                .product(name: "KeysmithApp", package: "keysmith"),
                 .product(name: "KeysmithServer", package: "keysmith"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -29,6 +30,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "KeysmithCore", package: "keysmith"),
+                .product(name: "KeysmithApp", package: "keysmith"),
                 .product(name: "KeysmithServer", package: "keysmith"),
                 .product(name: "Logging", package: "swift-log"),
             ],

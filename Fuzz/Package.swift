@@ -5,6 +5,7 @@ import PackageDescription
 
 var core: Target.Dependency { .product(name: "KeysmithCore", package: "keysmith") }
 var client: Target.Dependency { .product(name: "KeysmithClient", package: "keysmith") }
+var app: Target.Dependency { .product(name: "KeysmithApp", package: "keysmith") }
 var server: Target.Dependency { .product(name: "KeysmithServer", package: "keysmith") }
 var crypto: Target.Dependency { .product(name: "Crypto", package: "swift-crypto") }
 var nioCore: Target.Dependency { .product(name: "NIOCore", package: "swift-nio") }
@@ -20,8 +21,8 @@ let targets: [(name: String, uses: [Target.Dependency])] = [
     ("FuzzScannableSecret", [core]),
     ("FuzzVault", [core, client, crypto]),
     ("FuzzClientResponse", [core, client]),
-    ("FuzzRequestBody", [core, server, nioCore]),
-    ("FuzzAuditArchive", [core, server, crypto]),
+    ("FuzzRequestBody", [core, app, server, nioCore]),
+    ("FuzzAuditArchive", [core, app, crypto]),
 ]
 
 let package = Package(

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 import Logging
@@ -13,28 +14,14 @@ import ServiceLifecycle
 /// try await app.runService()   // stops gracefully on SIGTERM / SIGINT
 /// ```
 public func buildApplication(
-    _ installation: Installation, configuration: ServerConfiguration, logger: Logger,
+    _ installation: Installation, console: ConsoleAuth? = nil, configuration: ServerConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
-    let router = try buildRouter(installation, configuration: configuration)
-    let auditWriter = AuditWriter(
-        queue: installation.auditQueue, store: installation.auditStore, checkpoints: installation.checkpoints,
-        clock: installation.clock, checkpointInterval: configuration.auditCheckpointInterval, logger: logger)
-    let alertWorker = AlertDeliveryWorker(
-        store: installation.alertStore, sealer: installation.sinkSealer, clock: installation.clock,
-        policy: configuration.alertDelivery, logger: logger)
-    var services: [any Service] = [
-        installation.cacheLoader, installation.usageWriter, installation.expiryWatcher, installation.pendingChanges, auditWriter,
-        alertWorker,
-    ]
-    if let feed = (installation.store as? SQLKeyStore)?.changeFeed {
-        services.append(KeyChangeListener(feed: feed, loader: installation.cacheLoader, logger: logger))
-    }
-    if let retention = configuration.auditRetention {
-        services.append(
-            AuditRetention(archiver: installation.auditArchiver(), retention: retention, clock: installation.clock, logger: logger))
-    }
+    let router = try buildRouter(installation, console: console, configuration: configuration)
+    let services = installation.lifecycleServices(
+        auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
+        auditRetention: configuration.auditRetention, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: http1Configuration(configuration)),
@@ -55,7 +42,9 @@ func http1Configuration(_ configuration: ServerConfiguration) -> HTTP1Channel.Co
 }
 
 /// The router alone (tests and benchmarks drive it directly).
-public func buildRouter(_ installation: Installation, configuration: ServerConfiguration) throws -> Router<AppRequestContext> {
+public func buildRouter(
+    _ installation: Installation, console: ConsoleAuth? = nil, configuration: ServerConfiguration
+) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let auditor =
         configuration.auditRequests
@@ -99,7 +88,7 @@ public func buildRouter(_ installation: Installation, configuration: ServerConfi
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     ConsoleRoutes(
-        installation: installation, pages: try ConsolePages(), secureCookies: configuration.secureCookies,
+        installation: installation, auth: console ?? ConsoleAuth(installation), pages: try ConsolePages(), secureCookies: configuration.secureCookies,
         signInLimit: configuration.consoleSignIn
     ).register(on: router)
     return router

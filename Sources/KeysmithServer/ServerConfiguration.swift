@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 
 /// Settings of the HTTP server, with defaults. Flags and environment are read by the CLI only.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithApp
 import KeysmithServer
 
 /// `keysmith admin create EMAIL`: a web-console operator. The password comes from a hidden prompt or stdin, never
@@ -18,7 +19,7 @@ struct AdminCommand: AsyncParsableCommand {
             let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
             let password = try SecretPrompt.line("Password", hidden: true)
             do {
-                let user = try await installation.console.createUser(email: email, password: password, origin: .cli("admin.create"))
+                let user = try await ConsoleAuth(installation).createUser(email: email, password: password, origin: .cli("admin.create"))
                 if options.json { return try Output.json(["email": user.email, "id": String(user.id)]) }
                 Output.line("Created console user \(user.email); two-factor authentication is set up at the first sign-in at /console.")
             } catch let error as ConsoleError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import KeysmithStore

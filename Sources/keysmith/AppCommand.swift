@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 

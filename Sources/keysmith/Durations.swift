@@ -1,4 +1,5 @@
 import Foundation
+import KeysmithApp
 import KeysmithCore
 
 /// Durations and moments in flags: `500ms`, `30s`, `15m`, `12h`, `7d`.

@@ -1,4 +1,5 @@
 import Foundation
+import KeysmithApp
 import KeysmithCore
 
 /// Reads and shows key expiry times in the CLI.

@@ -1,3 +1,4 @@
+import KeysmithApp
 import ArgumentParser
 
 @main

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithApp
 import KeysmithClient
 
 /// `keysmith link add|list|remove|validate|balance|rotate`: the platform side — exchange keys kept in the

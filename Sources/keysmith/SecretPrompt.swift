@@ -1,3 +1,4 @@
+import KeysmithApp
 import Foundation
 
 #if canImport(Glibc)

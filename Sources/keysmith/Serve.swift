@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 
@@ -74,7 +75,8 @@ struct Serve: AsyncParsableCommand {
         if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
             Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }
-        let admin = try await installation.console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
+        let console = ConsoleAuth(installation)
+        let admin = try await console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
         var configuration = ServerConfiguration(
             host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies),
             publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) },
@@ -92,7 +94,7 @@ struct Serve: AsyncParsableCommand {
         configuration.failedAuthLockout = try lockoutPolicy()
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
-        let app = try await buildApplication(installation, configuration: configuration, logger: logger) { port in
+        let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logger) { port in
             logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
             logger.info("Web console: http://\(host):\(port)/console")
             if let admin {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeysmithApp
 import KeysmithClient
 
 /// `keysmith vault init|list|remove|export-public`: the encrypted file of linked credentials. Never prints a secret.

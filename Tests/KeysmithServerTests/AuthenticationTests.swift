@@ -1,4 +1,5 @@
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import Testing

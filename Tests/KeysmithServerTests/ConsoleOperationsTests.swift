@@ -1,4 +1,5 @@
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import KeysmithStore
@@ -214,12 +215,12 @@ import Testing
             _ = try await browser.get("/console/security")
             let refused = try await browser.post("/console/totp/disable", ["code": "123456"])
             #expect(refused.status == 401)
-            let user = try #require(try await h.installation.console.user(id: 1))
+            let user = try #require(try await h.console.user(id: 1))
             #expect(user.totpEnabled)
             h.clock.advance(by: 30_000)
             let done = try await browser.post("/console/totp/disable", ["code": browser.code(secret)])
             #expect(done.location == "/console/totp")
-            #expect(try await h.installation.console.user(id: 1)?.totpEnabled == false)
+            #expect(try await h.console.user(id: 1)?.totpEnabled == false)
             // Nothing else is reachable until a new key is enrolled.
             #expect(try await browser.get("/console/keys").location == "/console/totp")
             let enrol = try await browser.get("/console/totp")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import KeysmithStore
@@ -111,7 +112,7 @@ import Testing
             let replaced = try await stale.get("/console/totp")
             #expect(ConsoleBrowser.text(id: "totp-secret", in: replaced.html) == nil)
             #expect(replaced.status == 303 && replaced.location == "/console/login")
-            let user = try #require(try await h.installation.console.user(id: 1))
+            let user = try #require(try await h.console.user(id: 1))
             #expect(user.totpEnabled)
             #expect(try await stale.post("/console/totp", ["code": "000000"]).status == 403, "no session left to post from")
             #expect(try await stale.get("/console").location == "/console/login")
@@ -150,7 +151,7 @@ import Testing
             #expect(try await owner.post("/console/totp", ["code": owner.code(renewed)]).location == "/console")
             #expect(try await owner.get("/console").status == 200)
             #expect(try await between.get("/console/totp").location == "/console/login")
-            #expect(try await h.installation.console.user(id: 1)?.totpEnabled == true)
+            #expect(try await h.console.user(id: 1)?.totpEnabled == true)
         }
     }
 
@@ -198,7 +199,7 @@ import Testing
             #expect(try await forger.post("/console/login", fields.merging(["csrf": forged]) { $1 }).status == 403)
             let noCookie = ConsoleBrowser(h)
             #expect(try await noCookie.post("/console/login", fields.merging(["csrf": token]) { $1 }).status == 403)
-            #expect(h.installation.console.passwordVerifications == 0)
+            #expect(h.console.passwordVerifications == 0)
             // An expired token is refused; a fresh page gives a new one, which works.
             h.clock.advance(by: 2 * 3_600_000 + 1)
             #expect(try await browser.post("/console/login", fields).status == 403)
@@ -217,7 +218,7 @@ import Testing
             for _ in 0..<5 {
                 _ = try await browser.post("/console/login", ["email": Self.email, "password": "not the password"])
             }
-            let before = h.installation.console.passwordVerifications
+            let before = h.console.passwordVerifications
             let locked = try await browser.post("/console/login", ["email": Self.email, "password": Self.password])
             let unknown = try await browser.post("/console/login", ["email": "nobody@example.com", "password": Self.password])
             let wrong = try await browser.post("/console/login", ["email": "nobody@example.com", "password": "not the password"])
@@ -229,7 +230,7 @@ import Testing
             #expect(normalised(wrong, "nobody@example.com") == normalised(unknown, "nobody@example.com"))
             #expect(!locked.html.contains("locked until"))
             // The same bcrypt work for each (a locked account is checked too, and still refused).
-            #expect(h.installation.console.passwordVerifications == before + 3)
+            #expect(h.console.passwordVerifications == before + 3)
         }
     }
 
@@ -242,11 +243,11 @@ import Testing
             attacker.forwardedFor = "203.0.113.9"
             _ = try await attacker.get("/console/login")
             for _ in 0..<5 { #expect(try await attacker.post("/console/login", fields).status == 401) }
-            let before = h.installation.console.passwordVerifications
+            let before = h.console.passwordVerifications
             let throttled = try await attacker.post("/console/login", fields)
             #expect(throttled.status == 429 && throttled.html.contains("Too many sign-in attempts"))
             #expect(throttled.headers[.retryAfter] == "6")
-            #expect(h.installation.console.passwordVerifications == before, "refused before bcrypt")
+            #expect(h.console.passwordVerifications == before, "refused before bcrypt")
             // The code form shares the budget.
             #expect(try await attacker.post("/console/login/code", ["code": "123456"]).status == 429)
             // Other networks are not affected; the budget refills (one attempt every 6 s).
@@ -257,7 +258,7 @@ import Testing
             h.clock.advance(by: 6_000)
             #expect(try await attacker.post("/console/login", fields).status == 401)
             #expect(try await attacker.post("/console/login", fields).status == 429)
-            #expect(h.installation.console.passwordVerifications == before + 2)
+            #expect(h.console.passwordVerifications == before + 2)
         }
     }
 

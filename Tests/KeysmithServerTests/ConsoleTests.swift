@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdBcrypt
 import HummingbirdOTP
 import HummingbirdTesting
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import KeysmithStore
@@ -165,10 +166,10 @@ final class ConsoleBrowser: @unchecked Sendable {
     @Test
     func newOperatorsGetThePolicysBcryptCostAndTheirEmailLowercased() async throws {
         try await Harness.run { h in
-            let user = try await h.installation.console.createUser(email: " Second@Example.com", password: Self.password, origin: .test)
+            let user = try await h.console.createUser(email: " Second@Example.com", password: Self.password, origin: .test)
             #expect(user.email == "second@example.com" && user.passwordHash.hasPrefix("$2b$12$"))
             let duplicate = await #expect(throws: ConsoleError.self) {
-                try await h.installation.console.createUser(email: "SECOND@example.com", password: Self.password, origin: .test)
+                try await h.console.createUser(email: "SECOND@example.com", password: Self.password, origin: .test)
             }
             #expect(duplicate?.field == "email")
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import KeysmithStore
@@ -69,6 +70,8 @@ struct OKXReply {
 struct Harness {
     let client: any TestClientProtocol
     let installation: Installation
+    /// The console's operators, as the server's console uses them.
+    let console: ConsoleAuth
     let clock: ManualClock
     let master: KeyCredentials
     let logs: LogCollector
@@ -93,9 +96,11 @@ struct Harness {
             // closed as idle (the idle timeout has its own tests).
             configuration.idleTimeout = .seconds(3600)
             configure(&configuration)
-            let app = try await buildApplication(installation, configuration: configuration, logger: logs.logger)
+            let console = ConsoleAuth(installation)
+            let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logs.logger)
             try await app.test(.live) { client in
-                try await test(Harness(client: client, installation: installation, clock: clock, master: first.credentials, logs: logs))
+                try await test(
+                    Harness(client: client, installation: installation, console: console, clock: clock, master: first.credentials, logs: logs))
             }
         } catch {
             failure = error

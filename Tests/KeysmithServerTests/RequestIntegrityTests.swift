@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import NIOCore

@@ -1,4 +1,5 @@
 import Benchmark
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import NIOCore

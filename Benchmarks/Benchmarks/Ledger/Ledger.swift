@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import Logging

@@ -3,8 +3,8 @@
 import Crypto
 import Foundation
 import FuzzSupport
+import KeysmithApp
 import KeysmithCore
-import KeysmithServer
 
 let file = ScratchFile(name: "audit.jsonl")
 let publicKey: Curve25519.Signing.PublicKey = {

@@ -4,6 +4,7 @@
 //   0 asset/transfer   1 trade/order   2 trade/batch-orders   3 asset/withdrawal
 //   4 users/subaccount/apikey (create)   5 users/subaccount/modify-apikey   6 asset/subaccount/transfer   7 a query
 import FuzzSupport
+import KeysmithApp
 import KeysmithCore
 import KeysmithServer
 import NIOCore

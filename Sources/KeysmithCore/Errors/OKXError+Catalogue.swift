@@ -32,15 +32,15 @@ extension OKXError {
         code: "51000", message: "Parameter request error: the request body is incomplete or malformed.", httpStatus: 400)
 
     public static func parameterEmpty(_ name: String) -> OKXError {
-        OKXError(code: "50014", message: "Parameter \(name) can not be empty.", httpStatus: 400)
+        OKXError(code: "50014", message: "Parameter \(name) can not be empty.", httpStatus: 400, parameter: name)
     }
 
     public static func eitherParameterRequired(_ first: String, _ second: String) -> OKXError {
-        OKXError(code: "50015", message: "Either parameter \(first) or \(second) is required", httpStatus: 400)
+        OKXError(code: "50015", message: "Either parameter \(first) or \(second) is required", httpStatus: 400, parameter: first)
     }
 
     public static func alreadyExists(_ what: String) -> OKXError {
-        OKXError(code: "50071", message: "\(what) already exists", httpStatus: 200)
+        OKXError(code: "50071", message: "\(what) already exists", httpStatus: 200, parameter: what)
     }
 
     // MARK: - Authentication (501xx)
@@ -77,7 +77,7 @@ extension OKXError {
     // MARK: - Trade (51xxx)
 
     public static func parameterError(_ name: String) -> OKXError {
-        OKXError(code: "51000", message: "Parameter \(name) error", httpStatus: 400)
+        OKXError(code: "51000", message: "Parameter \(name) error", httpStatus: 400, parameter: name)
     }
 
     public static let instrumentDoesNotExist = OKXError(
@@ -139,7 +139,7 @@ extension OKXError {
     }
 
     public static func parameterMismatch(_ name: String) -> OKXError {
-        OKXError(code: "58129", message: "\(name) is incorrect or \(name) does not match with 'type'", httpStatus: 200)
+        OKXError(code: "58129", message: "\(name) is incorrect or \(name) does not match with 'type'", httpStatus: 200, parameter: name)
     }
 
     // MARK: - Sub-accounts and API keys (59xxx)
@@ -147,13 +147,14 @@ extension OKXError {
     public static let masterAccountOnly = OKXError(
         code: "59500", message: "Only the APIKey of the main account has permission", httpStatus: 200)
     public static let tooManyKeys = OKXError(
-        code: "59501", message: "Only 50 APIKeys can be created per account", httpStatus: 200)
+        code: "59501", message: "Only 50 APIKeys can be created per account", httpStatus: 200, parameter: "subAcct")
     public static let duplicateLabel = OKXError(
-        code: "59502", message: "Note name cannot be duplicate with the currently created APIKey note name", httpStatus: 200)
+        code: "59502", message: "Note name cannot be duplicate with the currently created APIKey note name", httpStatus: 200,
+        parameter: "label")
     public static let tooManyIPs = OKXError(
-        code: "59503", message: "Each APIKey can bind up to 20 IP addresses", httpStatus: 200)
+        code: "59503", message: "Each APIKey can bind up to 20 IP addresses", httpStatus: 200, parameter: "ip")
     public static let passphraseFormat = OKXError(
-        code: "59505", message: "The passphrase format is incorrect", httpStatus: 200)
+        code: "59505", message: "The passphrase format is incorrect", httpStatus: 200, parameter: "passphrase")
     public static let apiKeyDoesNotExist = OKXError(code: "59506", message: "APIKey does not exist", httpStatus: 200)
 
     public static let transferBetweenSameSubAccount = OKXError(

@@ -16,22 +16,28 @@ public struct OKXError: Error, Sendable, Hashable {
     public let httpStatus: Int
     /// For rate limits: when to retry, sent as `Retry-After` (whole seconds, rounded up).
     public var retryAfterMilliseconds: Int64?
+    /// The request parameter the error is about, where there is one (`label`, `passphrase`, `perm`…): never sent
+    /// on the wire, but a form (the console) shows the error next to that field.
+    public var parameter: String?
 
-    public init(code: String, message: String, httpStatus: Int, retryAfterMilliseconds: Int64? = nil) {
+    public init(code: String, message: String, httpStatus: Int, retryAfterMilliseconds: Int64? = nil, parameter: String? = nil) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
         self.retryAfterMilliseconds = retryAfterMilliseconds
+        self.parameter = parameter
     }
 
     /// The same code and status with a more specific message.
     public func with(message: String) -> OKXError {
-        OKXError(code: code, message: message, httpStatus: httpStatus, retryAfterMilliseconds: retryAfterMilliseconds)
+        OKXError(code: code, message: message, httpStatus: httpStatus, retryAfterMilliseconds: retryAfterMilliseconds, parameter: parameter)
     }
 
     /// The same error with a retry hint.
     public func retrying(after milliseconds: Int64) -> OKXError {
-        OKXError(code: code, message: message, httpStatus: httpStatus, retryAfterMilliseconds: milliseconds)
+        var error = self
+        error.retryAfterMilliseconds = milliseconds
+        return error
     }
 }
 

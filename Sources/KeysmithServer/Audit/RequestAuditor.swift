@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 

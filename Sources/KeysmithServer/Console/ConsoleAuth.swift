@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
 import HummingbirdOTP
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 import NIOPosix
@@ -58,6 +59,11 @@ public struct ConsoleAuth: Sendable {
     let clock: any WallClock
     public var policy: Policy
     private let verifications = VerificationCounter()
+
+    /// The console operators of `installation`.
+    public init(_ installation: Installation, policy: Policy = Policy()) {
+        self.init(store: installation.consoleStore, sealer: installation.consoleSealer, clock: installation.clock, policy: policy)
+    }
 
     public init(store: any ConsoleStore, sealer: SecretSealer, clock: any WallClock, policy: Policy = Policy()) {
         self.store = store

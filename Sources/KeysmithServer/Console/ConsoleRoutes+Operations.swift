@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 
@@ -219,7 +220,7 @@ extension ConsoleRoutes {
         let currency = fields["ccy"] ?? ""
         let shown = ["address": address, "label": label]
         do {
-            try await installation.console.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
+            try await auth.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
         } catch {
             return try await withdrawalsPage(
                 context, form: shown, errors: ["code": "Adding an address needs a fresh authenticator code: " + error.msg], status: .unauthorized)
@@ -437,7 +438,7 @@ extension ConsoleRoutes {
         }
         if permissions.contains(.withdraw) && !current.permissions.contains(.withdraw) {
             do {
-                try await installation.console.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
+                try await auth.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
             } catch {
                 return try await editKeyPage(
                     context, apiKey: apiKey, errors: ["code": "Adding withdraw needs a fresh authenticator code: " + error.msg], status: .unauthorized)
@@ -496,7 +497,7 @@ extension ConsoleRoutes {
         let fields = try await form(request, context)
         let epoch: Int64
         do {
-            epoch = try await installation.console.disableTOTP(userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
+            epoch = try await auth.disableTOTP(userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
         } catch {
             return try await securityPage(context, errors: ["code": error.msg], status: .unauthorized)
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 
@@ -54,7 +55,7 @@ extension ConsoleRoutes {
         let anonymous = context.consoleOrigin(request, actor: "console:\(email.prefix(254))")
         let signedIn: ConsoleAuth.SignIn
         do {
-            signedIn = try await installation.console.signIn(
+            signedIn = try await auth.signIn(
                 email: email, password: fields["password"] ?? "", network: network(context), origin: anonymous)
         } catch let error as ConsoleError {
             let values: [String: Any] = ["title": "Sign in", "form": ["email": email], "errors": [error.field: error.message]]
@@ -83,7 +84,7 @@ extension ConsoleRoutes {
             return redirect("/console/login")
         }
         do {
-            try await installation.console.verify(
+            try await auth.verify(
                 code: fields["code"] ?? "", userID: user.id, origin: context.consoleOrigin(request, actor: "console:\(user.email)"))
         } catch let error as ConsoleError {
             let values: [String: Any] = ["title": "Two-factor authentication", "errors": [error.field: error.message]]
@@ -98,7 +99,7 @@ extension ConsoleRoutes {
         guard context.sessions.session?.stage == .enrol, let user = try await sessionUser(context) else { return redirect("/console/login") }
         let started: (uri: String, secret: String)
         do {
-            started = try await installation.console.beginEnrolment(userID: user.id, origin: origin(request, context, user))
+            started = try await auth.beginEnrolment(userID: user.id, origin: origin(request, context, user))
         } catch let error as ConsoleError where error == ConsoleAuth.alreadyEnrolled {
             return ended(error, context)
         }
@@ -123,14 +124,14 @@ extension ConsoleRoutes {
             return redirect("/console/login")
         }
         do {
-            session.epoch = try await installation.console.confirmEnrolment(
+            session.epoch = try await auth.confirmEnrolment(
                 userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
         } catch let error as ConsoleError where error == ConsoleAuth.alreadyEnrolled {
             return ended(error, context)
         } catch let error as ConsoleError {
             let started: (uri: String, secret: String)
             do {
-                started = try await installation.console.beginEnrolment(userID: user.id, origin: origin(request, context, user))
+                started = try await auth.beginEnrolment(userID: user.id, origin: origin(request, context, user))
             } catch let again as ConsoleError where again == ConsoleAuth.alreadyEnrolled {
                 return ended(again, context)
             }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 import Mustache
@@ -15,13 +16,18 @@ import NIOHTTP1
 /// goes through the same services as the API and CLI and is audited with `console:EMAIL` as the actor.
 struct ConsoleRoutes {
     let installation: Installation
+    /// The console's operators: passwords, TOTP, sessions.
+    let auth: ConsoleAuth
     let pages: ConsolePages
     let secureCookies: Bool
     let throttle: ConsoleSignInThrottle
     let signInTokens: SignInFormTokens
 
-    init(installation: Installation, pages: ConsolePages, secureCookies: Bool, signInLimit: ConsoleSignInThrottle.Policy) {
+    init(
+        installation: Installation, auth: ConsoleAuth, pages: ConsolePages, secureCookies: Bool, signInLimit: ConsoleSignInThrottle.Policy
+    ) {
         self.installation = installation
+        self.auth = auth
         self.pages = pages
         self.secureCookies = secureCookies
         self.throttle = ConsoleSignInThrottle(policy: signInLimit)
@@ -124,7 +130,7 @@ struct ConsoleRoutes {
     /// factor changed since it was made) has ended: it is cleared, and nil returned.
     func sessionUser(_ context: AppRequestContext) async throws -> ConsoleUser? {
         guard let session = context.sessions.session, let id = session.userID else { return nil }
-        guard let user = try await installation.console.user(id: id), user.sessionEpoch == session.epoch ?? 0 else {
+        guard let user = try await auth.user(id: id), user.sessionEpoch == session.epoch ?? 0 else {
             context.sessions.clearSession()
             return nil
         }
@@ -271,7 +277,7 @@ struct ConsoleRoutes {
         if fields["withdraw"] == "on" { permissions.insert(.withdraw) }
         if permissions.contains(.withdraw) {
             do {
-                try await installation.console.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
+                try await auth.verify(code: fields["code"] ?? "", userID: user.id, origin: origin(request, context, user))
             } catch let error as ConsoleError {
                 return try await again(["code": "Withdraw permission needs a fresh authenticator code: " + error.message])
             }
@@ -303,10 +309,7 @@ struct ConsoleRoutes {
         do {
             created = try await installation.keys.create(keyRequest, origin: origin(request, context, user))
         } catch {
-            let field = error.msg.localizedCaseInsensitiveContains("passphrase") ? "passphrase"
-                : error.msg.localizedCaseInsensitiveContains("label") ? "label"
-                : error.msg.localizedCaseInsensitiveContains("perm") ? "perm" : "label"
-            return try await again([field: error.msg])
+            return try await again([error.field(in: Self.keyFormFields, default: "label"): error.msg])
         }
         session.keyForm = nil
         save(session, context)
@@ -314,6 +317,9 @@ struct ConsoleRoutes {
         let shown = ConsoleViews.oneTimeKey("API key created", created.credentials, created.key, of: account)
         return page("key-created", shown, context, user: user)
     }
+
+    /// The fields of the new-key form that can show an error.
+    static let keyFormFields: Set<String> = ["account", "label", "passphrase", "perm", "ip", "app", "code"]
 
     func revokePage(_ context: AppRequestContext, apiKey: String) async throws -> Response {
         let user = try await requireUser(context)
@@ -352,6 +358,15 @@ struct ConsoleFailure: Error {
 
 extension Error {
     /// The message to show an operator: an OKX error's text, a console error's, else a generic one.
+    /// The form field the error is about: the parameter an OKX error names (the sub-account of `subAcct` is the
+    /// form's `account`), or a console error's field; `fallback` when it names none of `fields`.
+    func field(in fields: Set<String>, default fallback: String) -> String {
+        var name = (self as? OKXError)?.parameter ?? (self as? ConsoleError)?.field
+        if name == "subAcct" { name = "account" }
+        guard let name, fields.contains(name) else { return fallback }
+        return name
+    }
+
     var msg: String {
         if let okx = self as? OKXError { return okx.message }
         if let console = self as? ConsoleError { return console.message }

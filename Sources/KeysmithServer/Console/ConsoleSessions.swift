@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdAuth
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 

@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 
 /// A per-client-network limit on console sign-in attempts (the password and the code form), taken before any bcrypt

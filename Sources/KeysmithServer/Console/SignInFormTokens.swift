@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeysmithApp
 import KeysmithCore
 
 /// The CSRF token of the sign-in form, which is served before any session exists (nothing is stored for a visitor

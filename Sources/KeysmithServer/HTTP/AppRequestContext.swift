@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdAuth
+import KeysmithApp
 import KeysmithCore
 import NIOCore
 import Synchronization

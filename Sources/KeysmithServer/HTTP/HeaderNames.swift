@@ -1,3 +1,4 @@
+import KeysmithApp
 import HTTPTypes
 
 // The header names Keysmith reads and writes. Constant, valid field names: the initialiser cannot fail.

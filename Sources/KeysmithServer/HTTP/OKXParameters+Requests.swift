@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 
 // The typed requests of the money-moving endpoints, read from their OKX parameters. The routes build them here (and

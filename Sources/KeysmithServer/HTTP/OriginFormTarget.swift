@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import KeysmithApp
 import Hummingbird
 import HummingbirdCore
 import NIOCore

@@ -1,4 +1,5 @@
 import Foundation
+import KeysmithApp
 import KeysmithCore
 
 /// Finds the client's IP: the socket peer, unless the peer is a trusted proxy, in which case the right-most

@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 
 /// Limits public endpoints per client IP when the operator asks for it (`keysmith serve --public-rate-limit 20/s`):

@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 
 /// `GET /api/v5/account/config` and `GET /api/v5/account/balance` (read permission).

@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithStore
 
 /// Load-balancer probes, outside the OKX API: `/health` answers while the process serves HTTP (liveness);

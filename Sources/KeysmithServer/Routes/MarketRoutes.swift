@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 

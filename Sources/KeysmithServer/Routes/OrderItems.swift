@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 
 /// A place/cancel answer item: `ordId`, `clOrdId`, `tag`, `ts`, `sCode`, `sMsg`.

@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 
 /// Public market-data and system endpoints: no authentication.

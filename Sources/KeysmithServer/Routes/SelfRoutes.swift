@@ -1,4 +1,5 @@
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 
 /// `GET /api/v5/users/self/apikey` (Keysmith's own): what the calling key may do, where it works, when it expires

@@ -1,3 +1,4 @@
+import KeysmithApp
 import KeysmithCore
 
 // Response items of the sub-account endpoints, in OKX's field names. Numbers are strings, as on the wire.

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import KeysmithApp
 import KeysmithCore
 
 /// Sub-accounts and their API keys (`/api/v5/users/subaccount/...`): master-account keys only (59500).

@@ -8,11 +8,11 @@ import Synchronization
 public final class CachedKey: Sendable {
     public let key: APIKey
     public let account: Account
-    let signer: RequestVerifier
-    let passphraseVerifier: [UInt8]
+    package let signer: RequestVerifier
+    package let passphraseVerifier: [UInt8]
     /// Response bodies that depend only on this key and its account (`account/config`), rendered on first use.
     /// A modified key enters the cache as a new `CachedKey` with an empty memo, so a body is never stale.
-    let responses = ResponseMemo()
+    package let responses = ResponseMemo()
 
     /// An HMAC key, with its unsealed secret.
     public convenience init(key: APIKey, account: Account, secret: String, passphraseVerifier: [UInt8]) {
@@ -28,10 +28,10 @@ public final class CachedKey: Sendable {
 }
 
 /// Rendered response bodies by route, filled on first use.
-final class ResponseMemo: Sendable {
+package final class ResponseMemo: Sendable {
     private let bodies = Mutex<[String: ByteBuffer]>([:])
 
-    func body(for route: String, render: () throws -> ByteBuffer) rethrows -> ByteBuffer {
+    package func body(for route: String, render: () throws -> ByteBuffer) rethrows -> ByteBuffer {
         if let body = bodies.withLock({ $0[route] }) { return body }
         let body = try render()
         bodies.withLock { $0[route] = body }

@@ -2,6 +2,7 @@ import Foundation
 import KeysmithCore
 import KeysmithStore
 import Logging
+import ServiceLifecycle
 
 /// An opened Keysmith data folder: the database, the master key, and the services built on them. The CLI opens
 /// one for every command; `serve` hands it to ``buildApplication(_:configuration:logger:)``.
@@ -49,13 +50,14 @@ public struct Installation: Sendable {
     /// Alert sinks and their outbox.
     public let alertStore: any AlertStore
     public let alertSinks: AlertSinks
-    let sinkSealer: SecretSealer
-    let passphrases: PassphraseVerifier
-    /// Web-console operators and sessions.
+    package let sinkSealer: SecretSealer
+    package let passphrases: PassphraseVerifier
+    /// Web-console operators and sessions (the console's ``ConsoleAuth``, in the HTTP adapter, is built on them).
     public let consoleStore: any ConsoleStore
-    public let console: ConsoleAuth
+    /// Seals console operators' TOTP secrets.
+    package let consoleSealer: SecretSealer
     /// Signs the console's sign-in form tokens.
-    let consoleFormKey: [UInt8]
+    package let consoleFormKey: [UInt8]
 
     /// Opens (creating on first use, mode 0700) the data folder and its database: the folder's `keysmith.sqlite`, or
     /// the PostgreSQL database at `databaseURL` (`postgres://user@host:port/db`), migrated either way. The master key is
@@ -111,7 +113,7 @@ public struct Installation: Sendable {
         case command
     }
 
-    init(
+    package init(
         dataDirectory: URL, database: SQLiteDatabase?, postgres: PostgresDatabase?, store: any KeyStore, appStore: any AppStore, eventStore: any KeyEventStore,
         audit: Parts, sealer: SecretSealer,
         passphrases: PassphraseVerifier, fingerprints: PassphraseVerifier, clock: any WallClock, cacheRefreshInterval: Duration,
@@ -156,26 +158,26 @@ public struct Installation: Sendable {
         self.sinkSealer = audit.sinkSealer
         self.alertSinks = AlertSinks(store: audit.alerts, audit: audit.store, sealer: audit.sinkSealer, clock: clock)
         self.consoleStore = audit.console
-        self.console = ConsoleAuth(store: audit.console, sealer: audit.consoleSealer, clock: clock)
+        self.consoleSealer = audit.consoleSealer
         self.consoleFormKey = audit.consoleFormKey
     }
 
     /// The audit, alert and ledger stores and the keys derived for them, as opened.
-    struct Parts: Sendable {
-        let store: any AuditStore
-        let alerts: any AlertStore
-        let ledger: any LedgerStore
-        let withdrawals: any WithdrawalStore
-        let orders: any OrderStore
-        let hasher: AuditHasher
-        let signer: AuditCheckpointSigner
-        let sinkSealer: SecretSealer
-        let console: any ConsoleStore
-        let consoleSealer: SecretSealer
-        let consoleFormKey: [UInt8]
+    package struct Parts: Sendable {
+        package let store: any AuditStore
+        package let alerts: any AlertStore
+        package let ledger: any LedgerStore
+        package let withdrawals: any WithdrawalStore
+        package let orders: any OrderStore
+        package let hasher: AuditHasher
+        package let signer: AuditCheckpointSigner
+        package let sinkSealer: SecretSealer
+        package let console: any ConsoleStore
+        package let consoleSealer: SecretSealer
+        package let consoleFormKey: [UInt8]
 
         /// One backend's stores, with the keys the master key derives for them.
-        init(
+        package init(
             master: MasterKey, store: any AuditStore, alerts: any AlertStore, ledger: any LedgerStore & WithdrawalStore,
             orders: any OrderStore, console: any ConsoleStore
         ) {
@@ -197,6 +199,28 @@ public struct Installation: Sendable {
     public func auditArchiver(folder: URL? = nil) -> AuditArchiver {
         AuditArchiver(
             store: auditStore, checkpoints: checkpoints, folder: folder ?? dataDirectory.appending(path: "audit-archive"), clock: clock)
+    }
+
+    /// The background services a serving node runs beside its HTTP server, in start order (the service group stops
+    /// them in reverse): the key cache's poll and (on PostgreSQL) its change listener, usage and audit writers, the
+    /// expiry watcher, cooled-down key changes, alert delivery, and audit retention when `auditRetention` is set.
+    public func lifecycleServices(
+        auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, logger: Logger
+    ) -> [any Service] {
+        var services: [any Service] = [
+            cacheLoader, usageWriter, expiryWatcher, pendingChanges,
+            AuditWriter(
+                queue: auditQueue, store: auditStore, checkpoints: checkpoints, clock: clock,
+                checkpointInterval: auditCheckpointInterval, logger: logger),
+            AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
+        ]
+        if let feed = (store as? SQLKeyStore)?.changeFeed {
+            services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))
+        }
+        if let auditRetention {
+            services.append(AuditRetention(archiver: auditArchiver(), retention: auditRetention, clock: clock, logger: logger))
+        }
+        return services
     }
 
     public var bootstrap: Bootstrap { Bootstrap(accounts: accounts, keys: keys) }

@@ -10,10 +10,10 @@ import KeysmithCore
 /// ```
 public final class RateLimiter: Sendable {
     private struct BucketKey: Hashable, Sendable {
-        let subject: String
-        let family: String
+        package let subject: String
+        package let family: String
         /// The limit the bucket was made for: a key whose limit changes gets a fresh bucket.
-        let limit: RateLimit
+        package let limit: RateLimit
     }
 
     private let buckets = ShardedMap<BucketKey, TokenBucket>()
@@ -45,16 +45,16 @@ public struct EndpointFamily: Sendable, Hashable {
     }
 
     private struct Route: Hashable {
-        let method: String
-        let path: String
+        package let method: String
+        package let path: String
 
-        init(_ text: String) {
+        package init(_ text: String) {
             let parts = text.split(separator: " ", maxSplits: 1)
             method = String(parts[0])
             path = parts.count > 1 ? String(parts[1]) : ""
         }
 
-        init(method: String, path: String) {
+        package init(method: String, path: String) {
             self.method = method
             self.path = path
         }

@@ -162,13 +162,13 @@ public struct AlertDeliveryWorker: Service {
         }
     }
 
-    struct DeliveryFailure: Error, CustomStringConvertible {
-        let description: String
+    package struct DeliveryFailure: Error, CustomStringConvertible {
+        package let description: String
     }
 }
 
 extension TimeAmount {
-    init(_ duration: Duration) {
+    package init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }

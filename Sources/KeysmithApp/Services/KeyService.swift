@@ -262,7 +262,7 @@ public struct KeyService: Sendable {
     // MARK: - Helpers
 
     /// What an audit event says about a key: its settings, never its secret or passphrase.
-    static func auditDetails(of key: APIKey) -> [String: String] {
+    package static func auditDetails(of key: APIKey) -> [String: String] {
         var details = ["label": key.label, "perm": key.permissions.okxString, "ip": key.allowlist.okxString]
         if case .thirdParty(let app) = key.purpose { details["app"] = app }
         if let expiresAt = key.expiresAt { details["expiresAt"] = String(expiresAt) }
@@ -277,7 +277,7 @@ public struct KeyService: Sendable {
     }
 
     /// `bot` → `bot-r2`, `bot-r2` → `bot-r3`, within the label length limit.
-    static func rotatedLabel(_ label: String) -> String {
+    package static func rotatedLabel(_ label: String) -> String {
         var base = Substring(label), generation = 2
         if let dash = label.lastIndex(of: "-"), label[label.index(after: dash)...].first == "r",
             let n = Int(label[label.index(dash, offsetBy: 2)...]), n >= 2, n < Int.max

@@ -14,10 +14,10 @@ import Synchronization
 /// ```
 public final class KeyCache: Sendable {
     private struct Snapshot {
-        var keys: [String: CachedKey] = [:]
-        var sequence: Int64 = 0
+        package var keys: [String: CachedKey] = [:]
+        package var sequence: Int64 = 0
         /// When the last successful read of the store began: the cache holds every change committed before it.
-        var confirmedAt: ContinuousClock.Instant?
+        package var confirmedAt: ContinuousClock.Instant?
     }
 
     private let snapshot = Mutex(Snapshot())

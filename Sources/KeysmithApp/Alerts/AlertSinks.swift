@@ -120,7 +120,7 @@ public struct AlertSinks: Sendable {
     }
 
     /// `host:port` of an SMTP relay.
-    static func relay(_ target: String) -> (String, Int)? {
+    package static func relay(_ target: String) -> (String, Int)? {
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]), (1...65535).contains(port)
         else { return nil }
         let host = String(target[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))

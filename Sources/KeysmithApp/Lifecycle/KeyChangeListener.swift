@@ -7,13 +7,13 @@ import ServiceLifecycle
 /// connection was down is caught up by the refresh made on every (re)subscription and by the next poll. While the
 /// database cannot be read the cache is not confirmed fresh, and authenticated requests get 50001 once the
 /// freshness bound has passed (see `ServerConfiguration.cacheFreshnessBound`).
-struct KeyChangeListener: Service {
-    let feed: any KeyChangeFeed
-    let loader: KeyCacheLoader
-    let logger: Logger
-    var retryDelay: Duration = .milliseconds(200)
+package struct KeyChangeListener: Service {
+    package let feed: any KeyChangeFeed
+    package let loader: KeyCacheLoader
+    package let logger: Logger
+    package var retryDelay: Duration = .milliseconds(200)
 
-    func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await cancelWhenGracefulShutdown {

@@ -2,7 +2,7 @@ import KeysmithCore
 import KeysmithStore
 
 /// Runs a store call and turns its ``StoreError`` into the OKX error the caller answers with.
-func mapped<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
+package func mapped<T>(_ body: () async throws(StoreError) -> T) async throws(OKXError) -> T {
     do {
         return try await body()
     } catch {
@@ -14,7 +14,7 @@ extension StoreError {
     /// The one place store errors become OKX errors: by what the error is about where the store says
     /// (``StoreError/Subject``), else by its kind. A database that fails is 50001-style `systemError`, whose message
     /// never carries the store's detail.
-    var okxError: OKXError {
+    package var okxError: OKXError {
         switch subject {
         case .keyLabel: return .duplicateLabel
         case .keysPerAccount: return .tooManyKeys

@@ -26,8 +26,8 @@ public final class AuthFailureBursts: Sendable {
     }
 
     private struct Window: Sendable {
-        var start: Int64
-        var failures: Int
+        package var start: Int64
+        package var failures: Int
     }
 
     public let policy: Policy

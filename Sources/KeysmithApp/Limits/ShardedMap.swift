@@ -5,16 +5,16 @@ import Synchronization
 /// A shard that has grown past its threshold drops its stale entries on the next access; the threshold then becomes
 /// twice what survived (never below the initial one), so a shard full of live entries is not rescanned on every
 /// access — pruning stays amortised O(1).
-final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+package final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct State {
-        var entries: [Key: Value] = [:]
-        var pruneAt: Int
+        package var entries: [Key: Value] = [:]
+        package var pruneAt: Int
     }
 
     private final class Shard: Sendable {
-        let state: Mutex<State>
+        package let state: Mutex<State>
 
-        init(pruneAt: Int) {
+        package init(pruneAt: Int) {
             state = Mutex(State(pruneAt: pruneAt))
         }
     }
@@ -22,13 +22,13 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let shards: [Shard]
     private let pruneThreshold: Int
 
-    init(shards: Int = 16, pruneThreshold: Int = 4096) {
+    package init(shards: Int = 16, pruneThreshold: Int = 4096) {
         self.shards = (0..<shards).map { _ in Shard(pruneAt: pruneThreshold) }
         self.pruneThreshold = pruneThreshold
     }
 
     /// Runs `body` on the entry for `key` (nil when absent; set it to nil to remove it), under its shard's lock.
-    func withEntry<R: Sendable>(_ key: Key, isStale: (Value) -> Bool, _ body: (inout Value?) -> R) -> R {
+    package func withEntry<R: Sendable>(_ key: Key, isStale: (Value) -> Bool, _ body: (inout Value?) -> R) -> R {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         let minimum = pruneThreshold
         return shard.state.withLock { state in
@@ -45,9 +45,9 @@ final class ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Runs `body` on every shard in turn, under its lock, and gathers what it returns.
-    func gather<T: Sendable>(_ body: (inout [Key: Value]) -> [T]) -> [T] {
+    package func gather<T: Sendable>(_ body: (inout [Key: Value]) -> [T]) -> [T] {
         shards.flatMap { shard in shard.state.withLock { body(&$0.entries) } }
     }
 
-    var count: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
+    package var count: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
 }

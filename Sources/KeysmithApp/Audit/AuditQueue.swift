@@ -11,14 +11,14 @@ import Synchronization
 /// ```
 public final class AuditQueue: Sendable {
     private struct State: ~Copyable {
-        var records: [AuditRecord] = []
-        var firstUses: [KeyAddressUse] = []
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        package var records: [AuditRecord] = []
+        package var firstUses: [KeyAddressUse] = []
+        package var waiters: [CheckedContinuation<Void, Never>] = []
         /// Batches taken by the writer and not yet written (or put back).
-        var inFlight = 0
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        package var inFlight = 0
+        package var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
-        var isDrained: Bool { records.isEmpty && firstUses.isEmpty && inFlight == 0 }
+        package var isDrained: Bool { records.isEmpty && firstUses.isEmpty && inFlight == 0 }
     }
 
     public let capacity: Int
@@ -70,7 +70,7 @@ public final class AuditQueue: Sendable {
     }
 
     /// Puts a batch that failed to write back at the front, in order.
-    func putBack(_ records: [AuditRecord], firstUses: [KeyAddressUse]) {
+    package func putBack(_ records: [AuditRecord], firstUses: [KeyAddressUse]) {
         state.withLock { state in
             state.records.insert(contentsOf: records, at: 0)
             state.firstUses.insert(contentsOf: firstUses, at: 0)
@@ -78,7 +78,7 @@ public final class AuditQueue: Sendable {
     }
 
     /// The writer is done with a batch it took: written, or put back for the next round.
-    func finished() {
+    package func finished() {
         let waiters = state.withLock { state in
             state.inFlight = max(0, state.inFlight - 1)
             guard state.isDrained else { return [CheckedContinuation<Void, Never>]() }

@@ -66,7 +66,7 @@ public struct SMTPClient: Sendable {
     }
 
     /// Headers and body, CRLF line ends, lines starting with a dot doubled (RFC 5321 §4.5.2).
-    static func message(from: String, to recipients: [String], subject: String, body: String) -> String {
+    package static func message(from: String, to recipients: [String], subject: String, body: String) -> String {
         let headers = [
             "From: \(from)", "To: \(recipients.joined(separator: ", "))", "Subject: \(subject)", "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit",
@@ -78,21 +78,21 @@ public struct SMTPClient: Sendable {
     }
 
     /// No spaces, line breaks or angle brackets: nothing that could inject an SMTP command.
-    static func isPlainAddress(_ address: String) -> Bool {
+    package static func isPlainAddress(_ address: String) -> Bool {
         let parts = address.split(separator: "@")
         return parts.count == 2 && !address.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.isNewline })
     }
 
     /// Reads multi-line SMTP replies (`250-…` continues, `250 …` ends) from the inbound byte stream.
-    struct ReplyReader {
-        var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
-        var pending: [UInt8] = []
+    package struct ReplyReader {
+        package var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        package var pending: [UInt8] = []
 
-        init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) {
+        package init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) {
             self.iterator = iterator
         }
 
-        mutating func next() async throws -> (Int, String) {
+        package mutating func next() async throws -> (Int, String) {
             var text: [String] = []
             while true {
                 let line = try await nextLine()

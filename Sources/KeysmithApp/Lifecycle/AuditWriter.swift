@@ -70,7 +70,7 @@ public struct AuditWriter: Service {
     }
 
     /// The event a key's first request from an address adds to the chain (and the alert it raises).
-    @Sendable static func firstUseRecord(_ use: KeyAddressUse) -> AuditRecord {
+    @Sendable package static func firstUseRecord(_ use: KeyAddressUse) -> AuditRecord {
         AuditRecord(
             time: use.at, actor: use.apiKey, action: "apikey.first-use-from-ip", target: use.apiKey, clientIP: use.ip,
             alert: .keyNewIP)

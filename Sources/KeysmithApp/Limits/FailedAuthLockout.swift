@@ -23,9 +23,9 @@ public final class FailedAuthLockout: Sendable {
     }
 
     private struct Record: Sendable {
-        var windowStart: Int64
-        var failures: Int
-        var lockedUntil: Int64?
+        package var windowStart: Int64
+        package var failures: Int
+        package var lockedUntil: Int64?
     }
 
     public let policy: Policy

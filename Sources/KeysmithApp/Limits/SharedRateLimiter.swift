@@ -17,19 +17,19 @@ import KeysmithStore
 /// (N − 1) × limit/4 fewer requests in a period.
 public final class SharedRateLimiter: Sendable {
     private struct LeaseKey: Hashable, Sendable {
-        let subject: String
-        let family: String
-        let limit: RateLimit
+        package let subject: String
+        package let family: String
+        package let limit: RateLimit
     }
 
     private struct Lease: Sendable {
-        var granted = 0
-        var remaining = 0
-        var usableUntil: Int64 = .min
+        package var granted = 0
+        package var remaining = 0
+        package var usableUntil: Int64 = .min
         /// The shared bucket was empty: refuse from memory until then.
-        var refusedUntil: Int64 = .min
+        package var refusedUntil: Int64 = .min
         /// The renewal in flight; true when it reached the database.
-        var renewal: Task<Bool, Never>?
+        package var renewal: Task<Bool, Never>?
     }
 
     private enum Step {

@@ -3,13 +3,13 @@ import KeysmithCore
 import KeysmithStore
 
 /// What a sink receives for one delivery, built only from the audit event's fields (which never hold a secret).
-struct AlertMessage: Sendable {
-    let delivery: AlertDelivery
+package struct AlertMessage: Sendable {
+    package let delivery: AlertDelivery
 
-    var summary: String { delivery.kind.summary(of: delivery.record) }
+    package var summary: String { delivery.kind.summary(of: delivery.record) }
 
     /// The generic webhook body: `{"id","type","created","summary","event":{…}}`, keys sorted.
-    func webhookBody() throws -> [UInt8] {
+    package func webhookBody() throws -> [UInt8] {
         let record = delivery.record
         let body = WebhookBody(
             id: "alert-\(delivery.id)", type: delivery.kind.rawValue, created: delivery.createdAt, summary: summary,
@@ -23,14 +23,14 @@ struct AlertMessage: Sendable {
     }
 
     /// A Slack incoming-webhook body.
-    func slackBody() throws -> [UInt8] {
+    package func slackBody() throws -> [UInt8] {
         let text = "[Keysmith] \(delivery.kind.rawValue): \(summary) (audit event \(delivery.auditSequence))"
         return Array(try JSONEncoder().encode(["text": text]))
     }
 
-    var emailSubject: String { "[Keysmith] \(delivery.kind.rawValue): \(summary)" }
+    package var emailSubject: String { "[Keysmith] \(delivery.kind.rawValue): \(summary)" }
 
-    var emailBody: String {
+    package var emailBody: String {
         let record = delivery.record
         var lines = [
             summary, "", "event:      \(delivery.kind.rawValue)", "audit seq:  \(delivery.auditSequence)",
@@ -42,17 +42,17 @@ struct AlertMessage: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    struct WebhookBody: Encodable {
-        struct Event: Encodable {
-            let seq: Int64
-            let time: Int64
-            let requestId, actor, account, action, target, clientIp, result: String
-            let details: [String: String]
+    package struct WebhookBody: Encodable {
+        package struct Event: Encodable {
+            package let seq: Int64
+            package let time: Int64
+            package let requestId, actor, account, action, target, clientIp, result: String
+            package let details: [String: String]
         }
 
-        let id, type: String
-        let created: Int64
-        let summary: String
-        let event: Event
+        package let id, type: String
+        package let created: Int64
+        package let summary: String
+        package let event: Event
     }
 }

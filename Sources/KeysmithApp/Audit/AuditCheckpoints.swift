@@ -129,9 +129,9 @@ public struct AuditCheckpoints: Sendable {
         guard written == bytes.count else { throw CheckpointFileError(path: file.path) }
     }
 
-    struct CheckpointFileError: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "cannot append to \(path)" }
+    package struct CheckpointFileError: Error, CustomStringConvertible {
+        package let path: String
+        package var description: String { "cannot append to \(path)" }
     }
 
     private func readFile() -> [AuditCheckpoint] {
