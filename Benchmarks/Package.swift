@@ -37,6 +37,15 @@ let package = Package(
             path: "Benchmarks/Ledger",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "seed-keys",
+            dependencies: [
+                .product(name: "KeysmithApp", package: "keysmith"),
+                .product(name: "KeysmithCore", package: "keysmith"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/SeedKeys"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
