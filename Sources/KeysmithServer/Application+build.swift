@@ -87,9 +87,27 @@ public func buildRouter(
     TradeRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
-    ConsoleRoutes(
-        installation: installation, auth: console ?? ConsoleAuth(installation), pages: try ConsolePages(), secureCookies: configuration.secureCookies,
-        signInLimit: configuration.consoleSignIn
-    ).register(on: router)
+    try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)
     return router
+}
+
+/// The console's pages, each group handed only the services it uses.
+func consoleRoutes(_ installation: Installation, auth: ConsoleAuth, configuration: ServerConfiguration) throws -> ConsoleRoutes {
+    let shell = ConsoleShell(
+        auth: auth, pages: try ConsolePages(), sessions: installation.consoleStore, clock: installation.clock,
+        formKey: installation.consoleFormKey, secureCookies: configuration.secureCookies, signInLimit: configuration.consoleSignIn)
+    return ConsoleRoutes(
+        shell: shell,
+        controllers: [
+            ConsoleSignInPages(shell: shell),
+            ConsoleAccountPages(
+                shell: shell, accounts: installation.accounts, ledger: installation.ledger, keys: installation.keys,
+                auditStore: installation.auditStore),
+            ConsoleKeyPages(shell: shell, keys: installation.keys, accounts: installation.accounts, apps: installation.apps, usage: installation.usage),
+            ConsoleAppPages(shell: shell, apps: installation.apps),
+            ConsoleWithdrawalPages(
+                shell: shell, accounts: installation.accounts, withdrawals: installation.withdrawals, ledger: installation.ledger),
+            ConsoleAuditPages(shell: shell, auditStore: installation.auditStore),
+            ConsoleAlertPages(shell: shell, alertSinks: installation.alertSinks),
+        ])
 }

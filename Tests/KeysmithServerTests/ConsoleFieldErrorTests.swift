@@ -6,7 +6,7 @@ import Testing
 /// The console shows an error next to the field it is about, by the parameter the error names (not by words in
 /// its message).
 @Suite struct ConsoleFieldErrorTests {
-    static let fields = ConsoleRoutes.keyFormFields
+    static let fields = ConsoleKeyPages.keyFormFields
 
     @Test
     func okxErrorsNameTheirField() {

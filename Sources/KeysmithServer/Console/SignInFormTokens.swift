@@ -10,7 +10,7 @@ import KeysmithCore
 /// a token of its own, and every node accepts what another issued.
 ///
 /// ```swift
-/// let tokens = SignInFormTokens(key: installation.consoleFormKey, clock: installation.clock)
+/// let tokens = SignInFormTokens(key: formKey, clock: clock)
 /// let token = tokens.issue()   // "<nonce hex>.<expiry ms>.<hmac hex>"
 /// tokens.isValid(token)        // true until it expires
 /// ```

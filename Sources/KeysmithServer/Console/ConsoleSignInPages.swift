@@ -6,10 +6,24 @@ import KeysmithApp
 import KeysmithCore
 import KeysmithStore
 
-// Signing in: the password form (a stateless token, throttled per client network, one answer for every refusal), the
-// TOTP code or enrolment, and signing out. A stored session starts once a password is accepted; it carries the
-// user's session epoch, and ends when the user's second factor changes.
-extension ConsoleRoutes {
+/// Signing in: the password form (a stateless token, throttled per client network, one answer for every refusal), the
+/// TOTP code or enrolment, and signing out; and the operator's own two-factor settings. A stored session starts once
+/// a password is accepted; it carries the user's session epoch, and ends when the user's second factor changes.
+struct ConsoleSignInPages: ConsoleController {
+    let shell: ConsoleShell
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get("login", use: open { request, context in try await loginPage(request, context) })
+        group.post("login", use: open { request, context in try await login(request, context) })
+        group.get("login/code", use: open { _, context in try await codePage(context) })
+        group.post("login/code", use: open { request, context in try await code(request, context) })
+        group.get("totp", use: open { request, context in try await enrolPage(request, context) })
+        group.post("totp", use: open { request, context in try await enrol(request, context) })
+        group.post("logout", use: open { request, context in try await logout(request, context) })
+        group.get("security", use: guarded { _, context in try await securityPage(context) })
+        group.post("totp/disable", use: guarded { request, context in try await disableTOTP(request, context) })
+    }
+
     func loginPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         if try await currentUser(context) != nil { return redirect("/console") }
         return signInPage(request, ["title": "Sign in"])
@@ -19,13 +33,13 @@ extension ConsoleRoutes {
     /// is stored.
     func signInPage(_ request: Request, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         let current = request.cookies[SignInFormTokens.cookieName].map { String($0.value) }
-        let token = current.flatMap { signInTokens.isValid($0) ? $0 : nil } ?? signInTokens.issue()
+        let token = current.flatMap { shell.signInTokens.isValid($0) ? $0 : nil } ?? shell.signInTokens.issue()
         var values = values
         values["csrf"] = token
         var response = pages.render("login", status: status, values, session: nil, user: nil)
         if token != current {
             let cookie = Cookie(
-                name: SignInFormTokens.cookieName, value: token, path: "/console", secure: secureCookies, httpOnly: true, sameSite: .strict)
+                name: SignInFormTokens.cookieName, value: token, path: "/console", secure: shell.secureCookies, httpOnly: true, sameSite: .strict)
             response.headers[values: .setCookie].append(cookie.description)
         }
         return response
@@ -33,12 +47,12 @@ extension ConsoleRoutes {
 
     /// The client network sign-in attempts and password failures count for.
     func network(_ context: AppRequestContext) -> String {
-        throttle.policy.network(of: context.clientIP)
+        shell.throttle.policy.network(of: context.clientIP)
     }
 
     /// A 429 page when the client's network is over its sign-in budget, taken before any form or bcrypt work.
     func throttled(_ context: AppRequestContext) -> Response? {
-        guard let retry = throttle.take(network(context), now: installation.clock.milliseconds) else { return nil }
+        guard let retry = shell.throttle.take(network(context), now: shell.clock.milliseconds) else { return nil }
         let seconds = max(1, (retry + 999) / 1000)
         let failure = ConsoleFailure(
             status: .tooManyRequests, title: "Too many sign-in attempts",
@@ -63,7 +77,7 @@ extension ConsoleRoutes {
         }
         // The first stored session of this visitor, with a new id (a planted one is worth nothing): a good moment to
         // drop the expired ones.
-        try await installation.consoleStore.removeExpiredSessions(now: installation.clock.milliseconds)
+        try await shell.sessions.removeExpiredSessions(now: shell.clock.milliseconds)
         var fresh = ConsoleSession()
         fresh.userID = signedIn.userID
         fresh.epoch = signedIn.sessionEpoch
@@ -150,5 +164,29 @@ extension ConsoleRoutes {
         _ = try await form(request, context)
         context.sessions.clearSession()
         return redirect("/console/login")
+    }
+
+    func securityPage(_ context: AppRequestContext, errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let user = try await requireUser(context)
+        let values: [String: Any] = ["title": "Security", "errors": errors, "totpEnabled": user.totpEnabled]
+        return page("security", values, context, user: user, status: status)
+    }
+
+    /// Turns two-factor authentication off with a fresh code; the operator must enrol again before doing anything else.
+    func disableTOTP(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let fields = try await form(request, context)
+        let epoch: Int64
+        do {
+            epoch = try await auth.disableTOTP(userID: user.id, code: fields["code"] ?? "", origin: origin(request, context, user))
+        } catch {
+            return try await securityPage(context, errors: ["code": error.msg], status: .unauthorized)
+        }
+        // Every other session of the user has ended; this one continues under the new epoch, at enrolment.
+        var session = self.session(context)
+        session.stage = .enrol
+        session.epoch = epoch
+        save(session, context)
+        return redirect("/console/totp")
     }
 }
