@@ -1,7 +1,6 @@
 import KeysmithCore
+import KeysmithServer
 import Testing
-
-@testable import KeysmithServer
 
 /// The console shows an error next to the field it is about, by the parameter the error names (not by words in
 /// its message).

@@ -3,8 +3,6 @@ import KeysmithCore
 import KeysmithStore
 import Testing
 
-@testable import KeysmithServer
-
 /// Store errors become OKX errors by what they are about; one the store did not expect is the server's fault.
 @Suite struct StoreErrorMappingTests {
     @Test

@@ -6,7 +6,7 @@ import KeysmithCore
 import KeysmithStore
 
 /// API keys: the list, creating one (its secret shown once), revoking, editing, rotating, and the least-privilege report.
-struct ConsoleKeyPages: ConsoleController {
+package struct ConsoleKeyPages: ConsoleController {
     let shell: ConsoleShell
     let keys: KeyService
     let accounts: AccountService
@@ -14,7 +14,7 @@ struct ConsoleKeyPages: ConsoleController {
     let usage: UsageRecorder
 
     /// The fields of the new-key form that can show an error.
-    static let keyFormFields: Set<String> = ["account", "label", "passphrase", "perm", "ip", "app", "code"]
+    package static let keyFormFields: Set<String> = ["account", "label", "passphrase", "perm", "ip", "app", "code"]
 
     func register(on group: RouterGroup<AppRequestContext>) {
         group.get("keys", use: guarded { _, context in try await keysPage(context) })

@@ -44,7 +44,7 @@ struct ConsoleFailure: Error {
 extension Error {
     /// The form field the error is about: the parameter an OKX error names (the sub-account of `subAcct` is the
     /// form's `account`), or a console error's field; `fallback` when it names none of `fields`.
-    func field(in fields: Set<String>, default fallback: String) -> String {
+    package func field(in fields: Set<String>, default fallback: String) -> String {
         var name = (self as? OKXError)?.parameter ?? (self as? ConsoleError)?.field
         if name == "subAcct" { name = "account" }
         guard let name, fields.contains(name) else { return fallback }
