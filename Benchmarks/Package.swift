@@ -37,6 +37,7 @@ let package = Package(
             path: "Benchmarks/Ledger",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // Not a benchmark: the benchmark plugin runs every executable under Benchmarks/, so tools live in Tools/.
         .executableTarget(
             name: "seed-keys",
             dependencies: [
@@ -44,7 +45,7 @@ let package = Package(
                 .product(name: "KeysmithCore", package: "keysmith"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Benchmarks/SeedKeys"
+            path: "Tools/SeedKeys"
         ),
     ],
     swiftLanguageModes: [.v6]
