@@ -59,12 +59,13 @@ public struct Installation: Sendable {
     /// Signs the console's sign-in form tokens.
     package let consoleFormKey: [UInt8]
 
-    /// Opens (creating on first use, mode 0700) the data folder and its database: the folder's `keysmith.sqlite`, or
-    /// the PostgreSQL database at `databaseURL` (`postgres://user@host:port/db`), migrated either way. The master key is
-    /// the given one (from `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start; every
-    /// node of a PostgreSQL installation needs the same one. A master key that does not match the database is refused.
+    /// Opens (creating on first use, mode 0700) the data folder and its database, migrated: the folder's
+    /// `keysmith.sqlite`, or `postgres` when given (its pool must be running: ``PostgresDatabase/run()`` in the
+    /// service group, or ``PostgresDatabase/whileRunning(_:)``). The master key is the given one (from
+    /// `KEYSMITH_MASTER_KEY`) or the folder's `master.key` file, created on first start; every node of a PostgreSQL
+    /// installation needs the same one. A master key that does not match the database is refused.
     public static func open(
-        dataDirectory: URL, databaseURL: String? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
+        dataDirectory: URL, postgres: PostgresDatabase? = nil, masterKey: MasterKey?, clock: any WallClock = SystemWallClock(),
         cacheRefreshInterval: Duration = KeyCacheLoader.defaultInterval, cooldown: Int64 = KeyService.defaultCooldown, role: Role = .server,
         logger: Logger
     ) async throws(StoreError) -> Installation {
@@ -76,30 +77,23 @@ public struct Installation: Sendable {
             master = try MasterKey.loadOrCreate(file: dataDirectory.appending(path: "master.key"))
         }
         let sealer = master.secretSealer()
-        let sqlite: SQLiteDatabase?, postgres: PostgresDatabase?
-        let store: any KeyStore & AppStore & KeyEventStore
-        let parts: Parts
-        if let databaseURL {
-            let database = try await PostgresDatabase(url: databaseURL, logger: logger)
-            let keys = SQLKeyStore(database: SQLDatabase(database))
-            try await keys.bindMasterKey(sealer)
-            (sqlite, postgres, store) = (nil, database, keys)
-            parts = Parts(
-                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLAlertStore(database: SQLDatabase(database)),
-                ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
-                console: SQLConsoleStore(database: SQLDatabase(database)))
+        let sqlite: SQLiteDatabase?
+        let database: SQLDatabase
+        if let postgres {
+            try await postgres.migrate()
+            (sqlite, database) = (nil, SQLDatabase(postgres))
         } else {
-            let database = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
-            let keys = SQLKeyStore(database: SQLDatabase(database))
-            try await keys.bindMasterKey(sealer)
-            (sqlite, postgres, store) = (database, nil, keys)
-            parts = Parts(
-                master: master, store: SQLAuditStore(database: SQLDatabase(database)), alerts: SQLAlertStore(database: SQLDatabase(database)),
-                ledger: SQLLedgerStore(database: SQLDatabase(database)), orders: SQLOrderStore(database: SQLDatabase(database)),
-                console: SQLConsoleStore(database: SQLDatabase(database)))
+            let file = try SQLiteDatabase(path: dataDirectory.appending(path: "keysmith.sqlite").path)
+            (sqlite, database) = (file, SQLDatabase(file))
         }
+        let keys = SQLKeyStore(database: database)
+        try await keys.bindMasterKey(sealer)
+        let parts = Parts(
+            master: master, store: SQLAuditStore(database: database), alerts: SQLAlertStore(database: database),
+            ledger: SQLLedgerStore(database: database), orders: SQLOrderStore(database: database),
+            console: SQLConsoleStore(database: database))
         return Installation(
-            dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: store, appStore: store, eventStore: store,
+            dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: keys, appStore: keys, eventStore: keys,
             audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
             clock: clock, cacheRefreshInterval: cacheRefreshInterval, cooldown: cooldown, role: role, logger: logger)
     }

@@ -16,14 +16,15 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: "The operator's email address.") var email: String
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let password = try SecretPrompt.line("Password", hidden: true)
-            do {
-                let user = try await ConsoleAuth(installation).createUser(email: email, password: password, origin: .cli("admin.create"))
-                if options.json { return try Output.json(["email": user.email, "id": String(user.id)]) }
-                Output.line("Created console user \(user.email); two-factor authentication is set up at the first sign-in at /console.")
-            } catch let error as ConsoleError {
-                throw CLIError(error.message)
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let password = try SecretPrompt.line("Password", hidden: true)
+                do {
+                    let user = try await ConsoleAuth(installation).createUser(email: email, password: password, origin: .cli("admin.create"))
+                    if options.json { return try Output.json(["email": user.email, "id": String(user.id)]) }
+                    Output.line("Created console user \(user.email); two-factor authentication is set up at the first sign-in at /console.")
+                } catch let error as ConsoleError {
+                    throw CLIError(error.message)
+                }
             }
         }
     }

@@ -42,17 +42,18 @@ struct AlertsCommand: AsyncParsableCommand {
                 guard let smtp, to != nil, from != nil else { throw CLIError("--to, --from and --smtp are required for an email sink") }
                 target = smtp
             }
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let added = try await installation.alertSinks.add(
-                name: name ?? kind, kind: sinkKind, target: target, emailFrom: from ?? "", emailTo: to ?? "", events: kinds,
-                origin: .cli("alerts.add"))
-            if options.json {
-                try Output.json(SinkOutput(added.sink, signingSecret: added.signingSecret))
-                return
-            }
-            Output.line("added \(kind) sink \(added.sink.name) for \(Self.describe(added.sink.events))")
-            if let secret = added.signingSecret {
-                Output.line("signing secret (shown once; receivers verify Keysmith-Signature with it): \(secret)")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let added = try await installation.alertSinks.add(
+                    name: name ?? kind, kind: sinkKind, target: target, emailFrom: from ?? "", emailTo: to ?? "", events: kinds,
+                    origin: .cli("alerts.add"))
+                if options.json {
+                    try Output.json(SinkOutput(added.sink, signingSecret: added.signingSecret))
+                    return
+                }
+                Output.line("added \(kind) sink \(added.sink.name) for \(Self.describe(added.sink.events))")
+                if let secret = added.signingSecret {
+                    Output.line("signing secret (shown once; receivers verify Keysmith-Signature with it): \(secret)")
+                }
             }
         }
 
@@ -67,19 +68,20 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let sinks = try await installation.alertSinks.list()
-            if options.json {
-                try Output.json(sinks.map { SinkOutput($0, signingSecret: nil) })
-                return
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let sinks = try await installation.alertSinks.list()
+                if options.json {
+                    try Output.json(sinks.map { SinkOutput($0, signingSecret: nil) })
+                    return
+                }
+                guard !sinks.isEmpty else { return Output.line("no alert sinks (add one with `keysmith alerts add webhook --url URL`)") }
+                Output.table(
+                    ["NAME", "KIND", "TARGET", "EVENTS"],
+                    sinks.map { sink in
+                        let target = sink.kind == .email ? "\(sink.emailTo) via \(sink.target)" : sink.target
+                        return [sink.name, sink.kind.rawValue, target, Add.describe(sink.events)]
+                    })
             }
-            guard !sinks.isEmpty else { return Output.line("no alert sinks (add one with `keysmith alerts add webhook --url URL`)") }
-            Output.table(
-                ["NAME", "KIND", "TARGET", "EVENTS"],
-                sinks.map { sink in
-                    let target = sink.kind == .email ? "\(sink.emailTo) via \(sink.target)" : sink.target
-                    return [sink.name, sink.kind.rawValue, target, Add.describe(sink.events)]
-                })
         }
     }
 
@@ -89,9 +91,10 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.alertSinks.remove(name: name, origin: .cli("alerts.remove"))
-            Output.line("removed alert sink \(name)")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.alertSinks.remove(name: name, origin: .cli("alerts.remove"))
+                Output.line("removed alert sink \(name)")
+            }
         }
     }
 
@@ -102,13 +105,14 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument var name: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            var names = name.map { [$0] } ?? []
-            if name == nil { names = try await installation.alertSinks.list().map(\.name) }
-            guard !names.isEmpty else { throw CLIError("no alert sinks to test") }
-            for sink in names {
-                try await installation.alertSinks.test(name: sink, origin: .cli("alerts.test"))
-                Output.line("queued a test alert for \(sink) (see `keysmith alerts status`)")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                var names = name.map { [$0] } ?? []
+                if name == nil { names = try await installation.alertSinks.list().map(\.name) }
+                guard !names.isEmpty else { throw CLIError("no alert sinks to test") }
+                for sink in names {
+                    try await installation.alertSinks.test(name: sink, origin: .cli("alerts.test"))
+                    Output.line("queued a test alert for \(sink) (see `keysmith alerts status`)")
+                }
             }
         }
     }
@@ -118,21 +122,22 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let status = try await installation.alertSinks.status()
-            if options.json {
-                try Output.json(status.map(StatusOutput.init))
-                return
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let status = try await installation.alertSinks.status()
+                if options.json {
+                    try Output.json(status.map(StatusOutput.init))
+                    return
+                }
+                Output.table(
+                    ["SINK", "PENDING", "DELIVERED", "DEAD", "LAST DELIVERED", "LAST ERROR"],
+                    status.map { row in
+                        [
+                            row.sink, String(row.pending), String(row.delivered), String(row.dead),
+                            row.lastDeliveredAt.map { OKXTimestamp.string(fromMilliseconds: $0) } ?? "-",
+                            row.lastError.isEmpty ? "-" : row.lastError,
+                        ]
+                    })
             }
-            Output.table(
-                ["SINK", "PENDING", "DELIVERED", "DEAD", "LAST DELIVERED", "LAST ERROR"],
-                status.map { row in
-                    [
-                        row.sink, String(row.pending), String(row.delivered), String(row.dead),
-                        row.lastDeliveredAt.map { OKXTimestamp.string(fromMilliseconds: $0) } ?? "-",
-                        row.lastError.isEmpty ? "-" : row.lastError,
-                    ]
-                })
         }
     }
 
@@ -142,9 +147,10 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument var name: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let count = try await installation.alertSinks.retryDead(sink: name)
-            Output.line("queued \(count) dead-lettered alerts again")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let count = try await installation.alertSinks.retryDead(sink: name)
+                Output.line("queued \(count) dead-lettered alerts again")
+            }
         }
     }
 

@@ -42,51 +42,52 @@ struct ApikeyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let account = if let subaccount {
-                try await installation.accounts.subAccount(named: subaccount)
-            } else {
-                try await installation.accounts.master()
-            }
-            let now = installation.clock.milliseconds
-            let permissions = try Permissions(okx: perm)
-            let expiresAt = try expires.map { try Expiry.parse($0, now: now) }
-            let limit = try rateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) }
-            let request = if let app {
-                NewKeyRequest(
-                    account: account, label: label, linking: try await installation.apps.app(named: app), permissions: permissions,
-                    passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
-            } else {
-                NewKeyRequest(
-                    account: account, label: label, permissions: permissions, allowlist: try IPAllowlist(parsing: addresses),
-                    passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
-            }
-            var keyRequest = request
-            guard let secretFormat = SecretFormat(rawValue: format) else { throw CLIError("--format is hex or scannable") }
-            keyRequest.secretFormat = secretFormat
-            keyRequest.trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT)
-            if let ed25519PublicKey {
-                let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
-                keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)
-            }
-            let created = try await installation.keys.create(keyRequest, origin: .cli("apikey.create"))
-            let key = created.key, c = created.credentials
-            if options.json {
-                try Output.json(CreatedKeyJSON(
-                    apiKey: c.apiKey, secretKey: c.secretKey, passphrase: c.passphrase, label: key.label,
-                    perm: key.permissions.okxString, ip: key.allowlist.okxString, subAcct: subaccount ?? "",
-                    algorithm: key.algorithm.rawValue))
-                return
-            }
-            Output.line("""
-                Created API key '\(key.label)' for \(subaccount.map { "sub-account \($0)" } ?? "the master account") \
-                (\(key.permissions.okxString); IPs: \(key.allowlist.isEmpty ? "any" : key.allowlist.okxString)\(demo ? "; demo" : "")).
-                Copy these now: the \(key.algorithm == .hmac ? "secret and passphrase are" : "passphrase is") never shown again.
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let account = if let subaccount {
+                    try await installation.accounts.subAccount(named: subaccount)
+                } else {
+                    try await installation.accounts.master()
+                }
+                let now = installation.clock.milliseconds
+                let permissions = try Permissions(okx: perm)
+                let expiresAt = try expires.map { try Expiry.parse($0, now: now) }
+                let limit = try rateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) }
+                let request = if let app {
+                    NewKeyRequest(
+                        account: account, label: label, linking: try await installation.apps.app(named: app), permissions: permissions,
+                        passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
+                } else {
+                    NewKeyRequest(
+                        account: account, label: label, permissions: permissions, allowlist: try IPAllowlist(parsing: addresses),
+                        passphrase: passphrase, environment: demo ? .demo : .live, expiresAt: expiresAt, rateLimit: limit)
+                }
+                var keyRequest = request
+                guard let secretFormat = SecretFormat(rawValue: format) else { throw CLIError("--format is hex or scannable") }
+                keyRequest.secretFormat = secretFormat
+                keyRequest.trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT)
+                if let ed25519PublicKey {
+                    let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
+                    keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)
+                }
+                let created = try await installation.keys.create(keyRequest, origin: .cli("apikey.create"))
+                let key = created.key, c = created.credentials
+                if options.json {
+                    try Output.json(CreatedKeyJSON(
+                        apiKey: c.apiKey, secretKey: c.secretKey, passphrase: c.passphrase, label: key.label,
+                        perm: key.permissions.okxString, ip: key.allowlist.okxString, subAcct: subaccount ?? "",
+                        algorithm: key.algorithm.rawValue))
+                    return
+                }
+                Output.line("""
+                    Created API key '\(key.label)' for \(subaccount.map { "sub-account \($0)" } ?? "the master account") \
+                    (\(key.permissions.okxString); IPs: \(key.allowlist.isEmpty ? "any" : key.allowlist.okxString)\(demo ? "; demo" : "")).
+                    Copy these now: the \(key.algorithm == .hmac ? "secret and passphrase are" : "passphrase is") never shown again.
 
-                  API key:     \(c.apiKey)
-                  \(key.algorithm == .hmac ? "Secret key:  \(c.secretKey)" : "Signing:     Ed25519 (sign with your private key)")
-                  Passphrase:  \(c.passphrase)
-                """)
+                      API key:     \(c.apiKey)
+                      \(key.algorithm == .hmac ? "Secret key:  \(c.secretKey)" : "Signing:     Ed25519 (sign with your private key)")
+                      Passphrase:  \(c.passphrase)
+                    """)
+            }
         }
     }
 
@@ -98,33 +99,34 @@ struct ApikeyCommand: AsyncParsableCommand {
         @Flag(name: .customLong("include-revoked"), help: "Show revoked keys too.") var includeRevoked = false
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            var accounts: [Account] = []
-            if let subaccount {
-                accounts = [try await installation.accounts.subAccount(named: subaccount)]
-            } else {
-                accounts = [try await installation.accounts.master()] + (try await installation.accounts.subAccounts())
-            }
-            var rows: [KeyJSON] = []
-            let now = installation.clock.milliseconds
-            let pending = Dictionary(uniqueKeysWithValues: try await installation.keys.allPending().map { ($0.apiKey, $0) })
-            for account in accounts {
-                for key in try await installation.keys.keys(of: account, includeRevoked: includeRevoked) {
-                    rows.append(KeyJSON(key, account: account, now: now, pending: pending[key.apiKey]))
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                var accounts: [Account] = []
+                if let subaccount {
+                    accounts = [try await installation.accounts.subAccount(named: subaccount)]
+                } else {
+                    accounts = [try await installation.accounts.master()] + (try await installation.accounts.subAccounts())
                 }
+                var rows: [KeyJSON] = []
+                let now = installation.clock.milliseconds
+                let pending = Dictionary(uniqueKeysWithValues: try await installation.keys.allPending().map { ($0.apiKey, $0) })
+                for account in accounts {
+                    for key in try await installation.keys.keys(of: account, includeRevoked: includeRevoked) {
+                        rows.append(KeyJSON(key, account: account, now: now, pending: pending[key.apiKey]))
+                    }
+                }
+                if options.json {
+                    try Output.json(rows)
+                    return
+                }
+                Output.table(
+                    ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "RATE LIMIT", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
+                    rows.map {
+                        [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.perm, $0.ip.isEmpty ? "any" : $0.ip,
+                         $0.env, $0.rateLimit.isEmpty ? "okx" : $0.rateLimit, $0.status, Expiry.format($0.ts),
+                         $0.lastUsedAt.isEmpty ? "never" : "\(Expiry.format($0.lastUsedAt)) from \($0.lastUsedIp)",
+                         $0.expiresAt.isEmpty ? "never" : "\(Expiry.format($0.expiresAt))\($0.expiryReason == "inactivity" ? " if unused" : "")"]
+                    })
             }
-            if options.json {
-                try Output.json(rows)
-                return
-            }
-            Output.table(
-                ["API KEY", "ACCOUNT", "LABEL", "PERM", "IP", "ENV", "RATE LIMIT", "STATUS", "CREATED", "LAST USED", "EXPIRES"],
-                rows.map {
-                    [$0.apiKey, $0.subAcct.isEmpty ? "(master)" : $0.subAcct, $0.label, $0.perm, $0.ip.isEmpty ? "any" : $0.ip,
-                     $0.env, $0.rateLimit.isEmpty ? "okx" : $0.rateLimit, $0.status, Expiry.format($0.ts),
-                     $0.lastUsedAt.isEmpty ? "never" : "\(Expiry.format($0.lastUsedAt)) from \($0.lastUsedIp)",
-                     $0.expiresAt.isEmpty ? "never" : "\(Expiry.format($0.expiresAt))\($0.expiryReason == "inactivity" ? " if unused" : "")"]
-                })
         }
     }
 
@@ -147,22 +149,23 @@ struct ApikeyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let account = try await installation.keys.owner(of: apiKey)
-            let allowlist: IPAllowlist? = unbind ? .empty : (addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses))
-            let key = try await installation.keys.modify(
-                apiKey: apiKey, of: account, label: label,
-                permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist, origin: .cli("apikey.modify"))
-            let pending = try await installation.keys.pending(apiKey: apiKey)
-            let row = KeyJSON(key, account: account, now: installation.clock.milliseconds, pending: pending)
-            if options.json {
-                try Output.json(row)
-            } else {
-                Output.line("Modified API key \(key.apiKey): label '\(key.label)', \(key.permissions.okxString), IPs \(row.ip.isEmpty ? "any" : row.ip).")
-                if let pending {
-                    Output.line("""
-                        Cooling down until \(Expiry.format(String(pending.effectiveAt))) UTC: \(pending.permissions.okxString),                         IPs \(pending.allowlist.isEmpty ? "any" : pending.allowlist.okxString). Cancel with: keysmith apikey cancel-pending \(apiKey)
-                        """)
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let account = try await installation.keys.owner(of: apiKey)
+                let allowlist: IPAllowlist? = unbind ? .empty : (addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses))
+                let key = try await installation.keys.modify(
+                    apiKey: apiKey, of: account, label: label,
+                    permissions: try perm.map { text throws(OKXError) in try Permissions(okx: text) }, allowlist: allowlist, origin: .cli("apikey.modify"))
+                let pending = try await installation.keys.pending(apiKey: apiKey)
+                let row = KeyJSON(key, account: account, now: installation.clock.milliseconds, pending: pending)
+                if options.json {
+                    try Output.json(row)
+                } else {
+                    Output.line("Modified API key \(key.apiKey): label '\(key.label)', \(key.permissions.okxString), IPs \(row.ip.isEmpty ? "any" : row.ip).")
+                    if let pending {
+                        Output.line("""
+                            Cooling down until \(Expiry.format(String(pending.effectiveAt))) UTC: \(pending.permissions.okxString),                         IPs \(pending.allowlist.isEmpty ? "any" : pending.allowlist.okxString). Cancel with: keysmith apikey cancel-pending \(apiKey)
+                            """)
+                    }
                 }
             }
         }
@@ -178,24 +181,25 @@ struct ApikeyCommand: AsyncParsableCommand {
         @Option(help: "A new passphrase; by default the successor keeps the old one.") var passphrase: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let graceMilliseconds = try Expiry.parse(grace, now: 0, allowZero: true, flag: "--grace")
-            let rotated = try await installation.keys.rotate(apiKey: apiKey, grace: graceMilliseconds, passphrase: passphrase, origin: .cli("apikey.rotate"))
-            let c = rotated.credentials
-            if options.json {
-                var out = ["apiKey": c.apiKey, "secretKey": c.secretKey, "label": rotated.key.label,
-                           "rotatedFrom": apiKey, "oldKeyExpiresAt": String(rotated.oldKeyExpiresAt)]
-                if rotated.passphraseChanged { out["passphrase"] = c.passphrase }
-                try Output.json(out)
-                return
-            }
-            Output.line("""
-                Rotated \(apiKey) → new key '\(rotated.key.label)'. The old key works until \(Expiry.format(String(rotated.oldKeyExpiresAt))) UTC.
-                Copy the new secret now: it is never shown again.\(rotated.passphraseChanged ? "" : " The passphrase is unchanged.")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let graceMilliseconds = try Expiry.parse(grace, now: 0, allowZero: true, flag: "--grace")
+                let rotated = try await installation.keys.rotate(apiKey: apiKey, grace: graceMilliseconds, passphrase: passphrase, origin: .cli("apikey.rotate"))
+                let c = rotated.credentials
+                if options.json {
+                    var out = ["apiKey": c.apiKey, "secretKey": c.secretKey, "label": rotated.key.label,
+                               "rotatedFrom": apiKey, "oldKeyExpiresAt": String(rotated.oldKeyExpiresAt)]
+                    if rotated.passphraseChanged { out["passphrase"] = c.passphrase }
+                    try Output.json(out)
+                    return
+                }
+                Output.line("""
+                    Rotated \(apiKey) → new key '\(rotated.key.label)'. The old key works until \(Expiry.format(String(rotated.oldKeyExpiresAt))) UTC.
+                    Copy the new secret now: it is never shown again.\(rotated.passphraseChanged ? "" : " The passphrase is unchanged.")
 
-                  API key:     \(c.apiKey)
-                  Secret key:  \(c.secretKey)\(rotated.passphraseChanged ? "\n  Passphrase:  \(c.passphrase)" : "")
-                """)
+                      API key:     \(c.apiKey)
+                      Secret key:  \(c.secretKey)\(rotated.passphraseChanged ? "\n  Passphrase:  \(c.passphrase)" : "")
+                    """)
+            }
         }
     }
 
@@ -208,12 +212,13 @@ struct ApikeyCommand: AsyncParsableCommand {
         @Option(help: "Why (kept with the key).") var reason = "revoked with the CLI"
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.keys.revoke(apiKey: apiKey, reason: reason, origin: .cli("apikey.revoke"))
-            if options.json {
-                try Output.json(["apiKey": apiKey, "status": "revoked"])
-            } else {
-                Output.line("Revoked API key \(apiKey).")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.keys.revoke(apiKey: apiKey, reason: reason, origin: .cli("apikey.revoke"))
+                if options.json {
+                    try Output.json(["apiKey": apiKey, "status": "revoked"])
+                } else {
+                    Output.line("Revoked API key \(apiKey).")
+                }
             }
         }
     }

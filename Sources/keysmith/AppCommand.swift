@@ -17,9 +17,10 @@ struct AppCommand: AsyncParsableCommand {
         @Option(help: "The app's web address.") var url: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let app = try await installation.apps.add(name: name, allowlist: try IPAllowlist(parsing: addresses), url: url, origin: .cli("app.add"))
-            if options.json { try Output.json(AppJSON(app)) } else { Output.line("Registered app \(app.name) (IPs \(app.allowlist.okxString)).") }
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let app = try await installation.apps.add(name: name, allowlist: try IPAllowlist(parsing: addresses), url: url, origin: .cli("app.add"))
+                if options.json { try Output.json(AppJSON(app)) } else { Output.line("Registered app \(app.name) (IPs \(app.allowlist.okxString)).") }
+            }
         }
     }
 
@@ -29,10 +30,11 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let apps = try await installation.apps.apps()
-            if options.json { try Output.json(apps.map(AppJSON.init)); return }
-            Output.table(["APP", "IP", "URL"], apps.map { [$0.name, $0.allowlist.okxString, $0.url ?? ""] })
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let apps = try await installation.apps.apps()
+                if options.json { try Output.json(apps.map(AppJSON.init)); return }
+                Output.table(["APP", "IP", "URL"], apps.map { [$0.name, $0.allowlist.okxString, $0.url ?? ""] })
+            }
         }
     }
 
@@ -46,13 +48,14 @@ struct AppCommand: AsyncParsableCommand {
         @Option(help: "New web address.") var url: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let allowlist = addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses)
-            let (app, rebound) = try await installation.apps.update(name: name, allowlist: allowlist, url: url, origin: .cli("app.update"))
-            if options.json {
-                try Output.json(AppUpdateJSON(app: AppJSON(app), reboundKeys: rebound))
-            } else {
-                Output.line("App \(app.name) now calls from \(app.allowlist.okxString); re-bound \(rebound.count) linked key(s).")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let allowlist = addresses.isEmpty ? nil : try IPAllowlist(parsing: addresses)
+                let (app, rebound) = try await installation.apps.update(name: name, allowlist: allowlist, url: url, origin: .cli("app.update"))
+                if options.json {
+                    try Output.json(AppUpdateJSON(app: AppJSON(app), reboundKeys: rebound))
+                } else {
+                    Output.line("App \(app.name) now calls from \(app.allowlist.okxString); re-bound \(rebound.count) linked key(s).")
+                }
             }
         }
     }
@@ -64,9 +67,10 @@ struct AppCommand: AsyncParsableCommand {
         @Argument(help: "App name.") var name: String
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.apps.remove(name: name, origin: .cli("app.remove"))
-            if options.json { try Output.json(["app": name, "status": "removed"]) } else { Output.line("Removed app \(name).") }
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.apps.remove(name: name, origin: .cli("app.remove"))
+                if options.json { try Output.json(["app": name, "status": "removed"]) } else { Output.line("Removed app \(name).") }
+            }
         }
     }
 }

@@ -19,17 +19,18 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(name: .short, help: "Follow: print new events as they are written.") var f = false
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let store = installation.auditStore
-            let newest = try await store.search(AuditQuery(limit: max(0, n)))
-            try AuditPrinter.print(newest, json: options.json)
-            guard f else { return }
-            var cursor = try await store.head().sequence
-            while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(500))
-                let events = try await store.events(after: cursor, limit: 1_000)
-                try AuditPrinter.print(events, json: options.json, header: false)
-                cursor = events.last?.sequence ?? cursor
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let store = installation.auditStore
+                let newest = try await store.search(AuditQuery(limit: max(0, n)))
+                try AuditPrinter.print(newest, json: options.json)
+                guard f else { return }
+                var cursor = try await store.head().sequence
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(500))
+                    let events = try await store.events(after: cursor, limit: 1_000)
+                    try AuditPrinter.print(events, json: options.json, header: false)
+                    cursor = events.last?.sequence ?? cursor
+                }
             }
         }
     }
@@ -48,13 +49,14 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "At most this many events (newest).") var limit = 100
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let now = installation.clock.milliseconds
-            let query = AuditQuery(
-                actor: key, account: try await account.asyncMap { try await Self.accountUID($0, installation) }, action: action,
-                clientIP: ip, result: result, since: try since.map { try Durations.moment($0, now: now) },
-                until: try until.map { try Durations.moment($0, now: now) }, limit: max(1, limit))
-            try AuditPrinter.print(try await installation.auditStore.search(query), json: options.json)
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let now = installation.clock.milliseconds
+                let query = AuditQuery(
+                    actor: key, account: try await account.asyncMap { try await Self.accountUID($0, installation) }, action: action,
+                    clientIP: ip, result: result, since: try since.map { try Durations.moment($0, now: now) },
+                    until: try until.map { try Durations.moment($0, now: now) }, limit: max(1, limit))
+                try AuditPrinter.print(try await installation.auditStore.search(query), json: options.json)
+            }
         }
 
         static func accountUID(_ text: String, _ installation: Installation) async throws -> String {
@@ -74,21 +76,22 @@ struct AuditCommand: AsyncParsableCommand {
         var archives: [String] = []
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .error))
-            let archived = try archives.flatMap { try AuditArchiver.read($0) }
-            let outcome = try await installation.checkpoints.verify(archived: archived)
-            if options.json {
-                try Output.json(
-                    VerifyOutput(
-                        ok: outcome.problem == nil, events: outcome.events, checkpoints: outcome.checkpoints,
-                        problem: outcome.problem?.message, kind: outcome.problem?.kind.rawValue, seq: outcome.problem?.sequence))
-            } else if let problem = outcome.problem {
-                Output.line("FAILED: \(problem.message)")
-            } else {
-                Output.line(
-                    "ok: \(outcome.events) events after #\(outcome.start) verified against \(outcome.checkpoints) signed checkpoints")
+            try await options.withInstallation(logger: CLILogging.logger(default: .error)) { installation in
+                let archived = try archives.flatMap { try AuditArchiver.read($0) }
+                let outcome = try await installation.checkpoints.verify(archived: archived)
+                if options.json {
+                    try Output.json(
+                        VerifyOutput(
+                            ok: outcome.problem == nil, events: outcome.events, checkpoints: outcome.checkpoints,
+                            problem: outcome.problem?.message, kind: outcome.problem?.kind.rawValue, seq: outcome.problem?.sequence))
+                } else if let problem = outcome.problem {
+                    Output.line("FAILED: \(problem.message)")
+                } else {
+                    Output.line(
+                        "ok: \(outcome.events) events after #\(outcome.start) verified against \(outcome.checkpoints) signed checkpoints")
+                }
+                if outcome.problem != nil { throw ExitCode(1) }
             }
-            if outcome.problem != nil { throw ExitCode(1) }
         }
 
         struct VerifyOutput: Encodable {
@@ -110,17 +113,18 @@ struct AuditCommand: AsyncParsableCommand {
         @Argument(help: "The value, or - for stdin.") var value: String
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let text = value == "-" ? (readLine(strippingNewline: true) ?? "") : value
-            let hash = installation.auditHasher.hash(text)
-            let events = try await installation.auditStore.search(AuditQuery(detailValue: hash, limit: 1_000))
-            if options.json {
-                try Output.json(["hash": hash, "events": events.map { String($0.sequence) }.joined(separator: ",")])
-                return
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let text = value == "-" ? (readLine(strippingNewline: true) ?? "") : value
+                let hash = installation.auditHasher.hash(text)
+                let events = try await installation.auditStore.search(AuditQuery(detailValue: hash, limit: 1_000))
+                if options.json {
+                    try Output.json(["hash": hash, "events": events.map { String($0.sequence) }.joined(separator: ",")])
+                    return
+                }
+                Output.line(hash)
+                let found = events.map { "#\($0.sequence)" }.joined(separator: ", ")
+                Output.line(events.isEmpty ? "not found in the audit log" : "found in events \(found)")
             }
-            Output.line(hash)
-            let found = events.map { "#\($0.sequence)" }.joined(separator: ", ")
-            Output.line(events.isEmpty ? "not found in the audit log" : "found in events \(found)")
         }
     }
 
@@ -133,17 +137,18 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Folder for the archive file (default: DATA_DIR/audit-archive).") var out: String?
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let cutoff = try Durations.moment(before, now: installation.clock.milliseconds)
-            let folder = out.map { URL(filePath: $0) }
-            guard let archived = try await installation.auditArchiver(folder: folder).archive(before: cutoff) else {
-                Output.line("nothing to archive: no event before \(OKXTimestamp.string(fromMilliseconds: cutoff))")
-                return
-            }
-            if options.json {
-                try Output.json(["file": archived.file, "events": String(archived.events), "throughSeq": String(archived.last)])
-            } else {
-                Output.line("archived \(archived.events) events (#\(archived.first)–#\(archived.last)) to \(archived.file)")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let cutoff = try Durations.moment(before, now: installation.clock.milliseconds)
+                let folder = out.map { URL(filePath: $0) }
+                guard let archived = try await installation.auditArchiver(folder: folder).archive(before: cutoff) else {
+                    Output.line("nothing to archive: no event before \(OKXTimestamp.string(fromMilliseconds: cutoff))")
+                    return
+                }
+                if options.json {
+                    try Output.json(["file": archived.file, "events": String(archived.events), "throughSeq": String(archived.last)])
+                } else {
+                    Output.line("archived \(archived.events) events (#\(archived.first)–#\(archived.last)) to \(archived.file)")
+                }
             }
         }
     }
@@ -155,8 +160,9 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            Output.line(installation.checkpoints.publicKeyHex)
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                Output.line(installation.checkpoints.publicKeyHex)
+            }
         }
     }
 }

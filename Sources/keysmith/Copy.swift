@@ -29,9 +29,11 @@ struct Copy: AsyncParsableCommand {
         if isFolder.boolValue { path = URL(filePath: path).appending(path: "keysmith.sqlite").path }
         guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no keysmith.sqlite at \(path)") }
         let source = try SQLiteDatabase(path: path)
-        let target = try await PostgresDatabase(url: to, logger: logger)
-        defer { target.close() }
-        let report = try await DatabaseCopy.copy(from: source, to: target)
+        let target = try PostgresDatabase(url: to, logger: logger)
+        let report = try await target.whileRunning {
+            try await target.migrate()
+            return try await DatabaseCopy.copy(from: source, to: target)
+        }
         if json {
             try Output.json(report)
         } else {

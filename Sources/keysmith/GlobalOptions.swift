@@ -24,11 +24,27 @@ struct GlobalOptions: ParsableArguments {
         databaseURL ?? ProcessInfo.processInfo.environment["KEYSMITH_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Opens the data folder; the master key comes from KEYSMITH_MASTER_KEY or the folder's key file, and the
-    /// cool-down for widening key changes from KEYSMITH_COOLDOWN (a duration such as 24h, 30m or 0m; default 24h).
-    /// `role` is `.command` for every command but `serve`: a command's key changes do not load the key cache.
+    /// Runs `body` with the data folder opened; the master key comes from KEYSMITH_MASTER_KEY or the folder's key
+    /// file, and the cool-down for widening key changes from KEYSMITH_COOLDOWN (a duration such as 24h, 30m or 0m;
+    /// default 24h). On PostgreSQL the connection pool runs for the duration of `body`. A command's key changes do
+    /// not load the key cache (`Installation.Role.command`).
+    func withInstallation<T: Sendable>(logger: Logger, _ body: (Installation) async throws -> T) async throws -> T {
+        guard let postgres = try postgresDatabase(logger: logger) else {
+            return try await body(openInstallation(postgres: nil, logger: logger, role: .command))
+        }
+        return try await postgres.whileRunning {
+            try await body(openInstallation(postgres: postgres, logger: logger, role: .command))
+        }
+    }
+
+    /// The PostgreSQL database `--database` / KEYSMITH_DATABASE_URL names, not yet running; nil on SQLite.
+    func postgresDatabase(logger: Logger) throws -> PostgresDatabase? {
+        try effectiveDatabaseURL.map { url throws(StoreError) in try PostgresDatabase(url: url, logger: logger) }
+    }
+
+    /// Opens the data folder over `postgres` (running) or the folder's SQLite database.
     func openInstallation(
-        logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250), role: Installation.Role = .command
+        postgres: PostgresDatabase?, logger: Logger, cacheRefreshInterval: Duration = .milliseconds(250), role: Installation.Role
     ) async throws -> Installation {
         let environment = ProcessInfo.processInfo.environment
         let masterKey = try environment["KEYSMITH_MASTER_KEY"].map { try MasterKey(text: $0) }
@@ -36,7 +52,7 @@ struct GlobalOptions: ParsableArguments {
             try Expiry.parse($0, now: 0, allowZero: true, flag: "KEYSMITH_COOLDOWN")
         } ?? KeyService.defaultCooldown
         return try await Installation.open(
-            dataDirectory: URL(filePath: dataDirectory), databaseURL: effectiveDatabaseURL, masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
+            dataDirectory: URL(filePath: dataDirectory), postgres: postgres, masterKey: masterKey, cacheRefreshInterval: cacheRefreshInterval,
             cooldown: cooldown, role: role, logger: logger)
     }
 }

@@ -14,12 +14,13 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger(default: .warning)
-        let installation = try await options.openInstallation(logger: logger)
-        let allowlist = addresses.isEmpty ? IPAllowlist.loopback : try IPAllowlist(parsing: addresses)
-        guard let first = try await installation.bootstrap.initializeIfNeeded(allowlist: allowlist, origin: .cli("init")) else {
-            throw CLIError("\(installation.dataDirectory.path) is already initialised")
+        try await options.withInstallation(logger: logger) { installation in
+            let allowlist = addresses.isEmpty ? IPAllowlist.loopback : try IPAllowlist(parsing: addresses)
+            guard let first = try await installation.bootstrap.initializeIfNeeded(allowlist: allowlist, origin: .cli("init")) else {
+                throw CLIError("\(installation.dataDirectory.path) is already initialised")
+            }
+            Self.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
         }
-        Self.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
     }
 
     /// Prints the bootstrap credentials, the only time they are shown.

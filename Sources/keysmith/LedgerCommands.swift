@@ -15,14 +15,15 @@ struct Deposit: AsyncParsableCommand {
     @Option(help: "Amount, e.g. 1000 or 0.5.") var amt: String
 
     func run() async throws {
-        let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-        let target = try await LedgerCLI.account(account, installation)
-        let deposit = try await installation.ledger.deposit(to: target, currency: ccy, amount: amt, origin: .cli("deposit"))
-        let amount = Amount(units: deposit.amount, scale: try await installation.ledger.currency(deposit.currency).scale).text
-        if options.json {
-            try Output.json(["depId": String(deposit.id), "ccy": deposit.currency, "amt": amount, "account": account, "to": "6"])
-        } else {
-            Output.line("Deposited \(amount) \(deposit.currency) into the funding account of \(account) (deposit \(deposit.id)).")
+        try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+            let target = try await LedgerCLI.account(account, installation)
+            let deposit = try await installation.ledger.deposit(to: target, currency: ccy, amount: amt, origin: .cli("deposit"))
+            let amount = Amount(units: deposit.amount, scale: try await installation.ledger.currency(deposit.currency).scale).text
+            if options.json {
+                try Output.json(["depId": String(deposit.id), "ccy": deposit.currency, "amt": amount, "account": account, "to": "6"])
+            } else {
+                Output.line("Deposited \(amount) \(deposit.currency) into the funding account of \(account) (deposit \(deposit.id)).")
+            }
         }
     }
 }
@@ -35,18 +36,19 @@ struct Balance: AsyncParsableCommand {
     @Option(help: "master, or a sub-account name.") var account = "master"
 
     func run() async throws {
-        let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-        let target = try await LedgerCLI.account(account, installation)
-        let scales = (try await installation.ledger.currencies()).scales
-        let rows = try await installation.ledger.balances(of: target).map { balance in
-            let scale = scales[balance.currency] ?? 8
-            return BalanceRow(
-                account: kindName(balance.kind), ccy: balance.currency, available: Amount(units: balance.available, scale: scale).text,
-                frozen: Amount(units: balance.frozen, scale: scale).text)
+        try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+            let target = try await LedgerCLI.account(account, installation)
+            let scales = (try await installation.ledger.currencies()).scales
+            let rows = try await installation.ledger.balances(of: target).map { balance in
+                let scale = scales[balance.currency] ?? 8
+                return BalanceRow(
+                    account: kindName(balance.kind), ccy: balance.currency, available: Amount(units: balance.available, scale: scale).text,
+                    frozen: Amount(units: balance.frozen, scale: scale).text)
+            }
+            if options.json { return try Output.json(rows) }
+            guard !rows.isEmpty else { return Output.line("\(account) holds nothing yet (see `keysmith deposit`)") }
+            Output.table(["ACCOUNT", "CCY", "AVAILABLE", "FROZEN"], rows.map { [$0.account, $0.ccy, $0.available, $0.frozen] })
         }
-        if options.json { return try Output.json(rows) }
-        guard !rows.isEmpty else { return Output.line("\(account) holds nothing yet (see `keysmith deposit`)") }
-        Output.table(["ACCOUNT", "CCY", "AVAILABLE", "FROZEN"], rows.map { [$0.account, $0.ccy, $0.available, $0.frozen] })
     }
 
     private func kindName(_ kind: BalanceKind) -> String { kind == .funding ? "funding (6)" : "trading (18)" }
@@ -92,9 +94,10 @@ struct CurrencyCommand: AsyncParsableCommand {
                 code: code, name: name ?? code, scale: decimals, chain: chain ?? "\(code)-\(code)", withdrawalFee: try amount(fee, "--fee"),
                 minimumWithdrawal: try amount(minWithdrawal, "--min-wd"), maximumWithdrawal: try amount(maxWithdrawal, "--max-wd"),
                 dailyWithdrawalLimit: try amount(dailyWithdrawal, "--daily-wd"), canDeposit: !noDeposits, canWithdraw: !noWithdrawals)
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.ledger.save(currency)
-            Output.line("\(code) saved (\(decimals) decimals, chain \(currency.chain))")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.ledger.save(currency)
+                Output.line("\(code) saved (\(decimals) decimals, chain \(currency.chain))")
+            }
         }
     }
 
@@ -103,17 +106,18 @@ struct CurrencyCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let currencies = try await installation.ledger.currencies()
-            let rows = currencies.map {
-                [$0.code, $0.chain, String($0.scale), $0.withdrawalFee.text, $0.minimumWithdrawal.text, $0.maximumWithdrawal.text,
-                 $0.dailyWithdrawalLimit.text]
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let currencies = try await installation.ledger.currencies()
+                let rows = currencies.map {
+                    [$0.code, $0.chain, String($0.scale), $0.withdrawalFee.text, $0.minimumWithdrawal.text, $0.maximumWithdrawal.text,
+                     $0.dailyWithdrawalLimit.text]
+                }
+                if options.json {
+                    let header = ["ccy", "chain", "decimals", "fee", "minWd", "maxWd", "dailyWd"]
+                    return try Output.json(rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) })
+                }
+                Output.table(["CCY", "CHAIN", "DECIMALS", "FEE", "MIN WD", "MAX WD", "DAILY WD"], rows)
             }
-            if options.json {
-                let header = ["ccy", "chain", "decimals", "fee", "minWd", "maxWd", "dailyWd"]
-                return try Output.json(rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) })
-            }
-            Output.table(["CCY", "CHAIN", "DECIMALS", "FEE", "MIN WD", "MAX WD", "DAILY WD"], rows)
         }
     }
 }
@@ -128,14 +132,15 @@ struct InstrumentCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let rows = try await installation.ledger.instruments().map {
-                [$0.id, $0.tickSize.text, $0.lotSize.text, $0.minimumSize.text]
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let rows = try await installation.ledger.instruments().map {
+                    [$0.id, $0.tickSize.text, $0.lotSize.text, $0.minimumSize.text]
+                }
+                if options.json {
+                    return try Output.json(rows.map { ["instId": $0[0], "tickSz": $0[1], "lotSz": $0[2], "minSz": $0[3]] })
+                }
+                Output.table(["INSTRUMENT", "TICK", "LOT", "MIN SIZE"], rows)
             }
-            if options.json {
-                return try Output.json(rows.map { ["instId": $0[0], "tickSz": $0[1], "lotSz": $0[2], "minSz": $0[3]] })
-            }
-            Output.table(["INSTRUMENT", "TICK", "LOT", "MIN SIZE"], rows)
         }
     }
 
@@ -165,9 +170,10 @@ struct InstrumentCommand: AsyncParsableCommand {
                 lotSize: try amount(lot, sizeScale, "--lot"), minimumSize: try amount(minimum, sizeScale, "--min"),
                 maximumLimitSize: try amount(maximum, sizeScale, "--max"), maximumMarketSize: try amount(maximum, sizeScale, "--max"),
                 listedAt: Int64(Date().timeIntervalSince1970 * 1000))
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.ledger.save(instrument)
-            Output.line("\(instrument.id) saved (tick \(instrument.tickSize.text), lot \(instrument.lotSize.text)); restart serve to list it")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.ledger.save(instrument)
+                Output.line("\(instrument.id) saved (tick \(instrument.tickSize.text), lot \(instrument.lotSize.text)); restart serve to list it")
+            }
         }
     }
 }

@@ -15,9 +15,11 @@ struct Migrate: AsyncParsableCommand {
         let applied: [String]
         let location: String
         if let url = options.effectiveDatabaseURL {
-            let database = try await PostgresDatabase(url: url, logger: logger)
-            defer { database.close() }
-            applied = try await database.appliedMigrations()
+            let database = try PostgresDatabase(url: url, logger: logger)
+            applied = try await database.whileRunning {
+                try await database.migrate()
+                return try await database.appliedMigrations()
+            }
             location = database.displayURL
         } else {
             let folder = URL(filePath: options.dataDirectory)

@@ -14,30 +14,31 @@ struct Scan: AsyncParsableCommand {
     @Flag(help: "Revoke every key whose secret was found.") var revoke = false
 
     func run() async throws {
-        let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-        var findings: [ScanFindingJSON] = []
-        for file in Self.files(under: paths) {
-            guard let data = FileManager.default.contents(atPath: file), data.count <= 50_000_000, !data.contains(0),
-                let text = String(data: data, encoding: .utf8)
-            else { continue }
-            for (secret, line) in ScannableSecret.find(in: text) {
-                let key = try await installation.keys.key(bySecret: secret)
-                var status = key == nil ? "unknown" : (key?.revokedAt == nil ? "active" : "revoked")
-                if revoke, let key, key.revokedAt == nil {
-                    try await installation.keys.revoke(apiKey: key.apiKey, reason: "secret found by keysmith scan in \(file):\(line)", origin: .cli("scan.revoke"))
-                    status = "revoked now"
+        try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+            var findings: [ScanFindingJSON] = []
+            for file in Self.files(under: paths) {
+                guard let data = FileManager.default.contents(atPath: file), data.count <= 50_000_000, !data.contains(0),
+                    let text = String(data: data, encoding: .utf8)
+                else { continue }
+                for (secret, line) in ScannableSecret.find(in: text) {
+                    let key = try await installation.keys.key(bySecret: secret)
+                    var status = key == nil ? "unknown" : (key?.revokedAt == nil ? "active" : "revoked")
+                    if revoke, let key, key.revokedAt == nil {
+                        try await installation.keys.revoke(apiKey: key.apiKey, reason: "secret found by keysmith scan in \(file):\(line)", origin: .cli("scan.revoke"))
+                        status = "revoked now"
+                    }
+                    findings.append(ScanFindingJSON(file: file, line: line, secret: ScannableSecret.masked(secret), apiKey: key?.apiKey ?? "", status: status))
                 }
-                findings.append(ScanFindingJSON(file: file, line: line, secret: ScannableSecret.masked(secret), apiKey: key?.apiKey ?? "", status: status))
             }
+            if options.json {
+                try Output.json(findings)
+            } else if findings.isEmpty {
+                Output.line("No Keysmith secrets found.")
+            } else {
+                Output.table(["FILE", "LINE", "SECRET", "API KEY", "STATUS"], findings.map { [$0.file, String($0.line), $0.secret, $0.apiKey, $0.status] })
+            }
+            if !findings.isEmpty { throw ExitCode(1) }
         }
-        if options.json {
-            try Output.json(findings)
-        } else if findings.isEmpty {
-            Output.line("No Keysmith secrets found.")
-        } else {
-            Output.table(["FILE", "LINE", "SECRET", "API KEY", "STATUS"], findings.map { [$0.file, String($0.line), $0.secret, $0.apiKey, $0.status] })
-        }
-        if !findings.isEmpty { throw ExitCode(1) }
     }
 
     static func files(under paths: [String]) -> [String] {

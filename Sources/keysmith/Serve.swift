@@ -3,6 +3,9 @@ import Foundation
 import KeysmithApp
 import KeysmithCore
 import KeysmithServer
+import KeysmithStore
+import Logging
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,12 +74,6 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger(default: .info)
-        let installation = try await options.openInstallation(logger: logger, role: .server)
-        if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
-            Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
-        }
-        let console = ConsoleAuth(installation)
-        let admin = try await console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
         var configuration = ServerConfiguration(
             host: host, port: port, trustedProxies: try IPAllowlist(parsing: trustedProxies),
             publicRateLimit: try publicRateLimit.map { text throws(OKXError) in try RateLimit(parsing: text) },
@@ -94,21 +91,12 @@ struct Serve: AsyncParsableCommand {
         configuration.failedAuthLockout = try lockoutPolicy()
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
-        let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logger) { port in
-            logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
-            logger.info("Web console: http://\(host):\(port)/console")
-            if let admin {
-                Output.line("""
-
-                    Web console: http://\(host):\(port)/console
-                    First console user (shown once; set up two-factor authentication at the first sign-in):
-                      Email:     \(admin.email)
-                      Password:  \(admin.password)
-
-                    """)
-            }
-        }
-        try await app.runService()
+        // On PostgreSQL the connection pool is the service group's first service, so it runs before the node opens
+        // the database and stops after the node has finished (the group stops services in reverse order).
+        let postgres = try options.postgresDatabase(logger: logger)
+        let node = ServingNode(options: options, postgres: postgres, configuration: configuration, logger: logger)
+        let services: [any Service] = (postgres.map { [$0] } ?? []) + [node]
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 
     private func lockoutPolicy() throws -> FailedAuthLockout.Policy {
@@ -128,5 +116,40 @@ struct Serve: AsyncParsableCommand {
         }
         let window = try Durations.milliseconds(String(parts[1]), flag: "--alert-auth-failures window")
         return AuthFailureBursts.Policy(threshold: count, windowMilliseconds: max(1, window))
+    }
+}
+
+/// One serving node: opens the installation (creating it on first start), then runs the HTTP server and the
+/// lifecycle services until the service group shuts down.
+private struct ServingNode: Service {
+    let options: GlobalOptions
+    let postgres: PostgresDatabase?
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        await postgres?.untilRunning()
+        let installation = try await options.openInstallation(postgres: postgres, logger: logger, role: .server)
+        if let first = try await installation.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .cli("serve.first-start")) {
+            Init.show(first, dataDirectory: installation.dataDirectory.path, json: options.json)
+        }
+        let console = ConsoleAuth(installation)
+        let admin = try await console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
+        let (host, logger) = (configuration.host, logger)
+        let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logger) { port in
+            logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
+            logger.info("Web console: http://\(host):\(port)/console")
+            if let admin {
+                Output.line("""
+
+                    Web console: http://\(host):\(port)/console
+                    First console user (shown once; set up two-factor authentication at the first sign-in):
+                      Email:     \(admin.email)
+                      Password:  \(admin.password)
+
+                    """)
+            }
+        }
+        try await app.run()
     }
 }

@@ -27,15 +27,16 @@ struct SubaccountCommand: AsyncParsableCommand {
             guard let mode = PositionMode(rawValue: positionMode) else {
                 throw ValidationError("--pos-mode must be net_mode or long_short_mode")
             }
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let account = try await installation.accounts.createSubAccount(
-                SubAccountRequest(
-                    name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits,
-                    canTransferOut: canTransferOut), origin: .cli("subaccount.create"))
-            if options.json {
-                try Output.json(SubAccountItem(account))
-            } else {
-                Output.line("Created sub-account \(account.name) (uid \(account.uid)).")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let account = try await installation.accounts.createSubAccount(
+                    SubAccountRequest(
+                        name: name, label: label, level: level, positionMode: mode, depositsAllowed: !noDeposits,
+                        canTransferOut: canTransferOut), origin: .cli("subaccount.create"))
+                if options.json {
+                    try Output.json(SubAccountItem(account))
+                } else {
+                    Output.line("Created sub-account \(account.name) (uid \(account.uid)).")
+                }
             }
         }
     }
@@ -64,12 +65,13 @@ struct SubaccountCommand: AsyncParsableCommand {
     }
 
     static func setFrozen(_ name: String, _ frozen: Bool, options: GlobalOptions) async throws {
-        let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-        let account = try await installation.accounts.setFrozen(name, frozen, origin: .cli(frozen ? "subaccount.freeze" : "subaccount.unfreeze"))
-        if options.json {
-            try Output.json(SubAccountItem(account))
-        } else {
-            Output.line("Sub-account \(account.name) is \(frozen ? "frozen: its keys are refused with 50100" : "enabled again").")
+        try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+            let account = try await installation.accounts.setFrozen(name, frozen, origin: .cli(frozen ? "subaccount.freeze" : "subaccount.unfreeze"))
+            if options.json {
+                try Output.json(SubAccountItem(account))
+            } else {
+                Output.line("Sub-account \(account.name) is \(frozen ? "frozen: its keys are refused with 50100" : "enabled again").")
+            }
         }
     }
 
@@ -79,18 +81,19 @@ struct SubaccountCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let accounts = try await installation.accounts.subAccounts()
-            if options.json {
-                try Output.json(accounts.map(SubAccountItem.init))
-                return
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let accounts = try await installation.accounts.subAccounts()
+                if options.json {
+                    try Output.json(accounts.map(SubAccountItem.init))
+                    return
+                }
+                Output.table(
+                    ["NAME", "UID", "ACCT-LV", "POS-MODE", "DEPOSITS", "STATE", "LABEL"],
+                    accounts.map {
+                        [$0.name, $0.uid, $0.level.rawValue, $0.positionMode.rawValue, $0.depositsAllowed ? "yes" : "no",
+                         $0.frozen ? "frozen" : "enabled", $0.label]
+                    })
             }
-            Output.table(
-                ["NAME", "UID", "ACCT-LV", "POS-MODE", "DEPOSITS", "STATE", "LABEL"],
-                accounts.map {
-                    [$0.name, $0.uid, $0.level.rawValue, $0.positionMode.rawValue, $0.depositsAllowed ? "yes" : "no",
-                     $0.frozen ? "frozen" : "enabled", $0.label]
-                })
         }
     }
 }

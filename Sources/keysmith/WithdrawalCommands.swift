@@ -19,11 +19,12 @@ struct AddressCommand: AsyncParsableCommand {
         @Option(help: "A note.") var label = ""
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let master = try await installation.accounts.master()
-            let added = try await installation.withdrawals.addAddress(
-                addr, label: label, currency: ccy, for: master, origin: .cli("address.add"))
-            Output.line("withdrawals of \(added.currency) may now go to \(added.address)")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let master = try await installation.accounts.master()
+                let added = try await installation.withdrawals.addAddress(
+                    addr, label: label, currency: ccy, for: master, origin: .cli("address.add"))
+                Output.line("withdrawals of \(added.currency) may now go to \(added.address)")
+            }
         }
     }
 
@@ -32,14 +33,15 @@ struct AddressCommand: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let addresses = try await installation.withdrawals.addresses(of: try await installation.accounts.master())
-            let rows = addresses.map { [$0.currency, $0.address, $0.label] }
-            if options.json {
-                return try Output.json(addresses.map { ["ccy": $0.currency, "addr": $0.address, "label": $0.label] })
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let addresses = try await installation.withdrawals.addresses(of: try await installation.accounts.master())
+                let rows = addresses.map { [$0.currency, $0.address, $0.label] }
+                if options.json {
+                    return try Output.json(addresses.map { ["ccy": $0.currency, "addr": $0.address, "label": $0.label] })
+                }
+                guard !rows.isEmpty else { return Output.line("no withdrawal addresses (add one with `keysmith address add`)") }
+                Output.table(["CCY", "ADDRESS", "LABEL"], rows)
             }
-            guard !rows.isEmpty else { return Output.line("no withdrawal addresses (add one with `keysmith address add`)") }
-            Output.table(["CCY", "ADDRESS", "LABEL"], rows)
         }
     }
 
@@ -50,10 +52,11 @@ struct AddressCommand: AsyncParsableCommand {
         @Option(help: "The address.") var addr: String
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            try await installation.withdrawals.removeAddress(
-                addr, currency: ccy, for: try await installation.accounts.master(), origin: .cli("address.remove"))
-            Output.line("removed \(addr) from the \(ccy.uppercased()) withdrawal addresses")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                try await installation.withdrawals.removeAddress(
+                    addr, currency: ccy, for: try await installation.accounts.master(), origin: .cli("address.remove"))
+                Output.line("removed \(addr) from the \(ccy.uppercased()) withdrawal addresses")
+            }
         }
     }
 }
@@ -69,21 +72,22 @@ struct WithdrawalCommand: AsyncParsableCommand {
         @Flag(help: "Only those waiting for approval.") var pending = false
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let records = try await installation.withdrawals.withdrawals(of: nil, state: pending ? .pending : nil)
-            let scales = (try await installation.ledger.currencies()).scales
-            let rows = records.map { record in
-                let scale = scales[record.currency] ?? 8
-                return WithdrawalRow(
-                    wdId: String(record.id), state: record.state.name, ccy: record.currency,
-                    amt: Amount(units: record.amount, scale: scale).text, fee: Amount(units: record.fee, scale: scale).text,
-                    toAddr: record.address, requested: OKXTimestamp.string(fromMilliseconds: record.createdAt))
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let records = try await installation.withdrawals.withdrawals(of: nil, state: pending ? .pending : nil)
+                let scales = (try await installation.ledger.currencies()).scales
+                let rows = records.map { record in
+                    let scale = scales[record.currency] ?? 8
+                    return WithdrawalRow(
+                        wdId: String(record.id), state: record.state.name, ccy: record.currency,
+                        amt: Amount(units: record.amount, scale: scale).text, fee: Amount(units: record.fee, scale: scale).text,
+                        toAddr: record.address, requested: OKXTimestamp.string(fromMilliseconds: record.createdAt))
+                }
+                if options.json { return try Output.json(rows) }
+                guard !rows.isEmpty else { return Output.line("no withdrawals") }
+                Output.table(
+                    ["WD ID", "STATE", "CCY", "AMOUNT", "FEE", "TO", "REQUESTED"],
+                    rows.map { [$0.wdId, $0.state, $0.ccy, $0.amt, $0.fee, $0.toAddr, $0.requested] })
             }
-            if options.json { return try Output.json(rows) }
-            guard !rows.isEmpty else { return Output.line("no withdrawals") }
-            Output.table(
-                ["WD ID", "STATE", "CCY", "AMOUNT", "FEE", "TO", "REQUESTED"],
-                rows.map { [$0.wdId, $0.state, $0.ccy, $0.amt, $0.fee, $0.toAddr, $0.requested] })
         }
 
         struct WithdrawalRow: Encodable {
@@ -97,9 +101,10 @@ struct WithdrawalCommand: AsyncParsableCommand {
         @Argument(help: "The withdrawal id (wdId).") var id: Int64
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let done = try await installation.withdrawals.approve(id: id, origin: .cli("withdrawal.approve"))
-            Output.line("withdrawal \(done.id) completed (txId \(done.txID))")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let done = try await installation.withdrawals.approve(id: id, origin: .cli("withdrawal.approve"))
+                Output.line("withdrawal \(done.id) completed (txId \(done.txID))")
+            }
         }
     }
 
@@ -109,9 +114,10 @@ struct WithdrawalCommand: AsyncParsableCommand {
         @Argument(help: "The withdrawal id (wdId).") var id: Int64
 
         func run() async throws {
-            let installation = try await options.openInstallation(logger: CLILogging.logger(default: .warning))
-            let done = try await installation.withdrawals.reject(id: id, origin: .cli("withdrawal.reject"))
-            Output.line("withdrawal \(done.id) rejected; its funds are available again")
+            try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
+                let done = try await installation.withdrawals.reject(id: id, origin: .cli("withdrawal.reject"))
+                Output.line("withdrawal \(done.id) rejected; its funds are available again")
+            }
         }
     }
 }

@@ -33,8 +33,12 @@ enum TestBackend {
         dataDirectory: URL, masterKey: MasterKey? = nil, clock: any WallClock = SystemWallClock(),
         cacheRefreshInterval: Duration = .milliseconds(250), role: Installation.Role = .server, logger: Logger
     ) async throws -> Installation {
-        try await Installation.open(
-            dataDirectory: dataDirectory, databaseURL: try await databaseURL(for: dataDirectory), masterKey: masterKey, clock: clock,
+        var postgres: PostgresDatabase?
+        if let url = try await databaseURL(for: dataDirectory) {
+            postgres = try await PostgresDatabase.started(url: url, logger: logger, migrate: false)
+        }
+        return try await Installation.open(
+            dataDirectory: dataDirectory, postgres: postgres, masterKey: masterKey, clock: clock,
             cacheRefreshInterval: cacheRefreshInterval, role: role, logger: logger)
     }
 
@@ -43,7 +47,7 @@ enum TestBackend {
         guard let admin = postgresURL else { return nil }
         if let known = databases.withLock({ $0[folder.path] }) { return known }
         let name = "keysmith_server_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-        let server = try await PostgresDatabase(url: admin, logger: quiet, maximumConnections: 1, migrate: false)
+        let server = try await PostgresDatabase.started(url: admin, logger: quiet, maximumConnections: 1, migrate: false)
         defer { server.close() }
         try await server.execute(unsafeSQL: "CREATE DATABASE \(name)")
         guard var components = URLComponents(string: admin) else { return nil }
@@ -57,7 +61,7 @@ enum TestBackend {
     static func dropDatabase(for folder: URL) async {
         guard let admin = postgresURL, let url = databases.withLock({ $0.removeValue(forKey: folder.path) }) else { return }
         let name = String(url.split(separator: "/").last ?? "")
-        guard let server = try? await PostgresDatabase(url: admin, logger: quiet, maximumConnections: 1, migrate: false) else { return }
+        guard let server = try? await PostgresDatabase.started(url: admin, logger: quiet, maximumConnections: 1, migrate: false) else { return }
         defer { server.close() }
         try? await server.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }

@@ -35,7 +35,7 @@ struct TestDatabase: Sendable {
         case .postgres:
             let admin = try #require(Backend.postgresURL)
             let name = "keysmith_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-            let server = try await PostgresDatabase(url: admin, logger: quietLogger, maximumConnections: 1, migrate: false)
+            let server = try await PostgresDatabase.started(url: admin, logger: quietLogger, maximumConnections: 1, migrate: false)
             try await server.execute(unsafeSQL: "CREATE DATABASE \(name)")
             server.close()
             var components = try #require(URLComponents(string: admin))
@@ -55,7 +55,7 @@ struct TestDatabase: Sendable {
                 ledger: SQLLedgerStore(database: SQLDatabase(database)), withdrawals: SQLLedgerStore(database: SQLDatabase(database)),
                 console: SQLConsoleStore(database: SQLDatabase(database)), bind: { sealer throws(StoreError) in try await keys.bindMasterKey(sealer) }, close: {})
         case .postgres:
-            let database = try await PostgresDatabase(url: location, logger: quietLogger, maximumConnections: 8)
+            let database = try await PostgresDatabase.started(url: location, logger: quietLogger, maximumConnections: 8)
             let keys = SQLKeyStore(database: SQLDatabase(database))
             return TestStores(
                 keys: keys, apps: keys, events: keys, audit: SQLAuditStore(database: SQLDatabase(database)),

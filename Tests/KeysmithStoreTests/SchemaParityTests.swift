@@ -20,7 +20,7 @@ import Testing
         let postgresDatabase = try await TestDatabase.make(.postgres)
         defer { postgresDatabase.cleanup() }
         let sqlite = try SQLiteDatabase(path: sqliteDatabase.location)
-        let postgres = try await PostgresDatabase(url: postgresDatabase.location, logger: quietLogger, maximumConnections: 2)
+        let postgres = try await PostgresDatabase.started(url: postgresDatabase.location, logger: quietLogger, maximumConnections: 2)
         defer { postgres.close() }
 
         let sqliteSchema = try await Self.schema(SQLDatabase(sqlite), postgres: false).filter { !Self.sqliteOnly.contains($0.key) }

@@ -2,9 +2,12 @@ import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
+import Synchronization
 
 /// A PostgreSQL database shared by any number of Keysmith nodes (the scale-out backend), reached through a
-/// postgres-nio `PostgresClient` connection pool that this value runs for as long as it is open.
+/// postgres-nio `PostgresClient` connection pool. The pool works while ``run()`` runs: a serving node runs it as the
+/// first service of its service group (so it stops last), a command for the duration of ``whileRunning(_:)``.
 ///
 /// **Writes are serialised.** Every write transaction first takes one transaction-scoped advisory lock
 /// (``writeLock``). That gives PostgreSQL the embedded database's single-writer semantics across all nodes:
@@ -19,10 +22,13 @@ import PostgresNIO
 /// connection); the request audit trail is written in batches per node, so the lock is taken once per batch.
 ///
 /// ```swift
-/// let database = try await PostgresDatabase(url: "postgres://keysmith@db.internal:5432/keysmith", logger: logger)
-/// defer { database.close() }
+/// let database = try PostgresDatabase(url: "postgres://keysmith@db.internal:5432/keysmith", logger: logger)
+/// try await database.whileRunning {
+///     try await database.migrate()
+///     print(try await database.appliedMigrations())
+/// }
 /// ```
-public final class PostgresDatabase: Sendable {
+public final class PostgresDatabase: Service, Sendable {
     /// Key of the advisory lock every write transaction holds until it commits.
     static let writeLock: Int64 = 0x6b65_7973_6d69_7468  // "keysmith"
     /// Key of the advisory lock that migrations hold.
@@ -39,11 +45,14 @@ public final class PostgresDatabase: Sendable {
     let writeSlots = ConcurrencyLimit(PostgresDatabase.writeThreads)
     /// Snapshot reads and updates outside the write lock.
     let otherSlots = ConcurrencyLimit(PostgresDatabase.transactionThreads - PostgresDatabase.writeThreads)
-    private let runner: Task<Void, Never>
+    /// The pool's run, when it was started with ``started(url:logger:maximumConnections:migrate:)``.
+    private let detached = Mutex<Task<Void, Never>?>(nil)
+    /// Whether ``run()`` has started, and who waits for it to.
+    private let running = Mutex<(started: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
-    /// Connects (lazily: the pool opens connections on first use) and, unless `migrate` is false, applies every
-    /// pending migration.
-    public init(url: String, logger: Logger, maximumConnections: Int = 20, migrate: Bool = true) async throws(StoreError) {
+    /// A pool for the database at `url` (`postgres://user[:password]@host[:port]/db[?sslmode=require]`). Nothing
+    /// connects until ``run()`` runs and a query asks for a connection.
+    public init(url: String, logger: Logger, maximumConnections: Int = 20) throws(StoreError) {
         let parsed = try PostgresURL(url)
         var configuration = PostgresClient.Configuration(
             host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password, database: parsed.database,
@@ -56,21 +65,11 @@ public final class PostgresDatabase: Sendable {
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
         var clientLogger = logger
         clientLogger[metadataKey: "component"] = "postgres"
-        let client = PostgresClient(configuration: configuration, backgroundLogger: clientLogger)
-        self.client = client
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: clientLogger)
         self.displayURL = parsed.display
         self.logger = clientLogger
         self.threads = NIOThreadPool(numberOfThreads: Self.transactionThreads)
         self.threads.start()
-        self.runner = Task.immediate { await client.run() }
-        if migrate {
-            do {
-                try await self.migrate()
-            } catch {
-                close()
-                throw error
-            }
-        }
     }
 
     /// How many transactions of one node run at once, and how many of them may be waiting on or holding the write lock.
@@ -78,14 +77,74 @@ public final class PostgresDatabase: Sendable {
     static let writeThreads = 2
 
     deinit {
-        runner.cancel()
+        close()
         threads.shutdownGracefully { _ in }
     }
 
-    /// Closes the connection pool; queries made afterwards fail.
-    public func close() {
-        runner.cancel()
-        threads.shutdownGracefully { _ in }
+    /// Runs the connection pool until the task is cancelled or the service group shuts down gracefully; queries
+    /// made afterwards fail. Call it once.
+    public func run() async {
+        let client = self.client
+        await withDiscardingTaskGroup { group in
+            // Immediate: the pool has started (postgres-nio marks it so before its first suspension) when the
+            // waiters of ``untilRunning()`` resume and ask it for connections.
+            group.addImmediateTask { await client.run() }
+            let waiting = running.withLock { state in
+                state.started = true
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for waiter in waiting { waiter.resume() }
+        }
+    }
+
+    /// Returns once ``run()`` has started (a service beside it in the service group waits for this before its
+    /// first query).
+    public func untilRunning() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let now = running.withLock { state in
+                if !state.started { state.waiting.append(waiter) }
+                return state.started
+            }
+            if now { waiter.resume() }
+        }
+    }
+
+    /// Runs the pool for the duration of `body`, then stops it (a command's lifetime, structured: the pool's task
+    /// is a child of the caller's).
+    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            await untilRunning()
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// A pool already running (and, unless `migrate` is false, migrated), for callers with no scope to run it in:
+    /// tests and tools that keep a database across many calls. ``close()`` stops it. A serving node or a command
+    /// uses ``run()`` or ``whileRunning(_:)`` instead.
+    package static func started(
+        url: String, logger: Logger, maximumConnections: Int = 20, migrate: Bool = true
+    ) async throws(StoreError) -> PostgresDatabase {
+        let database = try PostgresDatabase(url: url, logger: logger, maximumConnections: maximumConnections)
+        let client = database.client  // the task holds the client, not the database, so dropping the database stops it
+        database.detached.withLock { $0 = Task.immediate { await client.run() } }
+        if migrate {
+            do {
+                try await database.migrate()
+            } catch {
+                database.close()
+                throw error
+            }
+        }
+        return database
+    }
+
+    /// Stops a pool that ``started(url:logger:maximumConnections:migrate:)`` started (dropping the last reference
+    /// to it does too).
+    package func close() {
+        detached.withLock { $0?.cancel() }
     }
 
     /// Applies every migration not yet recorded in `schema_migration`, in one transaction.
