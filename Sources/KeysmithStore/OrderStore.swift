@@ -10,10 +10,12 @@ public protocol OrderStore: Sendable {
     func cancel(_ order: Order, release: LedgerMovement?, at time: Int64, audit: AuditRecord) async throws(StoreError) -> Order
     func order(id: Int64) async throws(StoreError) -> Order?
     func order(clientOrderID: String, account: String) async throws(StoreError) -> Order?
-    func orders(account: String, instrument: String?, open: Bool, limit: Int) async throws(StoreError) -> [Order]
+    /// The account's orders that `query` selects, newest first.
+    func orders(account: String, matching query: OrderQuery) async throws(StoreError) -> [Order]
     /// Every open order, oldest first (to rebuild the books on start).
     func openOrders() async throws(StoreError) -> [Order]
-    func fills(account: String, instrument: String?, limit: Int) async throws(StoreError) -> [Fill]
+    /// The account's fills (as taker or maker) that `query` selects, newest first.
+    func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill]
     func trades(instrument: String, limit: Int) async throws(StoreError) -> [Fill]
     /// Quote units of the orders a key placed since `time` (its daily spending).
     func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64
@@ -40,3 +42,4 @@ public struct OrderPlacement: Sendable {
         self.notional = notional
     }
 }
+

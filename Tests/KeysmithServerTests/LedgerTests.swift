@@ -340,7 +340,7 @@ extension Harness {
                     size: Amount(units: Int64(units), scale: 8).text, price: Amount(units: Int64(100 + tick), scale: 1).text)
                 _ = await h.installation.engine.place(request, key: keys[a], account: accounts[a], origin: .test)
             case .cancel(let a):
-                if let open = try await h.installation.orders.orders(account: accounts[a].uid, instrument: nil, open: true, limit: 1).first {
+                if let open = try await h.installation.orders.orders(account: accounts[a].uid, matching: OrderQuery(open: true, page: Page(limit: 1))).first {
                     _ = try? await h.installation.engine.cancel(
                         instrument: open.instrument, orderID: String(open.id), clientOrderID: nil, account: accounts[a], origin: .test)
                 }
@@ -366,7 +366,7 @@ extension Harness {
         // What open orders hold is exactly what the trading balances hold frozen.
         var held: [String: Int64] = [:]
         for account in accounts {
-            for order in try await h.installation.orders.orders(account: account.uid, instrument: nil, open: true, limit: 100) {
+            for order in try await h.installation.orders.orders(account: account.uid, matching: OrderQuery(open: true)) {
                 held[order.side == .buy ? "USDT" : "BTC", default: 0] += order.frozen
             }
         }

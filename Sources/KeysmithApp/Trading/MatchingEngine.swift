@@ -163,13 +163,16 @@ public actor MatchingEngine {
         var fills: [Fill] = []
         for match in matches {
             guard var maker = open[match.maker.id] else { throw OKXError.systemError }
-            guard let paid = inst.notional(price: match.price, size: match.size),
+            guard let paid = inst.notional(price: match.price, size: match.size), let value = inst.value(price: match.price, size: match.size),
                 let makerFilled = Self.sum(maker.filled, match.size), let makerNotional = Self.sum(maker.filledNotional, paid),
-                let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid)
+                let makerValue = Self.sum(maker.filledValue, value),
+                let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid),
+                let takerValue = Self.sum(order.filledValue, value)
             else { throw Self.tooLarge }
             entries += Self.entries(taker: account.uid, maker: maker.account, side: side, size: match.size, paid: paid, inst: inst)
             maker.filled = makerFilled
             maker.filledNotional = makerNotional
+            maker.filledValue = makerValue
             maker.frozen -= side == .buy ? match.size : paid
             maker.updatedAt = now
             maker.state = maker.filled == maker.size ? .filled : .partiallyFilled
@@ -184,6 +187,7 @@ public actor MatchingEngine {
             makers.append(maker)
             order.filled = takerFilled
             order.filledNotional = takerNotional
+            order.filledValue = takerValue
             fills.append(
                 Fill(
                     instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: account.uid, makerAccount: maker.account,

@@ -36,8 +36,11 @@ public struct Order: Sendable, Hashable {
     /// `base_ccy` or `quote_ccy`.
     public var targetCurrency: String
     public var filled: Int64
-    /// Quote units paid or received so far (for the average price).
+    /// Quote units paid or received so far (rounded per fill, as the ledger settled them).
     public var filledNotional: Int64
+    /// Σ fill price × fill size, exact, in price units × size units (scale tick + lot): the average price is this
+    /// over ``filled``, with no rounding of the quote amounts in between.
+    public var filledValue: Int64
     public var state: OrderState
     /// Units of the owner's balance still frozen for this order (quote for a buy, base for a sell).
     public var frozen: Int64
@@ -47,7 +50,7 @@ public struct Order: Sendable, Hashable {
     public init(
         id: Int64 = 0, clientOrderID: String, tag: String, account: String, apiKey: String, instrument: String, side: OrderSide,
         type: OrderType, price: Int64?, size: Int64, targetCurrency: String, filled: Int64 = 0, filledNotional: Int64 = 0,
-        state: OrderState = .live, frozen: Int64 = 0, createdAt: Int64, updatedAt: Int64
+        filledValue: Int64 = 0, state: OrderState = .live, frozen: Int64 = 0, createdAt: Int64, updatedAt: Int64
     ) {
         self.id = id
         self.clientOrderID = clientOrderID
@@ -62,6 +65,7 @@ public struct Order: Sendable, Hashable {
         self.targetCurrency = targetCurrency
         self.filled = filled
         self.filledNotional = filledNotional
+        self.filledValue = filledValue
         self.state = state
         self.frozen = frozen
         self.createdAt = createdAt
@@ -108,6 +112,26 @@ extension Instrument {
     /// nil when it does not fit 64 bits.
     public func notional(price: Int64, size: Int64) -> Int64? {
         scaled(Int128(price) * Int128(size), roundingUp: false)
+    }
+
+    /// `price × size` exactly, in price units × size units (scale tick + lot); nil when it does not fit 64 bits.
+    public func value(price: Int64, size: Int64) -> Int64? {
+        Int64(exactly: Int128(price) * Int128(size))
+    }
+
+    /// The average price of `filled` size units whose ``value(price:size:)``s sum to `value`, as OKX decimal text:
+    /// exact whenever the quotient has at most tick + lot decimals (always when every fill had the same price), else
+    /// rounded half to even at that many decimals. "" when nothing filled.
+    public func averagePrice(value: Int64, filled: Int64) -> String {
+        guard filled > 0 else { return "" }
+        // value / filled is in price units; `lot` more decimals keep every average of fills of at most that size exact.
+        let extra = lotSize.scale
+        var numerator = Int128(value)
+        for _ in 0..<extra { numerator *= 10 }
+        let (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: Int128(filled))
+        let twice = remainder * 2, divisor = Int128(filled)
+        let roundsUp = twice > divisor || (twice == divisor && quotient % 2 != 0)
+        return Amount.text(units: quotient + (roundsUp ? 1 : 0), scale: tickSize.scale + extra)
     }
 
     /// Quote units to freeze for a resting buy: rounded up, so it always covers what its fills will pay; nil when

@@ -76,7 +76,7 @@ struct OrderItem: Encodable, Sendable {
     init(_ order: Order, instrument: Instrument) {
         let sizeScale = order.targetCurrency == "quote_ccy" ? instrument.quoteScale : instrument.lotSize.scale
         accFillSz = Amount(units: order.filled, scale: instrument.lotSize.scale).text
-        avgPx = order.filled > 0 ? Self.averagePrice(order, instrument) : ""
+        avgPx = instrument.averagePrice(value: order.filledValue, filled: order.filled)
         cTime = String(order.createdAt)
         cancelSource = order.state == .canceled ? "1" : ""
         clOrdId = order.clientOrderID
@@ -92,17 +92,6 @@ struct OrderItem: Encodable, Sendable {
         tag = order.tag
         tgtCcy = order.type == .market ? order.targetCurrency : ""
         uTime = String(order.updatedAt)
-    }
-
-    /// Quote paid or received per base unit, to the price's decimals (rounded down).
-    private static func averagePrice(_ order: Order, _ inst: Instrument) -> String {
-        // notional (quote scale) / filled (lot scale) → price scale
-        var numerator = Int128(order.filledNotional)
-        let shift = inst.tickSize.scale + inst.lotSize.scale - inst.quoteScale
-        for _ in 0..<max(0, shift) { numerator *= 10 }
-        for _ in 0..<max(0, -shift) { numerator /= 10 }
-        let units = Int64(clamping: numerator / Int128(order.filled))
-        return Amount(units: units, scale: inst.tickSize.scale).text
     }
 }
 

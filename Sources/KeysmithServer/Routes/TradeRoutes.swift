@@ -17,9 +17,33 @@ struct TradeRoutes {
         trade.post("trade/batch-orders", use: placeBatch)
         trade.post("trade/cancel-order", use: cancel)
         read.get("trade/order", use: order)
-        read.get("trade/orders-pending") { request, context in try await list(request, context, open: true) }
-        read.get("trade/orders-history") { request, context in try await list(request, context, open: false) }
-        read.get("trade/fills", use: fills)
+        read.get("trade/orders-pending") { request, context in try await list(request, context, .pending) }
+        read.get("trade/orders-history") { request, context in try await list(request, context, .history) }
+        read.get("trade/orders-history-archive") { request, context in try await list(request, context, .archive) }
+        read.get("trade/fills") { request, context in try await fills(request, context, .recent) }
+        read.get("trade/fills-history") { request, context in try await fills(request, context, .history) }
+    }
+
+    /// How far back OKX's order listings reach: history 7 days, its archive 3 months.
+    enum OrderListing {
+        case pending, history, archive
+
+        var window: Int64? {
+            switch self {
+            case .pending: nil
+            case .history: 7 * Self.day
+            case .archive: 90 * Self.day
+            }
+        }
+
+        static let day: Int64 = 86_400_000
+    }
+
+    /// How far back OKX's fill listings reach: `fills` 3 days, `fills-history` 3 months.
+    enum FillListing {
+        case recent, history
+
+        var window: Int64 { self == .recent ? 3 * OrderListing.day : 90 * OrderListing.day }
     }
 
     @Sendable func placeOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
@@ -71,29 +95,62 @@ struct TradeRoutes {
         return OKXResponse([OrderItem(found, instrument: instrument)])
     }
 
-    func list(_ request: Request, _ context: AppRequestContext, open: Bool) async throws -> OKXResponse<OrderItem> {
+    func list(_ request: Request, _ context: AppRequestContext, _ listing: OrderListing) async throws -> OKXResponse<OrderItem> {
         let cached = try context.requireKey()
         let params = OKXParameters(query: request.uri.query)
-        if let type = params.optional("instType"), type != "SPOT" { return OKXResponse([]) }
-        let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let limit = try params.integer("limit", in: 1...100, default: 100)
-        let found = try await mapped { () async throws(StoreError) in
-            try await orders.orders(account: cached.account.uid, instrument: params.optional("instId"), open: open, limit: limit)
+        // OKX requires instType on the history listings (50014 without it); only SPOT exists here.
+        let type = listing == .pending ? params.optional("instType") : try params.required("instType")
+        if let type, type != "SPOT" { return OKXResponse([]) }
+        var query = OrderQuery(
+            open: listing == .pending, instrument: params.optional("instId"), page: try Self.page(params, reach: listing.window, now: clock.milliseconds))
+        if let text = params.optional("ordType") {
+            guard let type = OrderType(rawValue: text) else { throw OKXError.parameterError("ordType") }
+            query.type = type
         }
+        if let text = params.optional("state") {
+            guard let state = OrderState(rawValue: text), state.isOpen == query.open else { throw OKXError.parameterError("state") }
+            query.state = state
+        }
+        let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let found = try await mapped { () async throws(StoreError) in try await orders.orders(account: cached.account.uid, matching: query) }
         return OKXResponse(found.compactMap { order in instruments[order.instrument].map { OrderItem(order, instrument: $0) } })
     }
 
-    @Sendable func fills(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<FillItem> {
+    func fills(_ request: Request, _ context: AppRequestContext, _ listing: FillListing) async throws -> OKXResponse<FillItem> {
         let cached = try context.requireKey()
         let params = OKXParameters(query: request.uri.query)
+        let type = listing == .recent ? params.optional("instType") : try params.required("instType")
+        if let type, type != "SPOT" { return OKXResponse([]) }
+        let query = FillQuery(
+            instrument: params.optional("instId"), orderID: try Self.identifier("ordId", params),
+            page: try Self.page(params, reach: listing.window, now: clock.milliseconds))
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let limit = try params.integer("limit", in: 1...100, default: 100)
-        let found = try await mapped { () async throws(StoreError) in
-            try await orders.fills(account: cached.account.uid, instrument: params.optional("instId"), limit: limit)
-        }
+        let found = try await mapped { () async throws(StoreError) in try await orders.fills(account: cached.account.uid, matching: query) }
         return OKXResponse(found.compactMap { fill in
             instruments[fill.instrument].map { FillItem(fill, account: cached.account.uid, instrument: $0) }
         })
+    }
+
+    /// OKX's paging parameters: `after` / `before` (ids), `begin` / `end` (milliseconds), `limit` (1 to 100, default
+    /// 100); `begin` no earlier than the listing reaches back from `now`.
+    private static func page(_ params: OKXParameters, reach: Int64?, now: Int64) throws(OKXError) -> Page {
+        var page = Page(
+            after: try identifier("after", params), before: try identifier("before", params), begin: try identifier("begin", params),
+            end: try identifier("end", params), limit: try params.integer("limit", in: 1...100, default: 100))
+        if let reach {
+            let earliest = now - reach
+            page.begin = max(page.begin ?? earliest, earliest)
+        }
+        return page
+    }
+
+    /// A non-negative whole number (an id or a millisecond time), nil when absent; 51000 naming it otherwise.
+    private static func identifier(_ name: String, _ params: OKXParameters) throws(OKXError) -> Int64? {
+        guard let text = params.optional(name) else { return nil }
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int64(text) else {
+            throw OKXError.parameterError(name)
+        }
+        return value
     }
 
     // MARK: - Helpers

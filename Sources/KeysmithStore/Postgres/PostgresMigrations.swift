@@ -58,6 +58,19 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX console_signin_failure_updated ON console_signin_failure(updated_at)",
             ]),
+        Migration(
+            name: "v5-order-fill-value",
+            statements: [
+                // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded;
+                // and the fills of one order found by its id.
+                "ALTER TABLE spot_order ADD COLUMN filled_value BIGINT NOT NULL DEFAULT 0",
+                """
+                UPDATE spot_order SET filled_value = COALESCE(
+                    (SELECT SUM(price * size) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0)
+                """,
+                "CREATE INDEX fill_taker_order ON fill(taker_order)",
+                "CREATE INDEX fill_maker_order ON fill(maker_order)",
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.

@@ -384,6 +384,18 @@ enum SQLiteMigrations {
                     CREATE INDEX console_signin_failure_updated ON console_signin_failure(updated_at);
                     """)
         }
+        migrator.registerMigration("v19-order-fill-value") { db in
+            // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded; and
+            // the fills of one order found by its id.
+            try db.execute(
+                sql: """
+                    ALTER TABLE spot_order ADD COLUMN filled_value INTEGER NOT NULL DEFAULT 0;
+                    UPDATE spot_order SET filled_value = COALESCE(
+                        (SELECT SUM(price * size) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0);
+                    CREATE INDEX fill_taker_order ON fill(taker_order);
+                    CREATE INDEX fill_maker_order ON fill(maker_order);
+                    """)
+        }
         return migrator
     }
 }

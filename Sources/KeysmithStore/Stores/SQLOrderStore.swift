@@ -21,10 +21,10 @@ public struct SQLOrderStore: OrderStore {
             order.id = try SQLLedgerStore.insert(
                 """
                 INSERT INTO spot_order (client_order_id, tag, account_uid, api_key, inst_id, side, ord_type, price, size, tgt_ccy,
-                filled, filled_notional, state, frozen, notional, created_at, updated_at)
+                filled, filled_notional, filled_value, state, frozen, notional, created_at, updated_at)
                 VALUES (\(order.clientOrderID), \(order.tag), \(order.account), \(order.apiKey), \(order.instrument),
                 \(order.side.rawValue), \(order.type.rawValue), \(order.price), \(order.size), \(order.targetCurrency), \(order.filled),
-                \(order.filledNotional), \(order.state.rawValue), \(order.frozen), \(placement.notional), \(order.createdAt),
+                \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(placement.notional), \(order.createdAt),
                 \(order.updatedAt))
                 RETURNING id
                 """, in: tx)
@@ -32,7 +32,7 @@ public struct SQLOrderStore: OrderStore {
                 try tx.execute(
                     """
                     UPDATE spot_order SET filled = \(maker.filled), filled_notional = \(maker.filledNotional),
-                    state = \(maker.state.rawValue), frozen = \(maker.frozen), updated_at = \(maker.updatedAt) WHERE id = \(maker.id)
+                    filled_value = \(maker.filledValue), state = \(maker.state.rawValue), frozen = \(maker.frozen), updated_at = \(maker.updatedAt) WHERE id = \(maker.id)
                     """)
             }
             var fills: [Fill] = []
@@ -88,24 +88,42 @@ public struct SQLOrderStore: OrderStore {
             "SELECT * FROM spot_order WHERE account_uid = \(account) AND client_order_id = \(clientOrderID)", Self.order)
     }
 
-    public func orders(account: String, instrument: String?, open: Bool, limit: Int) async throws(StoreError) -> [Order] {
-        try await database.fetchAll(
+    public func orders(account: String, matching query: OrderQuery) async throws(StoreError) -> [Order] {
+        let page = query.page
+        let found = try await database.fetchAll(
             """
-            SELECT * FROM spot_order WHERE account_uid = \(account) AND (CAST(\(instrument) AS TEXT) IS NULL OR inst_id = \(instrument))
-            AND (state IN ('live', 'partially_filled')) = \(open) ORDER BY id DESC LIMIT \(limit)
+            SELECT * FROM spot_order WHERE account_uid = \(account) AND (state IN ('live', 'partially_filled')) = \(query.open)
+            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
+            AND (CAST(\(query.type?.rawValue) AS TEXT) IS NULL OR ord_type = \(query.type?.rawValue))
+            AND (CAST(\(query.state?.rawValue) AS TEXT) IS NULL OR state = \(query.state?.rawValue))
+            AND (CAST(\(page.after) AS BIGINT) IS NULL OR id < \(page.after))
+            AND (CAST(\(page.before) AS BIGINT) IS NULL OR id > \(page.before))
+            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR created_at >= \(page.begin))
+            AND (CAST(\(page.end) AS BIGINT) IS NULL OR created_at <= \(page.end))
+            ORDER BY id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
             """, Self.order)
+        return page.readsOldestFirst ? found.reversed() : found
     }
 
     public func openOrders() async throws(StoreError) -> [Order] {
         try await database.fetchAll("SELECT * FROM spot_order WHERE state IN ('live', 'partially_filled') ORDER BY id", Self.order)
     }
 
-    public func fills(account: String, instrument: String?, limit: Int) async throws(StoreError) -> [Fill] {
-        try await database.fetchAll(
+    public func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill] {
+        let page = query.page
+        let found = try await database.fetchAll(
             """
             SELECT * FROM fill WHERE (taker_uid = \(account) OR maker_uid = \(account))
-            AND (CAST(\(instrument) AS TEXT) IS NULL OR inst_id = \(instrument)) ORDER BY trade_id DESC LIMIT \(limit)
+            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
+            AND (CAST(\(query.orderID) AS BIGINT) IS NULL
+                OR (taker_order = \(query.orderID) AND taker_uid = \(account)) OR (maker_order = \(query.orderID) AND maker_uid = \(account)))
+            AND (CAST(\(page.after) AS BIGINT) IS NULL OR trade_id < \(page.after))
+            AND (CAST(\(page.before) AS BIGINT) IS NULL OR trade_id > \(page.before))
+            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR time >= \(page.begin))
+            AND (CAST(\(page.end) AS BIGINT) IS NULL OR time <= \(page.end))
+            ORDER BY trade_id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
             """, Self.fill)
+        return page.readsOldestFirst ? found.reversed() : found
     }
 
     public func trades(instrument: String, limit: Int) async throws(StoreError) -> [Fill] {
@@ -136,7 +154,7 @@ public struct SQLOrderStore: OrderStore {
             id: try row("id"), clientOrderID: try row("client_order_id"), tag: try row("tag"), account: try row("account_uid"),
             apiKey: try row("api_key"), instrument: try row("inst_id"), side: side, type: type, price: try row("price"),
             size: try row("size"), targetCurrency: try row("tgt_ccy"), filled: try row("filled"),
-            filledNotional: try row("filled_notional"), state: state, frozen: try row("frozen"), createdAt: try row("created_at"),
+            filledNotional: try row("filled_notional"), filledValue: try row("filled_value"), state: state, frozen: try row("frozen"), createdAt: try row("created_at"),
             updatedAt: try row("updated_at"))
     }
 }
