@@ -17,6 +17,9 @@ public protocol OrderStore: Sendable {
     /// The account's fills (as taker or maker) that `query` selects, newest first.
     func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill]
     func trades(instrument: String, limit: Int) async throws(StoreError) -> [Fill]
+    /// Public trades of `instrument` in `page`, newest first; its cursors are trade ids, or fill times when
+    /// `byTime` (OKX `history-trades` type 2).
+    func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill]
     /// Quote units of the orders a key placed since `time` (its daily spending).
     func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64
 }

@@ -86,7 +86,11 @@ import Testing
             let bad = try await h.call(.get, "/api/v5/trade/fills?after=12x", as: buyer.key)
             #expect(bad.code == "51000" && bad.msg.contains("after"))
             #expect(try await h.call(.get, "/api/v5/trade/fills?ordId=-1", as: buyer.key).code == "51000")
-            #expect(try await h.call(.get, "/api/v5/trade/fills?limit=101", as: buyer.key).code == "51000")
+            // A limit above OKX's maximum answers the maximum, as OKX does; zero or text is refused.
+            #expect(try await h.call(.get, "/api/v5/trade/fills?limit=101", as: buyer.key).data.count == 3)
+            #expect(try await h.call(.get, "/api/v5/trade/fills?limit=99999999999999999999999", as: buyer.key).data.count == 3)
+            #expect(try await h.call(.get, "/api/v5/trade/fills?limit=0", as: buyer.key).code == "51000")
+            #expect(try await h.call(.get, "/api/v5/trade/fills?limit=ten", as: buyer.key).code == "51000")
             #expect(try await h.call(.get, "/api/v5/trade/fills-history", as: buyer.key).code == "50014")
             #expect(try await h.call(.get, "/api/v5/trade/fills-history?instType=SWAP", as: buyer.key).data.isEmpty)
             let history = try await h.call(.get, "/api/v5/trade/fills-history?instType=SPOT&ordId=\(first)", as: buyer.key)
@@ -139,6 +143,34 @@ import Testing
             let archive = try await h.call(.get, "/api/v5/trade/orders-history-archive?instType=SPOT", as: trader.key)
             #expect(archive.data.count == 2)
             #expect(try await h.call(.get, "/api/v5/trade/orders-history-archive", as: trader.key).code == "50014")
+        }
+    }
+
+    @Test
+    func publicTradesAnswerTheMaximumAndPageBackwards() async throws {
+        try await Harness.run { h in
+            let seller = try await h.trader("seller01", btc: "1")
+            let buyer = try await h.trader("buyer001", usdt: "100000")
+            for price in ["30000", "30001", "30002"] {
+                _ = try await h.order(Self.limit("sell", sz: "0.1", px: price), as: seller.key)
+                _ = try await h.order(Self.limit("buy", sz: "0.1", px: price), as: buyer.key)
+            }
+            // Above OKX's maximum (500) the maximum answers, as OKX does, rather than an error.
+            let all = try await h.call(.get, "/api/v5/market/trades?instId=BTC-USDT&limit=1000", as: nil)
+            #expect(all.code == "0" && all.data.compactMap { $0["px"] as? String } == ["30002", "30001", "30000"], "\(all.raw)")
+            #expect(try await h.call(.get, "/api/v5/market/trades?instId=BTC-USDT&limit=2", as: nil).data.count == 2)
+            #expect(try await h.call(.get, "/api/v5/market/trades?instId=BTC-USDT&limit=-1", as: nil).code == "51000")
+            let ids = all.data.compactMap { $0["tradeId"] as? String }
+            let times = all.data.compactMap { $0["ts"] as? String }
+            // history-trades pages by trade id (type 1, the default) or by time (type 2).
+            let older = try await h.call(.get, "/api/v5/market/history-trades?instId=BTC-USDT&after=\(ids[0])", as: nil)
+            #expect(older.data.compactMap { $0["tradeId"] as? String } == Array(ids[1...]))
+            let newer = try await h.call(.get, "/api/v5/market/history-trades?instId=BTC-USDT&before=\(ids[2])&limit=1", as: nil)
+            #expect(newer.data.compactMap { $0["tradeId"] as? String } == [ids[1]])
+            let byTime = try await h.call(.get, "/api/v5/market/history-trades?instId=BTC-USDT&type=2&after=\(times[1])", as: nil)
+            #expect(byTime.data.compactMap { $0["tradeId"] as? String } == [ids[2]])
+            #expect(try await h.call(.get, "/api/v5/market/history-trades?instId=BTC-USDT&type=3", as: nil).code == "51000")
+            #expect(try await h.call(.get, "/api/v5/market/history-trades?instId=BTC-USDT&limit=500", as: nil).data.count == 3)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KeysmithApp
 import KeysmithCore
+import KeysmithStore
 import NIOCore
 
 /// The parameters of an OKX request: the query of a GET or the JSON object body of a POST.
@@ -74,6 +75,41 @@ public struct OKXParameters: Sendable {
             throw OKXError.parameterError(name).with(message: "Parameter \(name) error: \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// OKX's `limit`: a whole number from 1, `fallback` when absent, and at most `maximum` — a larger one answers
+    /// `maximum` records, as OKX does (`candles?limit=1000` returns 300); 51000 for anything but a positive number.
+    public func limit(maximum: Int, default fallback: Int = 100) throws(OKXError) -> Int {
+        guard let text = optional("limit") else { return fallback }
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), text.utf8.contains(where: { $0 != UInt8(ascii: "0") })
+        else {
+            throw OKXError.parameterError("limit").with(message: "Parameter limit error: a whole number from 1 (at most \(maximum) are returned)")
+        }
+        // A number too long for Int is still "more than the maximum".
+        return min(Int(text) ?? maximum, maximum)
+    }
+
+    /// A non-negative whole number (an id or a millisecond time), nil when absent; 51000 naming it otherwise.
+    public func wholeNumber(_ name: String) throws(OKXError) -> Int64? {
+        guard let text = optional(name) else { return nil }
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int64(text) else {
+            throw OKXError.parameterError(name)
+        }
+        return value
+    }
+
+    /// OKX's paging parameters: `after` / `before` (ids, or times where the endpoint says so), `begin` / `end`
+    /// (milliseconds) and `limit` (at most `maximum`); `begin` no earlier than `reach` back from `now` when the
+    /// listing only reaches so far.
+    public func page(maximum: Int = 100, reach: Int64? = nil, now: Int64) throws(OKXError) -> Page {
+        var page = Page(
+            after: try wholeNumber("after"), before: try wholeNumber("before"), begin: try wholeNumber("begin"),
+            end: try wholeNumber("end"), limit: try limit(maximum: maximum))
+        if let reach {
+            let earliest = now - reach
+            page.begin = max(page.begin ?? earliest, earliest)
+        }
+        return page
     }
 
     /// A caller-chosen id (`clientId`, `clOrdId`): up to 32 letters and digits, "" when absent; 51000 otherwise.

@@ -50,7 +50,7 @@ struct FundingRoutes {
     @Sendable func depositHistory(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<DepositItem> {
         let account = try context.requireKey().account
         let params = OKXParameters(query: request.uri.query)
-        let limit = try params.integer("limit", in: 1...100, default: 100)
+        let limit = try params.limit(maximum: 100)
         let scales = (try await ledger.currencies()).scales
         var deposits = try await ledger.deposits(of: account, currency: params.optional("ccy"), limit: 1_000)
         if let id = params.optional("depId") { deposits = deposits.filter { String($0.id) == id } }
@@ -128,7 +128,7 @@ struct FundingRoutes {
         if let ccy = params.optional("ccy")?.uppercased() { records = records.filter { $0.currency == ccy } }
         if let id = params.optional("wdId") { records = records.filter { String($0.id) == id } }
         if let clientID = params.optional("clientId") { records = records.filter { $0.clientID == clientID } }
-        return OKXResponse(records.prefix(try params.integer("limit", in: 1...100, default: 100)).map { WithdrawalItem($0, scale: scales[$0.currency] ?? 8) })
+        return OKXResponse(records.prefix(try params.limit(maximum: 100)).map { WithdrawalItem($0, scale: scales[$0.currency] ?? 8) })
     }
 
     // MARK: - Helpers

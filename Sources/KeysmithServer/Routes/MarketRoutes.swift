@@ -42,8 +42,20 @@ struct MarketRoutes {
         group.get("market/trades") { request, _ in
             let params = OKXParameters(query: request.uri.query)
             let instrument = try await engine.instrument(try params.required("instId"))
-            let limit = try params.integer("limit", in: 1...500, default: 100)
+            let limit = try params.limit(maximum: 500)
             let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: limit) }
+            return OKXResponse(trades.map { TradeItem($0, instrument: instrument) })
+        }
+        group.get("market/history-trades") { request, _ in
+            // type 1 (default): after/before are trade ids; type 2: fill times in milliseconds. At most 100 per page.
+            let params = OKXParameters(query: request.uri.query)
+            let instrument = try await engine.instrument(try params.required("instId"))
+            let type = params.optional("type") ?? "1"
+            guard type == "1" || type == "2" else { throw OKXError.parameterError("type") }
+            let page = try params.page(now: clock.milliseconds)
+            let trades = try await mapped { () async throws(StoreError) in
+                try await orders.trades(instrument: instrument.id, matching: page, byTime: type == "2")
+            }
             return OKXResponse(trades.map { TradeItem($0, instrument: instrument) })
         }
     }
@@ -61,7 +73,7 @@ struct MarketRoutes {
         let instrument = try await engine.instrument(try params.required("instId"))
         let barName = params.optional("bar") ?? "1m"
         guard let bar = Self.bars[barName] else { throw OKXError.parameterError("bar") }
-        let limit = try params.integer("limit", in: 1...300, default: 100)
+        let limit = try params.limit(maximum: 300)
         let after = params.optional("after").flatMap { Int64($0) }, before = params.optional("before").flatMap { Int64($0) }
         let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 50_000) }
         var buckets: [Int64: [Fill]] = [:]

@@ -31,7 +31,7 @@ struct SubAccountRoutes {
         if let name = params.optional("subAcct") { items = items.filter { $0.name == name } }
         if let after = try params.optional("after").map(Self.timestamp) { items = items.filter { $0.createdAt < after } }
         if let before = try params.optional("before").map(Self.timestamp) { items = items.filter { $0.createdAt > before } }
-        let limit = try params.integer("limit", in: 1...100, default: 100)
+        let limit = try params.limit(maximum: 100)
         return OKXResponse(items.sorted { $0.createdAt > $1.createdAt }.prefix(limit).map(SubAccountItem.init))
     }
 

@@ -102,7 +102,7 @@ struct TradeRoutes {
         let type = listing == .pending ? params.optional("instType") : try params.required("instType")
         if let type, type != "SPOT" { return OKXResponse([]) }
         var query = OrderQuery(
-            open: listing == .pending, instrument: params.optional("instId"), page: try Self.page(params, reach: listing.window, now: clock.milliseconds))
+            open: listing == .pending, instrument: params.optional("instId"), page: try params.page(reach: listing.window, now: clock.milliseconds))
         if let text = params.optional("ordType") {
             guard let type = OrderType(rawValue: text) else { throw OKXError.parameterError("ordType") }
             query.type = type
@@ -122,35 +122,13 @@ struct TradeRoutes {
         let type = listing == .recent ? params.optional("instType") : try params.required("instType")
         if let type, type != "SPOT" { return OKXResponse([]) }
         let query = FillQuery(
-            instrument: params.optional("instId"), orderID: try Self.identifier("ordId", params),
-            page: try Self.page(params, reach: listing.window, now: clock.milliseconds))
+            instrument: params.optional("instId"), orderID: try params.wholeNumber("ordId"),
+            page: try params.page(reach: listing.window, now: clock.milliseconds))
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let found = try await mapped { () async throws(StoreError) in try await orders.fills(account: cached.account.uid, matching: query) }
         return OKXResponse(found.compactMap { fill in
             instruments[fill.instrument].map { FillItem(fill, account: cached.account.uid, instrument: $0) }
         })
-    }
-
-    /// OKX's paging parameters: `after` / `before` (ids), `begin` / `end` (milliseconds), `limit` (1 to 100, default
-    /// 100); `begin` no earlier than the listing reaches back from `now`.
-    private static func page(_ params: OKXParameters, reach: Int64?, now: Int64) throws(OKXError) -> Page {
-        var page = Page(
-            after: try identifier("after", params), before: try identifier("before", params), begin: try identifier("begin", params),
-            end: try identifier("end", params), limit: try params.integer("limit", in: 1...100, default: 100))
-        if let reach {
-            let earliest = now - reach
-            page.begin = max(page.begin ?? earliest, earliest)
-        }
-        return page
-    }
-
-    /// A non-negative whole number (an id or a millisecond time), nil when absent; 51000 naming it otherwise.
-    private static func identifier(_ name: String, _ params: OKXParameters) throws(OKXError) -> Int64? {
-        guard let text = params.optional(name) else { return nil }
-        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int64(text) else {
-            throw OKXError.parameterError(name)
-        }
-        return value
     }
 
     // MARK: - Helpers

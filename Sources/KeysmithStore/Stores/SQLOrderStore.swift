@@ -130,6 +130,18 @@ public struct SQLOrderStore: OrderStore {
         try await database.fetchAll("SELECT * FROM fill WHERE inst_id = \(instrument) ORDER BY trade_id DESC LIMIT \(limit)", Self.fill)
     }
 
+    public func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill] {
+        let cursor = byTime ? "time" : "trade_id"
+        let found = try await database.fetchAll(
+            """
+            SELECT * FROM fill WHERE inst_id = \(instrument)
+            AND (CAST(\(page.after) AS BIGINT) IS NULL OR \(unsafe: cursor) < \(page.after))
+            AND (CAST(\(page.before) AS BIGINT) IS NULL OR \(unsafe: cursor) > \(page.before))
+            ORDER BY trade_id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
+            """, Self.fill)
+        return page.readsOldestFirst ? found.reversed() : found
+    }
+
     public func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64 {
         try await database.value(
             "SELECT CAST(COALESCE(SUM(notional), 0) AS BIGINT) FROM spot_order WHERE api_key = \(apiKey) AND created_at >= \(time)",
