@@ -130,3 +130,30 @@ def test_orders_with_ccxt_defaults(server):
     assert canceled["id"] == resting["id"]
     assert seller.fetch_order(resting["id"], "BTC/USDT")["status"] == "canceled"
     assert seller.fetch_balance()["BTC"]["free"] == 0.9
+
+
+def test_trades_read_back_with_exact_prices(server):
+    """fetch_my_trades and fetch_order_trades (trade/fills-history), fetch_closed_orders (orders-history) and a large
+    fetch_trades limit, checked for values: the prices reported are the prices matched."""
+    seller = trader(server, "bot01trader", "BTC", "1")
+    buyer = trader(server, "bot02trader", "USDT", "10000")
+    first_ask = seller.create_order("BTC/USDT", "limit", "sell", 0.00166583, 30015)
+    first = buyer.create_order("BTC/USDT", "limit", "buy", 0.00166583, 30015)
+    seller.create_order("BTC/USDT", "limit", "sell", 0.01, 30020)
+    second = buyer.create_order("BTC/USDT", "limit", "buy", 0.01, 30020)
+
+    order = buyer.fetch_order(first["id"], "BTC/USDT")
+    assert order["average"] == 30015 and order["filled"] == 0.00166583 and order["status"] == "closed"
+    mine = buyer.fetch_my_trades("BTC/USDT")
+    assert sorted((t["price"], t["amount"], t["side"], t["takerOrMaker"]) for t in mine) == [
+        (30015, 0.00166583, "buy", "taker"), (30020, 0.01, "buy", "taker")]
+    of_first = buyer.fetch_order_trades(first["id"], "BTC/USDT")
+    assert [(t["order"], t["price"], t["amount"]) for t in of_first] == [(first["id"], 30015, 0.00166583)]
+    assert [t["order"] for t in buyer.fetch_order_trades(second["id"], "BTC/USDT")] == [second["id"]]
+    maker = seller.fetch_order_trades(first_ask["id"], "BTC/USDT")
+    assert [(t["side"], t["takerOrMaker"], t["price"]) for t in maker] == [("sell", "maker", 30015)]
+    closed = buyer.fetch_closed_orders("BTC/USDT")
+    assert {o["id"]: o["average"] for o in closed} == {first["id"]: 30015, second["id"]: 30020}
+    # A limit above OKX's maximum answers what there is, not an error.
+    public = buyer.fetch_trades("BTC/USDT", limit=1000)
+    assert sorted(t["price"] for t in public) == [30015, 30020]
