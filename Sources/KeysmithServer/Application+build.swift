@@ -52,7 +52,7 @@ public func buildRouter(
             queue: installation.auditQueue, hasher: installation.auditHasher,
             bursts: AuthFailureBursts(policy: configuration.authFailureBursts), cache: installation.cache, clock: installation.clock)
         : nil
-    router.add(middleware: OKXErrorMiddleware(auditor: auditor))
+    router.add(middleware: OKXErrorMiddleware(auditor: auditor, clock: installation.clock))
     router.add(middleware: ClientAddressMiddleware(resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies)))
 
     HealthRoutes(

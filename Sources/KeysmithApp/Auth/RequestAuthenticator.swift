@@ -15,6 +15,8 @@ public struct SignedRequest: Sendable {
     public var target: String
     public var body: ByteBuffer
     public var clientIP: IPAddress?
+    /// The trusted proxy whose `X-Forwarded-For` named ``clientIP``; nil when it is the connection's own address.
+    public var forwardedBy: IPAddress?
     /// The first authentication header that appeared more than once, if any: such a request is refused, so a proxy
     /// that reads one copy can never see a different request than the one Keysmith verified.
     public var repeatedHeader: String?
@@ -99,7 +101,7 @@ public struct RequestAuthenticator: Sendable {
         let cached = verified.key
         guard !cached.account.frozen else { throw OKXError.apiFrozen }
         guard KeyEnvironment(simulatedTradingHeader: request.simulatedTrading) == cached.key.environment else {
-            throw OKXError.environmentMismatch
+            throw OKXError.environmentMismatch.with(message: AuthenticationHelp.environment(of: cached.key))
         }
         guard cached.key.permissions.contains(permission) else { throw OKXError.keyLacksPermission }
         if let retry = limiter.take(subject: cached.key.apiKey, family: family, override: cached.key.rateLimit, now: now) {
@@ -133,7 +135,9 @@ public struct RequestAuthenticator: Sendable {
 
         let signed = timestamp.withUTF8 { OKXTimestamp.parse(UnsafeRawBufferPointer($0)) }
         guard let signed else { throw OKXError.invalidTimestamp }
-        guard abs(now - signed) <= OKXTimestamp.window else { throw OKXError.timestampExpired }
+        guard abs(now - signed) <= OKXTimestamp.window else {
+            throw OKXError.timestampExpired.with(message: AuthenticationHelp.skew(signedAt: signed, now: now))
+        }
 
         let isPost = request.method == "POST"
         var method = request.method, target = request.target
@@ -152,7 +156,9 @@ public struct RequestAuthenticator: Sendable {
                 }
             }
         }
-        guard valid else { throw OKXError.invalidSignature }
+        guard valid else {
+            throw OKXError.invalidSignature.with(message: AuthenticationHelp.prehash(of: request, timestamp: timestamp, algorithm: cached.key.algorithm))
+        }
 
         let passphraseMatches = passphrase.withUTF8 {
             passphrases.matches(UnsafeRawBufferPointer($0), verifier: cached.passphraseVerifier)
@@ -161,7 +167,7 @@ public struct RequestAuthenticator: Sendable {
 
         if !cached.key.allowlist.isEmpty {
             guard let ip = request.clientIP, cached.key.allowlist.permits(ip) else {
-                throw OKXError.ipNotAllowed(request.clientIP?.description ?? "unknown")
+                throw OKXError.ipNotAllowed(request.clientIP?.description ?? "unknown").with(message: AuthenticationHelp.address(of: request))
             }
         }
         if let content, !replay.accept(content, signedAt: signed, now: now) {

@@ -10,5 +10,6 @@ extension HTTPField.Name {
     static let simulatedTrading = Self("x-simulated-trading")!
     static let xForwardedFor = Self("X-Forwarded-For")!
     static let requestID = Self("x-request-id")!
+    static let serverTime = Self("x-server-time")!
     static let retryAfter = Self("Retry-After")!
 }

@@ -57,6 +57,7 @@ struct OKXAuthMiddleware: RouterMiddleware {
         var signed = SignedRequest(
             headers: request.headers, method: request.method.rawValue, target: request.uri.string, body: context.body,
             clientIP: context.clientIP)
+        if let peer = context.peerAddress, context.clientIP != peer { signed.forwardedBy = peer }
         if request.method == .get || request.method == .head {
             signed.hasUnsignedBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].map { $0 != "0" } ?? false)
         }

@@ -8,13 +8,15 @@ import NIOCore
 import NIOHTTP1
 
 /// The outermost middleware: turns every error into an OKX envelope with the right HTTP status (never an HTML
-/// page), adds the request id header, and logs one line per request — method, path without query, status, OKX
+/// page), adds the request id and server time headers (`x-server-time`, milliseconds, so a client can correct its
+/// clock from any answer), and logs one line per request — method, path without query, status, OKX
 /// code, latency, client IP and the key's public id. Never a header value, signature, passphrase or body. Private
 /// requests go to the ``RequestAuditor`` (nil: audit of reads turned off).
 struct OKXErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let auditor: RequestAuditor?
+    let clock: any WallClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = context.started
@@ -45,6 +47,7 @@ struct OKXErrorMiddleware: RouterMiddleware {
         }
         let requestID = context.id
         response.headers[.requestID] = requestID
+        response.headers[.serverTime] = String(clock.milliseconds)
         if code == "0", let results = context.facts.snapshot.itemResults { code = results }
         let elapsed = ContinuousClock.now - start
         let audited = await auditor?.record(request, context: context, requestID: requestID, code: code, elapsed: elapsed) ?? false
