@@ -34,6 +34,8 @@ public struct Installation: Sendable {
     /// Orders and fills, and the books that match them.
     public let orders: any OrderStore
     public let engine: MatchingEngine
+    /// Maintenance windows (`system/status`; trading stops while one of the trading service runs).
+    public let maintenance: MaintenanceService
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -91,7 +93,7 @@ public struct Installation: Sendable {
         let parts = Parts(
             master: master, store: SQLAuditStore(database: database), alerts: SQLAlertStore(database: database),
             ledger: SQLLedgerStore(database: database), orders: SQLOrderStore(database: database),
-            console: SQLConsoleStore(database: database))
+            console: SQLConsoleStore(database: database), maintenance: SQLMaintenanceStore(database: database))
         return Installation(
             dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: keys, appStore: keys, eventStore: keys,
             audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
@@ -137,6 +139,7 @@ public struct Installation: Sendable {
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.orders = audit.orders
         self.engine = MatchingEngine(store: audit.orders, ledger: ledger, clock: clock)
+        self.maintenance = MaintenanceService(store: audit.maintenance, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
             onChange: keysChanged)
@@ -167,13 +170,14 @@ public struct Installation: Sendable {
         package let signer: AuditCheckpointSigner
         package let sinkSealer: SecretSealer
         package let console: any ConsoleStore
+        package let maintenance: any MaintenanceStore
         package let consoleSealer: SecretSealer
         package let consoleFormKey: [UInt8]
 
         /// One backend's stores, with the keys the master key derives for them.
         package init(
             master: MasterKey, store: any AuditStore, alerts: any AlertStore, ledger: any LedgerStore & WithdrawalStore,
-            orders: any OrderStore, console: any ConsoleStore
+            orders: any OrderStore, console: any ConsoleStore, maintenance: any MaintenanceStore
         ) {
             self.store = store
             self.alerts = alerts
@@ -184,6 +188,7 @@ public struct Installation: Sendable {
             self.signer = master.auditSigner()
             self.sinkSealer = master.sinkSealer()
             self.console = console
+            self.maintenance = maintenance
             self.consoleSealer = master.consoleSealer()
             self.consoleFormKey = master.consoleFormKey()
         }
@@ -197,7 +202,7 @@ public struct Installation: Sendable {
 
     /// The background services a serving node runs beside its HTTP server, in start order (the service group stops
     /// them in reverse): the key cache's poll and (on PostgreSQL) its change listener, usage and audit writers, the
-    /// expiry watcher, cooled-down key changes, alert delivery, and audit retention when `auditRetention` is set.
+    /// expiry watcher, cooled-down key changes, alert delivery, maintenance windows, and audit retention when `auditRetention` is set.
     public func lifecycleServices(
         auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, logger: Logger
     ) -> [any Service] {
@@ -207,6 +212,7 @@ public struct Installation: Sendable {
                 queue: auditQueue, store: auditStore, checkpoints: checkpoints, clock: clock,
                 checkpointInterval: auditCheckpointInterval, logger: logger),
             AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
+            MaintenanceWatcher(maintenance: maintenance, logger: logger),
         ]
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))

@@ -18,6 +18,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
+    try await installation.maintenance.refresh()
     let router = try buildRouter(installation, console: console, configuration: configuration)
     let services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
@@ -64,6 +65,7 @@ public func buildRouter(
         api = api.add(middleware: PublicRateLimitMiddleware(limit: limit, limiter: RateLimiter(), clock: installation.clock))
     }
     PublicRoutes(clock: installation.clock, ledger: installation.ledger).register(on: api)
+    SystemRoutes(maintenance: installation.maintenance, clock: installation.clock).register(on: api)
     MarketRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(on: api)
 
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
@@ -84,7 +86,7 @@ public func buildRouter(
     FundingRoutes(
         ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes, withdrawals: installation.withdrawals
     ).register(read: read, trade: trade, withdraw: guarded(.withdraw))
-    TradeRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(read: read, trade: trade)
+    TradeRoutes(engine: installation.engine, orders: installation.orders, maintenance: installation.maintenance, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)

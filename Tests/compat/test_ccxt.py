@@ -157,3 +157,30 @@ def test_trades_read_back_with_exact_prices(server):
     # A limit above OKX's maximum answers what there is, not an error.
     public = buyer.fetch_trades("BTC/USDT", limit=1000)
     assert sorted(t["price"] for t in public) == [30015, 30020]
+
+
+def test_fetch_status_follows_the_operators_maintenance_window(server):
+    """`keysmith maintenance` (another process) schedules a window: ccxt's fetch_status reports it, orders raise
+    OnMaintenance while it runs, and trading resumes when the operator ends it."""
+    import time
+
+    ex = trader(server, "bot01trader", "USDT", "1000")
+    assert ex.fetch_status()["status"] == "ok"
+    window = server.cli_json("maintenance", "schedule", "--title", "Engine upgrade", "--end", "1h")
+    assert window["state"] == "ongoing" and window["serviceType"] == "5"
+    deadline = time.monotonic() + 10
+    while ex.fetch_status()["status"] != "maintenance":  # the server reloads windows every second
+        assert time.monotonic() < deadline, "the window never reached the server"
+        time.sleep(0.1)
+    status = ex.fetch_status()
+    assert status["eta"] == int(window["end"])
+    with pytest.raises(ccxt.OnMaintenance):
+        ex.create_order("BTC/USDT", "limit", "buy", 0.001, 20000)
+    assert ex.fetch_balance()["USDT"]["free"] == 1000  # reads keep working, nothing moved
+    assert [w["id"] for w in server.cli_json("maintenance", "list")] == [window["id"]]
+    server.cli("maintenance", "end", window["id"])
+    deadline = time.monotonic() + 10
+    while ex.fetch_status()["status"] != "ok":
+        assert time.monotonic() < deadline, "the end never reached the server"
+        time.sleep(0.1)
+    assert ex.create_order("BTC/USDT", "limit", "buy", 0.001, 20000)["id"]

@@ -30,6 +30,7 @@ extension StoreError {
         case .instrumentScale: return OKXError.parameterError("instId").with(message: detail)
         case .pendingWithdrawal: return OKXError.withdrawalOperationNotAllowed.with(message: detail)
         case .dailyWithdrawal: return .withdrawalAboveDailyLimit
+        case .maintenanceWindow: return OKXError.parameterError("id").with(message: detail)
         case nil: break
         }
         switch kind {

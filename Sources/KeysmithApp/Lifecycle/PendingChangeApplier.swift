@@ -15,17 +15,14 @@ public struct PendingChangeApplier: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let applied = try await keys.applyDueChanges()
-                    if !applied.isEmpty {
-                        logger.notice("cooled-down key changes applied", metadata: ["keys": "\(applied.joined(separator: ","))"])
-                    }
-                } catch {
-                    logger.backgroundFailure("applying pending key changes failed", error: error)
+        await repeatUntilShutdown(every: interval) {
+            do {
+                let applied = try await keys.applyDueChanges()
+                if !applied.isEmpty {
+                    logger.notice("cooled-down key changes applied", metadata: ["keys": "\(applied.joined(separator: ","))"])
                 }
-                try? await Task.sleep(for: interval)
+            } catch {
+                logger.backgroundFailure("applying pending key changes failed", error: error)
             }
         }
     }

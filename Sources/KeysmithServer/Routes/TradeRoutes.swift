@@ -8,6 +8,8 @@ import KeysmithStore
 struct TradeRoutes {
     let engine: MatchingEngine
     let orders: any OrderStore
+    /// Placing and cancelling answer 50001 while a maintenance window of the trading service runs.
+    let maintenance: MaintenanceService
     let clock: any WallClock
 
     static let maximumBatch = 20
@@ -47,10 +49,12 @@ struct TradeRoutes {
     }
 
     @Sendable func placeOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
-        try await place([try OKXParameters(jsonBody: context.body)], request, context)
+        try maintenance.checkTrading()
+        return try await place([try OKXParameters(jsonBody: context.body)], request, context)
     }
 
     @Sendable func placeBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        try maintenance.checkTrading()
         let items = try OKXParameters.list(jsonBody: context.body)
         guard (1...Self.maximumBatch).contains(items.count) else {
             throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders")
@@ -59,6 +63,7 @@ struct TradeRoutes {
     }
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        try maintenance.checkTrading()
         let cached = try context.requireKey()
         let params = try OKXParameters(jsonBody: context.body)
         let outcome: Result<Order, OKXError>

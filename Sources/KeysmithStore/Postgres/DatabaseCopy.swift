@@ -17,7 +17,7 @@ public enum DatabaseCopy {
         ("balance", nil, "account_uid, kind, ccy"), ("movement", "id", "id"), ("ledger_entry", "id", "id"), ("deposit", "id", "id"),
         ("transfer", "id", "id"), ("instrument", nil, "inst_id"), ("withdrawal_address", nil, "account_uid, ccy, address"),
         ("withdrawal", "id", "id"), ("spot_order", "id", "id"), ("fill", "trade_id", "trade_id"), ("console_user", "id", "id"),
-        ("console_signin_failure", nil, "user_id, network"), ("console_session", nil, "key"),
+        ("console_signin_failure", nil, "user_id, network"), ("console_session", nil, "key"), ("maintenance_window", "id", "id"),
     ]
 
     /// Integer flags in SQLite that are BOOLEAN in PostgreSQL.

@@ -71,6 +71,23 @@ enum PostgresMigrations {
                 "CREATE INDEX fill_taker_order ON fill(taker_order)",
                 "CREATE INDEX fill_maker_order ON fill(maker_order)",
             ]),
+        Migration(
+            name: "v6-maintenance-windows",
+            statements: [
+                // The operator's maintenance windows (`keysmith maintenance`), listed by system/status.
+                """
+                CREATE TABLE maintenance_window (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    title TEXT NOT NULL,
+                    begin_at BIGINT NOT NULL,
+                    end_at BIGINT NOT NULL CHECK (end_at > begin_at),
+                    service_type TEXT NOT NULL,
+                    canceled_at BIGINT,
+                    completed_at BIGINT,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.

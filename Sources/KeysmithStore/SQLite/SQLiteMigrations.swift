@@ -396,6 +396,22 @@ enum SQLiteMigrations {
                     CREATE INDEX fill_maker_order ON fill(maker_order);
                     """)
         }
+        migrator.registerMigration("v20-maintenance-windows") { db in
+            // The operator's maintenance windows (`keysmith maintenance`), listed by system/status.
+            try db.execute(
+                sql: """
+                    CREATE TABLE maintenance_window (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        title TEXT NOT NULL,
+                        begin_at INTEGER NOT NULL,
+                        end_at INTEGER NOT NULL CHECK (end_at > begin_at),
+                        service_type TEXT NOT NULL,
+                        canceled_at INTEGER,
+                        completed_at INTEGER,
+                        created_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }
