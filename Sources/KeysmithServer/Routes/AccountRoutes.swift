@@ -1,8 +1,10 @@
 import Hummingbird
 import KeysmithApp
 import KeysmithCore
+import KeysmithStore
 
-/// `GET /api/v5/account/config` and `GET /api/v5/account/balance` (read permission).
+/// `GET /api/v5/account/config`, `account/balance`, `account/max-withdrawal` and `asset/asset-valuation` (read
+/// permission).
 struct AccountRoutes {
     let clock: any WallClock
     let ledger: LedgerService
@@ -16,6 +18,14 @@ struct AccountRoutes {
         group.get("account/balance") { request, context in
             let cached = try context.requireKey()
             return try await balance(of: cached.account, query: request.uri.query)
+        }
+        group.get("account/max-withdrawal") { request, context in
+            let cached = try context.requireKey()
+            return try await maximumWithdrawals(of: cached.account, query: request.uri.query)
+        }
+        group.get("asset/asset-valuation") { request, context in
+            let cached = try context.requireKey()
+            return try await valuation(of: cached.account, query: request.uri.query)
         }
     }
 }
@@ -34,6 +44,90 @@ extension AccountRoutes {
                 balances, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices(), now: clock.milliseconds)
         ])
     }
+}
+
+extension AccountRoutes {
+    /// What can leave the trading account per currency (its available balance: spot holds no borrowing): every
+    /// currency held there, or those of a `ccy` list (at most 20), held or not.
+    func maximumWithdrawals(of account: Account, query: String?) async throws(OKXError) -> OKXResponse<MaxWithdrawalItem> {
+        let params = OKXParameters(query: query)
+        let balances = try await ledger.balances(of: account).filter { $0.kind == .trading }
+        let scales = try await ledger.currencies().scales
+        var codes = balances.map(\.currency)
+        if let list = params.optional("ccy") {
+            codes = list.split(separator: ",").map { $0.uppercased() }
+            guard codes.count <= 20 else { throw OKXError.parameterError("ccy").with(message: "Parameter ccy error: at most 20 currencies") }
+            guard codes.allSatisfy({ scales[$0] != nil }) else { throw OKXError.parameterError("ccy") }
+        }
+        let available = Dictionary(balances.map { ($0.currency, $0.available) }, uniquingKeysWith: { first, _ in first })
+        return OKXResponse(codes.map { code in
+            let text = Amount(units: available[code] ?? 0, scale: scales[code] ?? 8).text
+            return MaxWithdrawalItem(ccy: code, maxWd: text, maxWdEx: text)
+        })
+    }
+
+    /// The account's holdings valued in `ccy` (BTC by default; USDT or USD) at the last traded USDT prices: funding,
+    /// trading, and OKX's classic and earn accounts (always 0 here). A currency that has not traded against USDT
+    /// counts as 0, and BTC needs a BTC-USDT trade to value anything but BTC itself.
+    func valuation(of account: Account, query: String?) async throws(OKXError) -> OKXResponse<AssetValuation> {
+        let unit = OKXParameters(query: query).optional("ccy")?.uppercased() ?? "BTC"
+        guard ["BTC", "USDT", "USD"].contains(unit) else {
+            throw OKXError.parameterError("ccy").with(message: "Parameter ccy error: Keysmith values in BTC, USDT or USD")
+        }
+        let balances = try await ledger.balances(of: account)
+        let scales = try await ledger.currencies().scales
+        let prices = try await engine.usdtPrices()
+        /// A kind's holdings in USDT and its BTC, at 8 decimals, summed over 128 bits.
+        func held(_ kind: BalanceKind) -> (usdt: Int128, btc: Int128) {
+            var usdt: Int128 = 0, btc: Int128 = 0
+            for balance in balances where balance.kind == kind {
+                let (sum, overflow) = balance.available.addingReportingOverflow(balance.frozen)
+                let amount = Amount(units: overflow ? .max : sum, scale: scales[balance.currency] ?? 8)
+                if balance.currency == "BTC" { btc += Int128(amount.rescaled(to: 8)?.units ?? 0) }
+                if let price = prices[balance.currency], let value = amount.value(at: price, scale: 8) { usdt += Int128(value.units) }
+            }
+            return (usdt, btc)
+        }
+        /// Holdings in the unit, as text: each total is converted once, so the total is not a sum of rounded parts.
+        func text(_ held: (usdt: Int128, btc: Int128)) -> String {
+            guard unit == "BTC" else { return Amount.text(units: held.usdt, scale: 8) }
+            guard let price = prices["BTC"], price.units > 0 else { return Amount.text(units: held.btc, scale: 8) }
+            // USDT (8 decimals) / price (its scale) → BTC at 8 decimals, rounded down.
+            var numerator = held.usdt
+            for _ in 0..<price.scale { numerator *= 10 }
+            return Amount.text(units: numerator / Int128(price.units), scale: 8)
+        }
+        let funding = held(.funding), trading = held(.trading)
+        return OKXResponse([
+            AssetValuation(
+                details: .init(classic: "0", earn: "0", funding: text(funding), trading: text(trading)),
+                totalBal: text((funding.usdt + trading.usdt, funding.btc + trading.btc)),
+                ts: String(clock.milliseconds))
+        ])
+    }
+}
+
+/// An `account/max-withdrawal` item (spot: no borrowing, so the `spotOffset` fields are empty).
+struct MaxWithdrawalItem: Encodable, Sendable {
+    let ccy: String
+    let maxWd: String
+    let maxWdEx: String
+    let spotOffsetMaxWd = ""
+    let spotOffsetMaxWdEx = ""
+}
+
+/// An `asset/asset-valuation` item.
+struct AssetValuation: Encodable, Sendable {
+    struct Details: Encodable, Sendable {
+        let classic: String
+        let earn: String
+        let funding: String
+        let trading: String
+    }
+
+    let details: Details
+    let totalBal: String
+    let ts: String
 }
 
 /// One `account/config` item: the account's settings and the calling key's `label`, `perm` and `ip`.
