@@ -84,7 +84,7 @@ extension AccountRoutes {
                 let (sum, overflow) = balance.available.addingReportingOverflow(balance.frozen)
                 let amount = Amount(units: overflow ? .max : sum, scale: scales[balance.currency] ?? 8)
                 if balance.currency == "BTC" { btc += Int128(amount.rescaled(to: 8)?.units ?? 0) }
-                if let price = prices[balance.currency], let value = amount.value(at: price, scale: 8) { usdt += Int128(value.units) }
+                if let price = prices[balance.currency] { usdt = usdt.addingClamped(Self.usdtValue(amount, at: price)) }
             }
             return (usdt, btc)
         }
@@ -92,18 +92,47 @@ extension AccountRoutes {
         func text(_ held: (usdt: Int128, btc: Int128)) -> String {
             guard unit == "BTC" else { return Amount.text(units: held.usdt, scale: 8) }
             guard let price = prices["BTC"], price.units > 0 else { return Amount.text(units: held.btc, scale: 8) }
-            // USDT (8 decimals) / price (its scale) → BTC at 8 decimals, rounded down.
+            // USDT (8 decimals) / price (its scale) → BTC at 8 decimals, rounded down; a quotient beyond 128 bits
+            // (sums of the largest balances at an 18-decimal price) reads as the largest value, never traps.
             var numerator = held.usdt
-            for _ in 0..<price.scale { numerator *= 10 }
+            for _ in 0..<price.scale {
+                let (shifted, overflow) = numerator.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return Amount.text(units: .max, scale: 8) }
+                numerator = shifted
+            }
             return Amount.text(units: numerator / Int128(price.units), scale: 8)
         }
         let funding = held(.funding), trading = held(.trading)
         return OKXResponse([
             AssetValuation(
                 details: .init(classic: "0", earn: "0", funding: text(funding), trading: text(trading)),
-                totalBal: text((funding.usdt + trading.usdt, funding.btc + trading.btc)),
+                totalBal: text((funding.usdt.addingClamped(trading.usdt), funding.btc + trading.btc)),
                 ts: String(clock.milliseconds))
         ])
+    }
+}
+
+extension AccountRoutes {
+    /// `amount × price` in USDT units at 8 decimals, over 128 bits (two 64-bit factors always fit; a scale-up that
+    /// would not reads as the largest value).
+    static func usdtValue(_ amount: Amount, at price: Amount) -> Int128 {
+        var product = Int128(amount.units) * Int128(price.units)
+        let shift = 8 - amount.scale - price.scale
+        for _ in 0..<max(0, shift) {
+            let (shifted, overflow) = product.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return .max }
+            product = shifted
+        }
+        for _ in 0..<max(0, -shift) { product /= 10 }
+        return product
+    }
+}
+
+extension Int128 {
+    /// The sum, or the largest value where it would not fit.
+    func addingClamped(_ other: Int128) -> Int128 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
 
