@@ -29,6 +29,33 @@ struct AveragePriceTests {
         #expect(Self.btc.averagePrice(value: 3, filled: 2 * 100_000_000) == "0.000000002")
     }
 
+    @Test
+    func finePriceAndSizeStepsNeverTrapAndStayAt18Decimals() throws {
+        // tick 1e-10 and lot 1e-9: 19 decimals together, more than an Int64 power of ten holds.
+        let fine = Instrument(
+            id: "X-Y", base: "X", quote: "Y", tickSize: Amount(units: 1, scale: 10), lotSize: Amount(units: 1, scale: 9),
+            minimumSize: Amount(units: 1, scale: 9), maximumLimitSize: Amount(units: .max, scale: 9),
+            maximumMarketSize: Amount(units: .max, scale: 9), listedAt: 0)
+        #expect(fine.averagePrice(value: 5 * 7, filled: 7) == "0.0000000005")
+        #expect(fine.averagePrice(value: 1 + 2 * 2, filled: 3) == "0.000000000166666667")
+        #expect(Amount.text(units: Int128(Int64.max) * 1000, scale: 30) == "0.000000009223372036854775807")
+    }
+
+    @Test
+    func anOrderWhoseExactValueOutgrew64BitsAveragesItsQuoteAmounts() {
+        #expect(Order.accumulated(10, 5) == 15)
+        #expect(Order.accumulated(.max, 1) == -1 && Order.accumulated(-1, 5) == -1 && Order.accumulated(10, nil) == -1)
+        var order = Order(
+            clientOrderID: "", tag: "", account: "a", apiKey: "k", instrument: "BTC-USDT", side: .buy, type: .limit, price: 300_150,
+            size: 166_583, targetCurrency: "base_ccy", createdAt: 0, updatedAt: 0)
+        order.filled = 166_583
+        order.filledNotional = 49_999_887
+        order.filledValue = 49_999_887_450
+        #expect(Self.btc.averagePrice(of: order) == "30015")
+        order.filledValue = -1  // the quote amounts, rounded down to the tick: what avgPx was before the exact value
+        #expect(Self.btc.averagePrice(of: order) == "30014.9")
+    }
+
     /// For random sequences of fills, Σ price × size / Σ size equals avgPx: exactly whenever the quotient has at
     /// most tick + lot decimals, else within half a unit of the last one.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])

@@ -40,4 +40,17 @@ import Testing
             #expect(try await h.call(.get, "/api/v5/asset/asset-valuation?ccy=EUR", as: trader.key).code == "51000")
         }
     }
+
+    @Test
+    func bitcoinCountsExactlyInABitcoinValuation() async throws {
+        try await Harness.run { h in
+            let seller = try await h.trader("seller01", btc: "1")
+            let trader = try await h.trader("trader01", usdt: "10000", btc: "1.00000001")
+            _ = try await h.order(TradingTests.limit("sell", sz: "0.001", px: "30000.1"), as: seller.key)
+            _ = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "30000.1"), as: trader.key)
+            // 1.00100001 BTC held exactly, plus 9969.9999 USDT / 30000.1 = 0.33233222… BTC, rounded down.
+            let btc = try await h.call(.get, "/api/v5/asset/asset-valuation?ccy=BTC", as: trader.key)
+            #expect(btc.data.first?["totalBal"] as? String == "1.33333223", "\(btc.raw)")
+        }
+    }
 }

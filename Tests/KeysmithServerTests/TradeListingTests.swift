@@ -61,7 +61,7 @@ import Testing
             #expect(ofFirst.data.count == 2 && ofFirst.data.allSatisfy { $0["ordId"] as? String == first })
             let ofSecond = try await h.call(.get, "/api/v5/trade/fills?instType=SPOT&instId=BTC-USDT&ordId=\(second)", as: buyer.key)
             #expect(ofSecond.data.count == 1 && ofSecond.data.first?["ordId"] as? String == second)
-            // The maker side of the same fills, by the maker's order ids.
+            // The maker side of the same fills.
             let sellerFills = try await h.call(.get, "/api/v5/trade/fills", as: seller.key)
             #expect(sellerFills.data.count == 3 && sellerFills.data.allSatisfy { $0["execType"] as? String == "M" })
             #expect(try await h.call(.get, "/api/v5/trade/fills?ordId=\(first)", as: seller.key).data.isEmpty, "not the seller's order")
@@ -102,6 +102,37 @@ import Testing
             #expect(try await h.call(.get, "/api/v5/trade/fills-history?instType=SPOT", as: buyer.key).data.count == 3)
             h.clock.advance(by: 90 * 86_400_000)
             #expect(try await h.call(.get, "/api/v5/trade/fills-history?instType=SPOT", as: buyer.key).data.isEmpty)
+        }
+    }
+
+    @Test
+    func aFillBetweenTwoOfTheCallersOwnOrdersIsListedFromTheSideAskedFor() async throws {
+        try await Harness.run { h in
+            let trader = try await h.trader("trader01", usdt: "10000", btc: "1")
+            let ask = try #require(try await h.order(Self.limit("sell", sz: "0.1", px: "30000"), as: trader.key).data.first?["ordId"] as? String)
+            let bid = try #require(try await h.order(Self.limit("buy", sz: "0.1", px: "30000"), as: trader.key).data.first?["ordId"] as? String)
+            let asMaker = try await h.call(.get, "/api/v5/trade/fills?ordId=\(ask)", as: trader.key)
+            #expect(asMaker.data.count == 1 && asMaker.data.first?["ordId"] as? String == ask, "\(asMaker.raw)")
+            #expect(asMaker.data.first?["side"] as? String == "sell" && asMaker.data.first?["execType"] as? String == "M")
+            let asTaker = try await h.call(.get, "/api/v5/trade/fills?ordId=\(bid)", as: trader.key)
+            #expect(asTaker.data.first?["ordId"] as? String == bid && asTaker.data.first?["execType"] as? String == "T")
+        }
+    }
+
+    @Test
+    func listingsReachBackToTheirEdgeInclusive() async throws {
+        try await Harness.run { h in
+            let trader = try await h.trader("trader01", usdt: "10000")
+            let id = try #require(try await h.order(Self.limit("buy", sz: "0.1", px: "20000"), as: trader.key).data.first?["ordId"] as? String)
+            let placedAt = h.clock.milliseconds
+            h.clock.advance(by: 1)
+            _ = try await h.call(.post, "/api/v5/trade/cancel-order", body: #"{"instId":"BTC-USDT","ordId":"\#(id)"}"#, as: trader.key)
+            // Exactly 7 days after it was placed the order is still in orders-history; a millisecond later it is not.
+            h.clock.advance(by: placedAt + 7 * 86_400_000 - h.clock.milliseconds)
+            #expect(try await h.call(.get, "/api/v5/trade/orders-history?instType=SPOT", as: trader.key).data.count == 1)
+            h.clock.advance(by: 1)
+            #expect(try await h.call(.get, "/api/v5/trade/orders-history?instType=SPOT", as: trader.key).data.isEmpty)
+            #expect(try await h.call(.get, "/api/v5/trade/orders-history-archive?instType=SPOT", as: trader.key).data.count == 1)
         }
     }
 

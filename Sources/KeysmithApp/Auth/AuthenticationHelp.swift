@@ -36,8 +36,8 @@ enum AuthenticationHelp {
     static func address(of request: SignedRequest) -> String {
         let ip = request.clientIP?.description ?? "unknown"
         let source =
-            if let proxy = request.forwardedBy {
-                "the address X-Forwarded-For named, forwarded by the trusted proxy \(proxy)"
+            if request.forwardedBy != nil {
+                "the address X-Forwarded-For named, forwarded by a trusted proxy"
             } else {
                 "the connection's own address; no trusted proxy forwarded it"
             }

@@ -163,12 +163,14 @@ public actor MatchingEngine {
         var fills: [Fill] = []
         for match in matches {
             guard var maker = open[match.maker.id] else { throw OKXError.systemError }
-            guard let paid = inst.notional(price: match.price, size: match.size), let value = inst.value(price: match.price, size: match.size),
+            guard let paid = inst.notional(price: match.price, size: match.size),
                 let makerFilled = Self.sum(maker.filled, match.size), let makerNotional = Self.sum(maker.filledNotional, paid),
-                let makerValue = Self.sum(maker.filledValue, value),
-                let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid),
-                let takerValue = Self.sum(order.filledValue, value)
+                let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid)
             else { throw Self.tooLarge }
+            // The exact value only serves the average price: where it outgrows 64 bits the order keeps trading and
+            // its average comes from the quote amounts instead.
+            let value = inst.value(price: match.price, size: match.size)
+            let makerValue = Order.accumulated(maker.filledValue, value), takerValue = Order.accumulated(order.filledValue, value)
             entries += Self.entries(taker: account.uid, maker: maker.account, side: side, size: match.size, paid: paid, inst: inst)
             maker.filled = makerFilled
             maker.filledNotional = makerNotional

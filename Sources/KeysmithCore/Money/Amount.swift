@@ -68,7 +68,9 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// as ``text``.
     public static func text(units: Int128, scale: Int) -> String {
         let magnitude = units.magnitude
-        let divisor = UInt128(power(scale))
+        // 10^scale over 128 bits: an Int64 power would trap from 10^19 on (sums shown at 19 or more decimals).
+        var divisor: UInt128 = 1
+        for _ in 0..<min(max(0, scale), 38) { divisor *= 10 }
         let whole = magnitude / divisor, fraction = magnitude % divisor
         var out = (units < 0 ? "-" : "") + String(whole)
         if fraction != 0 {

@@ -39,7 +39,8 @@ public struct Order: Sendable, Hashable {
     /// Quote units paid or received so far (rounded per fill, as the ledger settled them).
     public var filledNotional: Int64
     /// Σ fill price × fill size, exact, in price units × size units (scale tick + lot): the average price is this
-    /// over ``filled``, with no rounding of the quote amounts in between.
+    /// over ``filled``, with no rounding of the quote amounts in between. -1 once the sum outgrew 64 bits: the
+    /// average then comes from ``filledNotional``.
     public var filledValue: Int64
     public var state: OrderState
     /// Units of the owner's balance still frozen for this order (quote for a buy, base for a sell).
@@ -107,7 +108,32 @@ public struct Fill: Sendable, Hashable {
     }
 }
 
+extension Order {
+    /// `total + value` for ``filledValue``: -1 (and -1 from then on) when the value or the sum does not fit.
+    public static func accumulated(_ total: Int64, _ value: Int64?) -> Int64 {
+        guard total >= 0, let value else { return -1 }
+        let (sum, overflow) = total.addingReportingOverflow(value)
+        return overflow ? -1 : sum
+    }
+}
+
 extension Instrument {
+    /// The order's `avgPx`: exact from ``Order/filledValue``, or, for an order whose exact value outgrew 64 bits,
+    /// the quote amount per base unit to the price's decimals (rounded down).
+    public func averagePrice(of order: Order) -> String {
+        guard order.filled > 0 else { return "" }
+        if order.filledValue >= 0 { return averagePrice(value: order.filledValue, filled: order.filled) }
+        var numerator = Int128(order.filledNotional)
+        let shift = tickSize.scale + lotSize.scale - quoteScale
+        for _ in 0..<max(0, shift) {
+            let (shifted, overflow) = numerator.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return "" }
+            numerator = shifted
+        }
+        for _ in 0..<max(0, -shift) { numerator /= 10 }
+        return Amount.text(units: numerator / Int128(order.filled), scale: tickSize.scale)
+    }
+
     /// Quote units of `size` at `price`, rounded down (both sides of a fill use this one value, so money is conserved);
     /// nil when it does not fit 64 bits.
     public func notional(price: Int64, size: Int64) -> Int64? {
@@ -120,12 +146,12 @@ extension Instrument {
     }
 
     /// The average price of `filled` size units whose ``value(price:size:)``s sum to `value`, as OKX decimal text:
-    /// exact whenever the quotient has at most tick + lot decimals (always when every fill had the same price), else
-    /// rounded half to even at that many decimals. "" when nothing filled.
+    /// exact whenever the quotient has at most tick + lot decimals (at most 18; always exact when every fill had the
+    /// same price), else rounded half to even at that many decimals. "" when nothing filled.
     public func averagePrice(value: Int64, filled: Int64) -> String {
         guard filled > 0 else { return "" }
-        // value / filled is in price units; `lot` more decimals keep every average of fills of at most that size exact.
-        let extra = lotSize.scale
+        // value / filled is in price units; `lot` more decimals (up to 18 in all) keep the average of fills exact.
+        let extra = max(0, min(lotSize.scale, 18 - tickSize.scale))
         var numerator = Int128(value)
         for _ in 0..<extra { numerator *= 10 }
         let (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: Int128(filled))

@@ -77,36 +77,39 @@ extension AccountRoutes {
         let balances = try await ledger.balances(of: account)
         let scales = try await ledger.currencies().scales
         let prices = try await engine.usdtPrices()
-        /// A kind's holdings in USDT and its BTC, at 8 decimals, summed over 128 bits.
-        func held(_ kind: BalanceKind) -> (usdt: Int128, btc: Int128) {
-            var usdt: Int128 = 0, btc: Int128 = 0
+        /// A kind's holdings at 8 decimals, summed over 128 bits: BTC itself, and everything else's USDT value.
+        func held(_ kind: BalanceKind) -> Holdings {
+            var held = Holdings()
             for balance in balances where balance.kind == kind {
                 let (sum, overflow) = balance.available.addingReportingOverflow(balance.frozen)
                 let amount = Amount(units: overflow ? .max : sum, scale: scales[balance.currency] ?? 8)
-                if balance.currency == "BTC" { btc += Int128(amount.rescaled(to: 8)?.units ?? 0) }
-                if let price = prices[balance.currency] { usdt = usdt.addingClamped(Self.usdtValue(amount, at: price)) }
+                if balance.currency == "BTC" { held.btc = held.btc.addingClamped(Int128(amount.rescaled(to: 8)?.units ?? 0)) }
+                guard let price = prices[balance.currency] else { continue }
+                let usdt = Self.usdtValue(amount, at: price)
+                held.usdt = held.usdt.addingClamped(usdt)
+                if balance.currency != "BTC" { held.usdtOutsideBTC = held.usdtOutsideBTC.addingClamped(usdt) }
             }
-            return (usdt, btc)
+            return held
         }
-        /// Holdings in the unit, as text: each total is converted once, so the total is not a sum of rounded parts.
-        func text(_ held: (usdt: Int128, btc: Int128)) -> String {
+        /// Holdings in the unit, as text: BTC counts exactly in BTC, and each total is converted once.
+        func text(_ held: Holdings) -> String {
             guard unit == "BTC" else { return Amount.text(units: held.usdt, scale: 8) }
             guard let price = prices["BTC"], price.units > 0 else { return Amount.text(units: held.btc, scale: 8) }
             // USDT (8 decimals) / price (its scale) → BTC at 8 decimals, rounded down; a quotient beyond 128 bits
             // (sums of the largest balances at an 18-decimal price) reads as the largest value, never traps.
-            var numerator = held.usdt
+            var numerator = held.usdtOutsideBTC
             for _ in 0..<price.scale {
                 let (shifted, overflow) = numerator.multipliedReportingOverflow(by: 10)
                 guard !overflow else { return Amount.text(units: .max, scale: 8) }
                 numerator = shifted
             }
-            return Amount.text(units: numerator / Int128(price.units), scale: 8)
+            return Amount.text(units: held.btc.addingClamped(numerator / Int128(price.units)), scale: 8)
         }
         let funding = held(.funding), trading = held(.trading)
         return OKXResponse([
             AssetValuation(
                 details: .init(classic: "0", earn: "0", funding: text(funding), trading: text(trading)),
-                totalBal: text((funding.usdt.addingClamped(trading.usdt), funding.btc + trading.btc)),
+                totalBal: text(funding.adding(trading)),
                 ts: String(clock.milliseconds))
         ])
     }
@@ -125,6 +128,19 @@ extension AccountRoutes {
         }
         for _ in 0..<max(0, -shift) { product /= 10 }
         return product
+    }
+}
+
+/// Holdings at 8 decimals: BTC held, the USDT value of everything, and of everything but BTC.
+struct Holdings {
+    var btc: Int128 = 0
+    var usdt: Int128 = 0
+    var usdtOutsideBTC: Int128 = 0
+
+    func adding(_ other: Holdings) -> Holdings {
+        Holdings(
+            btc: btc.addingClamped(other.btc), usdt: usdt.addingClamped(other.usdt),
+            usdtOutsideBTC: usdtOutsideBTC.addingClamped(other.usdtOutsideBTC))
     }
 }
 

@@ -76,7 +76,7 @@ struct OrderItem: Encodable, Sendable {
     init(_ order: Order, instrument: Instrument) {
         let sizeScale = order.targetCurrency == "quote_ccy" ? instrument.quoteScale : instrument.lotSize.scale
         accFillSz = Amount(units: order.filled, scale: instrument.lotSize.scale).text
-        avgPx = instrument.averagePrice(value: order.filledValue, filled: order.filled)
+        avgPx = instrument.averagePrice(of: order)
         cTime = String(order.createdAt)
         cancelSource = order.state == .canceled ? "1" : ""
         clOrdId = order.clientOrderID
@@ -113,8 +113,11 @@ struct FillItem: Encodable, Sendable {
     let tradeId: String
     let ts: String
 
-    init(_ fill: Fill, account: String, instrument: Instrument) {
-        let taker = fill.takerAccount == account
+    /// `order`: the caller's order the listing was asked for, which picks the side of a fill between two of the
+    /// caller's own orders.
+    init(_ fill: Fill, account: String, instrument: Instrument, order: Int64? = nil) {
+        let makerAsked = order != nil && fill.makerOrder == order && fill.makerAccount == account
+        let taker = fill.takerAccount == account && !makerAsked
         let side = taker ? fill.side : fill.side.opposite
         billId = String(fill.tradeID)
         execType = taker ? "T" : "M"

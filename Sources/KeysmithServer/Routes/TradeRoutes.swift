@@ -132,7 +132,7 @@ struct TradeRoutes {
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let found = try await mapped { () async throws(StoreError) in try await orders.fills(account: cached.account.uid, matching: query) }
         return OKXResponse(found.compactMap { fill in
-            instruments[fill.instrument].map { FillItem(fill, account: cached.account.uid, instrument: $0) }
+            instruments[fill.instrument].map { FillItem(fill, account: cached.account.uid, instrument: $0, order: query.orderID) }
         })
     }
 

@@ -48,7 +48,7 @@ public final class PostgresDatabase: Service, Sendable {
     /// The pool's run, when it was started with ``started(url:logger:maximumConnections:migrate:)``.
     private let detached = Mutex<Task<Void, Never>?>(nil)
     /// Whether ``run()`` has started, and who waits for it to.
-    private let running = Mutex<(started: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    private let running = Mutex<(claimed: Bool, started: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, false, []))
 
     /// A pool for the database at `url` (`postgres://user[:password]@host[:port]/db[?sslmode=require]`). Nothing
     /// connects until ``run()`` runs and a query asks for a connection.
@@ -86,16 +86,30 @@ public final class PostgresDatabase: Service, Sendable {
     public func run() async {
         let client = self.client
         await withDiscardingTaskGroup { group in
+            // The pool runs once (postgres-nio traps on a second run): a second call returns at once.
+            let first = running.withLock { state in
+                defer { state.claimed = true }
+                return !state.claimed
+            }
+            guard first else {
+                logger.warning("PostgresDatabase.run() called while the pool already runs")
+                return
+            }
             // Immediate: the pool has started (postgres-nio marks it so before its first suspension) when the
             // waiters of ``untilRunning()`` resume and ask it for connections.
             group.addImmediateTask { await client.run() }
-            let waiting = running.withLock { state in
-                state.started = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for waiter in waiting { waiter.resume() }
+            markStarted()
         }
+    }
+
+    /// Records that the pool runs and resumes whoever waits for it.
+    private func markStarted() {
+        let waiting = running.withLock { state in
+            state.started = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume() }
     }
 
     /// Returns once ``run()`` has started (a service beside it in the service group waits for this before its
@@ -129,7 +143,9 @@ public final class PostgresDatabase: Service, Sendable {
     ) async throws(StoreError) -> PostgresDatabase {
         let database = try PostgresDatabase(url: url, logger: logger, maximumConnections: maximumConnections)
         let client = database.client  // the task holds the client, not the database, so dropping the database stops it
+        database.running.withLock { $0.claimed = true }
         database.detached.withLock { $0 = Task.immediate { await client.run() } }
+        database.markStarted()
         if migrate {
             do {
                 try await database.migrate()

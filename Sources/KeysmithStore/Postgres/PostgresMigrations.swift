@@ -61,15 +61,18 @@ enum PostgresMigrations {
         Migration(
             name: "v5-order-fill-value",
             statements: [
-                // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded;
-                // and the fills of one order found by its id.
-                "ALTER TABLE spot_order ADD COLUMN filled_value BIGINT NOT NULL DEFAULT 0",
-                """
-                UPDATE spot_order SET filled_value = COALESCE(
-                    (SELECT SUM(price * size) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0)
-                """,
+                // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded
+                // (-1 where it does not fit 64 bits); the fills of one order found by its id (indexed first, so the
+                // fill-in reads each order's fills through them); public trades paged by time.
                 "CREATE INDEX fill_taker_order ON fill(taker_order)",
                 "CREATE INDEX fill_maker_order ON fill(maker_order)",
+                "CREATE INDEX fill_inst_time ON fill(inst_id, time, trade_id)",
+                "ALTER TABLE spot_order ADD COLUMN filled_value BIGINT NOT NULL DEFAULT 0",
+                """
+                UPDATE spot_order SET filled_value = COALESCE((
+                    SELECT CASE WHEN SUM(price::numeric * size) <= 9223372036854775807 THEN SUM(price::numeric * size)::bigint ELSE -1 END
+                    FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0)
+                """,
             ]),
         Migration(
             name: "v6-maintenance-windows",

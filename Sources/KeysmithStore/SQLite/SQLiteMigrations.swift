@@ -385,15 +385,18 @@ enum SQLiteMigrations {
                     """)
         }
         migrator.registerMigration("v19-order-fill-value") { db in
-            // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded; and
-            // the fills of one order found by its id.
+            // Σ fill price × size per order, exact (the average price), filled in from the fills already recorded (-1
+            // where it does not fit 64 bits); the fills of one order found by its id (indexed first, so the fill-in
+            // reads each order's fills through them); public trades paged by time.
             try db.execute(
                 sql: """
-                    ALTER TABLE spot_order ADD COLUMN filled_value INTEGER NOT NULL DEFAULT 0;
-                    UPDATE spot_order SET filled_value = COALESCE(
-                        (SELECT SUM(price * size) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0);
                     CREATE INDEX fill_taker_order ON fill(taker_order);
                     CREATE INDEX fill_maker_order ON fill(maker_order);
+                    CREATE INDEX fill_inst_time ON fill(inst_id, time, trade_id);
+                    ALTER TABLE spot_order ADD COLUMN filled_value INTEGER NOT NULL DEFAULT 0;
+                    UPDATE spot_order SET filled_value = COALESCE((
+                        SELECT CASE WHEN SUM(CAST(price AS REAL) * size) < 9.0e18 THEN SUM(price * size) ELSE -1 END
+                        FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id), 0);
                     """)
         }
         migrator.registerMigration("v20-maintenance-windows") { db in

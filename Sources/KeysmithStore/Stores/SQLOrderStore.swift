@@ -131,13 +131,14 @@ public struct SQLOrderStore: OrderStore {
     }
 
     public func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill] {
-        let cursor = byTime ? "time" : "trade_id"
+        // Sorted by the cursor itself (then trade id), so pages by time neither skip nor repeat a trade.
+        let cursor = byTime ? "time" : "trade_id", direction = page.readsOldestFirst ? "ASC" : "DESC"
         let found = try await database.fetchAll(
             """
             SELECT * FROM fill WHERE inst_id = \(instrument)
             AND (CAST(\(page.after) AS BIGINT) IS NULL OR \(unsafe: cursor) < \(page.after))
             AND (CAST(\(page.before) AS BIGINT) IS NULL OR \(unsafe: cursor) > \(page.before))
-            ORDER BY trade_id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
+            ORDER BY \(unsafe: cursor) \(unsafe: direction), trade_id \(unsafe: direction) LIMIT \(page.limit)
             """, Self.fill)
         return page.readsOldestFirst ? found.reversed() : found
     }
