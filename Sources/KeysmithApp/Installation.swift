@@ -36,6 +36,8 @@ public struct Installation: Sendable {
     public let engine: MatchingEngine
     /// Maintenance windows (`system/status`; trading stops while one of the trading service runs).
     public let maintenance: MaintenanceService
+    /// The fee schedule and accounts' fee levels (`account/trade-fee`; charged on every fill).
+    public let fees: FeeService
     /// Latest use per key, written to the store in batches by ``usageWriter``.
     public let usage: UsageRecorder
     public let usageWriter: UsageWriter
@@ -93,7 +95,8 @@ public struct Installation: Sendable {
         let parts = Parts(
             master: master, store: SQLAuditStore(database: database), alerts: SQLAlertStore(database: database),
             ledger: SQLLedgerStore(database: database), orders: SQLOrderStore(database: database),
-            console: SQLConsoleStore(database: database), maintenance: SQLMaintenanceStore(database: database))
+            console: SQLConsoleStore(database: database), maintenance: SQLMaintenanceStore(database: database),
+            fees: SQLFeeStore(database: database))
         return Installation(
             dataDirectory: dataDirectory, database: sqlite, postgres: postgres, store: keys, appStore: keys, eventStore: keys,
             audit: parts, sealer: sealer, passphrases: master.passphraseVerifier(), fingerprints: master.secretFingerprints(),
@@ -138,7 +141,8 @@ public struct Installation: Sendable {
         self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.orders = audit.orders
-        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, clock: clock)
+        self.fees = FeeService(store: audit.fees, clock: clock)
+        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock)
         self.maintenance = MaintenanceService(store: audit.maintenance, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
@@ -171,14 +175,16 @@ public struct Installation: Sendable {
         package let sinkSealer: SecretSealer
         package let console: any ConsoleStore
         package let maintenance: any MaintenanceStore
+        package let fees: any FeeStore
         package let consoleSealer: SecretSealer
         package let consoleFormKey: [UInt8]
 
         /// One backend's stores, with the keys the master key derives for them.
         package init(
             master: MasterKey, store: any AuditStore, alerts: any AlertStore, ledger: any LedgerStore & WithdrawalStore,
-            orders: any OrderStore, console: any ConsoleStore, maintenance: any MaintenanceStore
+            orders: any OrderStore, console: any ConsoleStore, maintenance: any MaintenanceStore, fees: any FeeStore
         ) {
+            self.fees = fees
             self.store = store
             self.alerts = alerts
             self.ledger = ledger
@@ -202,7 +208,7 @@ public struct Installation: Sendable {
 
     /// The background services a serving node runs beside its HTTP server, in start order (the service group stops
     /// them in reverse): the key cache's poll and (on PostgreSQL) its change listener, usage and audit writers, the
-    /// expiry watcher, cooled-down key changes, alert delivery, maintenance windows, and audit retention when `auditRetention` is set.
+    /// expiry watcher, cooled-down key changes, alert delivery, the settings watcher (maintenance windows, fees), and audit retention when `auditRetention` is set.
     public func lifecycleServices(
         auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, logger: Logger
     ) -> [any Service] {
@@ -212,7 +218,7 @@ public struct Installation: Sendable {
                 queue: auditQueue, store: auditStore, checkpoints: checkpoints, clock: clock,
                 checkpointInterval: auditCheckpointInterval, logger: logger),
             AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
-            MaintenanceWatcher(maintenance: maintenance, logger: logger),
+            SettingsWatcher(maintenance: maintenance, fees: fees, logger: logger),
         ]
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))

@@ -83,6 +83,8 @@ public func buildRouter(
     let trade = guarded(.trade)
     let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger, engine: installation.engine)
     accountRoutes.register(read: read)
+    BillRoutes(clock: installation.clock, ledger: installation.ledger, fees: installation.fees, engine: installation.engine)
+        .register(read: read)
     FundingRoutes(
         ledger: installation.ledger, accounts: installation.accounts, balances: accountRoutes, withdrawals: installation.withdrawals
     ).register(read: read, trade: trade, withdraw: guarded(.withdraw))

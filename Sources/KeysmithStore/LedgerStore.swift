@@ -22,6 +22,8 @@ public protocol LedgerStore: Sendable {
     func transfer(clientID: String, initiator: String) async throws(StoreError) -> TransferRecord?
     /// Per currency, the sum of every ledger line (zero when the books balance) and of every balance.
     func totals() async throws(StoreError) -> [String: (entries: Int64, balances: Int64)]
+    /// The account's trading-account bills that `query` selects, newest first (see ``Bill``).
+    func bills(account: String, matching query: BillQuery) async throws(StoreError) -> [Bill]
 }
 
 /// One balance of one account.

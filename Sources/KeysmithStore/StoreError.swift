@@ -26,7 +26,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         /// An instrument's tick and lot decimals cannot change once it has orders.
         case instrumentScale
         // .notFound
-        case activeKey, openOrder, pendingWithdrawal, maintenanceWindow
+        case activeKey, openOrder, pendingWithdrawal, maintenanceWindow, feeLevel
         // .limitReached
         case keysPerAccount, dailyWithdrawal, linkedKeys
     }

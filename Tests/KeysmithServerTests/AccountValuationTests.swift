@@ -23,6 +23,7 @@ import Testing
     @Test
     func valuationAddsFundingAndTradingAtTheLastPrices() async throws {
         try await Harness.run { h in
+            try await h.waiveFees()
             let seller = try await h.trader("seller01", btc: "1")
             let trader = try await h.trader("trader01", usdt: "10000")
             try await h.deposit("500", "USDT", to: trader.account)  // funding
@@ -44,6 +45,7 @@ import Testing
     @Test
     func bitcoinCountsExactlyInABitcoinValuation() async throws {
         try await Harness.run { h in
+            try await h.waiveFees()
             let seller = try await h.trader("seller01", btc: "1")
             let trader = try await h.trader("trader01", usdt: "10000", btc: "1.00000001")
             _ = try await h.order(TradingTests.limit("sell", sz: "0.001", px: "30000.1"), as: seller.key)

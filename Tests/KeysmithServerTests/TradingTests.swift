@@ -22,6 +22,11 @@ extension Harness {
         return (created.credentials, account)
     }
 
+    /// No trading fees, for tests about something else that need round numbers.
+    func waiveFees() async throws {
+        _ = try await installation.fees.set(level: "Lv1", instrumentType: "SPOT", maker: "0", taker: "0", origin: .test)
+    }
+
     func order(_ body: String, as key: KeyCredentials, path: String = "/api/v5/trade/order") async throws -> OKXReply {
         clock.advance(by: 1)
         return try await call(.post, path, body: body, as: key)
@@ -44,13 +49,14 @@ extension Harness {
             let bid = try await h.order(Self.limit("buy", sz: "0.2", px: "31000", clOrdId: "bid1"), as: buyer.key)
             let bidID = try #require(bid.data.first?["ordId"] as? String)
             #expect(bid.data.first?["clOrdId"] as? String == "bid1")
-            // Filled at the resting price: 0.2 × 30000 = 6000 USDT.
-            #expect(try await h.available(buyer.account, .trading, "BTC") == "0.2")
+            // Filled at the resting price: 0.2 × 30000 = 6000 USDT; the buyer took (0.1 % of 0.2 BTC), the seller made
+            // (0.08 % of 6000 USDT).
+            #expect(try await h.available(buyer.account, .trading, "BTC") == "0.1998")
             #expect(try await h.available(buyer.account, .trading, "USDT") == "44000")
-            #expect(try await h.available(seller.account, .trading, "USDT") == "6000")
-            // Valued at the last price: 44000 USDT + 0.2 BTC × 30000.
+            #expect(try await h.available(seller.account, .trading, "USDT") == "5995.2")
+            // Valued at the last price: 44000 USDT + 0.1998 BTC × 30000.
             let valued = try await h.call(.get, "/api/v5/account/balance", as: buyer.key)
-            #expect(valued.data.first?["totalEq"] as? String == "50000")
+            #expect(valued.data.first?["totalEq"] as? String == "49994")
             let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT&ordId=\(bidID)", as: buyer.key)
             #expect(order.data.first?["state"] as? String == "filled" && order.data.first?["avgPx"] as? String == "30000")
             #expect(order.data.first?["accFillSz"] as? String == "0.2")
@@ -116,7 +122,8 @@ extension Harness {
             let market = try await h.order(
                 #"{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"market","sz":"4000"}"#, as: taker.key)
             #expect(market.code == "0", "\(market.raw)")
-            #expect(try await h.available(taker.account, .trading, "BTC") == "0.2")
+            // 0.1 BTC from the ioc and 0.1 from the market buy, less the taker's 0.1 % of each.
+            #expect(try await h.available(taker.account, .trading, "BTC") == "0.1998")
             #expect(try await h.available(taker.account, .trading, "USDT") == "93000")
             try await h.expectBalancedBooks(deposited: ["USDT": 100_000_000_000, "BTC": 100_000_000])
         }

@@ -31,6 +31,7 @@ extension StoreError {
         case .pendingWithdrawal: return OKXError.withdrawalOperationNotAllowed.with(message: detail)
         case .dailyWithdrawal: return .withdrawalAboveDailyLimit
         case .maintenanceWindow: return OKXError.parameterError("id").with(message: detail)
+        case .feeLevel: return OKXError.parameterError("level").with(message: detail)
         case nil: break
         }
         switch kind {

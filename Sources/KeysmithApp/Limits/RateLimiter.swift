@@ -91,6 +91,11 @@ public struct EndpointFamily: Sendable, Hashable {
         "GET /api/v5/trade/orders-pending": EndpointFamily("trade/orders-pending", 60, per: 2000),
         "GET /api/v5/trade/orders-history": EndpointFamily("trade/orders-history", 40, per: 2000),
         "GET /api/v5/trade/fills": EndpointFamily("trade/fills", 60, per: 2000),
+        "GET /api/v5/trade/fills-history": EndpointFamily("trade/fills-history", 10, per: 2000),
+        "GET /api/v5/trade/orders-history-archive": EndpointFamily("trade/orders-history-archive", 20, per: 2000),
+        "GET /api/v5/account/bills": EndpointFamily("account/bills", 5, per: 1000),
+        "GET /api/v5/account/bills-archive": EndpointFamily("account/bills-archive", 5, per: 2000),
+        "GET /api/v5/account/trade-fee": EndpointFamily("account/trade-fee", 5, per: 2000),
     ]
 
     /// Public endpoints, when the operator limits them per client IP (`serve --public-rate-limit`).

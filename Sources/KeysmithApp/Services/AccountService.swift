@@ -20,6 +20,11 @@ public struct AccountService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.masterAccount() }
     }
 
+    /// The account with this uid, or nil.
+    public func account(uid: String) async throws(OKXError) -> Account? {
+        try await mapped { () async throws(StoreError) in try await store.account(uid: uid) }
+    }
+
     public func master() async throws(OKXError) -> Account {
         guard let master = try await masterIfPresent() else {
             throw OKXError.systemError.with(message: "Keysmith is not initialised: run `keysmith init`")

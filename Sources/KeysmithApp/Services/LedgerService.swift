@@ -28,6 +28,12 @@ public struct LedgerService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.instruments() }
     }
 
+    /// The account's trading-account bills that `query` selects, newest first.
+    public func bills(of account: Account, matching query: BillQuery) async throws(OKXError) -> [Bill] {
+        let uid = account.uid
+        return try await mapped { () async throws(StoreError) in try await store.bills(account: uid, matching: query) }
+    }
+
     /// Adds or changes a currency (`keysmith currency set`).
     public func save(_ currency: Currency) async throws(OKXError) {
         try await mapped { () async throws(StoreError) in try await store.save(currency: currency) }
@@ -36,8 +42,12 @@ public struct LedgerService: Sendable {
     /// Adds or changes a spot instrument (`keysmith instrument set`); both currencies must exist. A running server
     /// lists it after a restart.
     public func save(_ instrument: Instrument) async throws(OKXError) {
-        _ = try await currency(instrument.base, parameter: "instId")
+        let base = try await currency(instrument.base, parameter: "instId")
         _ = try await currency(instrument.quote, parameter: "instId")
+        guard instrument.lotSize.scale <= base.scale else {
+            throw OKXError.parameterError("lotSz").with(
+                message: "Parameter lotSz error: \(base.code) counts \(base.scale) decimals, so a lot size may have at most \(base.scale)")
+        }
         try await mapped { () async throws(StoreError) in try await store.save(instrument: instrument) }
     }
 
@@ -62,6 +72,11 @@ public struct LedgerService: Sendable {
 
     public func balances(of account: Account) async throws(OKXError) -> [StoredBalance] {
         try await mapped { () async throws(StoreError) in try await store.balances(account: account.uid) }
+    }
+
+    /// What trading fees have collected, per currency (the ``LedgerEntry/fees`` account's trading balances).
+    public func collectedFees() async throws(OKXError) -> [StoredBalance] {
+        try await mapped { () async throws(StoreError) in try await store.balances(account: LedgerEntry.fees) }
     }
 
     public func depositAddress(of account: Account, currency: Currency) -> String {

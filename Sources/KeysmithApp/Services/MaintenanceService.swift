@@ -5,7 +5,7 @@ import Synchronization
 
 /// Maintenance windows: the operator schedules, cancels and ends them (`keysmith maintenance`), `system/status`
 /// lists them, and trading endpoints answer 50001 while one of the trading service is ongoing. Requests read a
-/// snapshot held in memory, which ``MaintenanceWatcher`` refreshes every second (windows written by another
+/// snapshot held in memory, which ``SettingsWatcher`` refreshes every second (windows written by another
 /// process — the CLI — reach a serving node within that second) and this node's own changes refresh at once.
 public final class MaintenanceService: Sendable {
     private let store: any MaintenanceStore

@@ -5,7 +5,9 @@ import KeysmithStore
 /// first use. Placements are serialised by this actor; each is planned on the book without changing it, written to
 /// the store in one transaction (order, fills, both sides' balances, audit event) and only then applied to the
 /// book — a refused write (say, a balance too short, which the database's constraints catch) leaves everything as
-/// it was. Fees are zero in the simulation. The server process owns the books: orders are placed over the API only.
+/// it was. Each fill charges both sides the fee schedule's rate (``FeeService``: the maker rate to the resting order,
+/// the taker rate to the incoming one) on what each receives, paid to the ``LedgerEntry/fees`` account in the same
+/// movement. The server process owns the books: orders are placed over the API only.
 ///
 /// ```swift
 /// let outcome = await engine.place(OrderRequest(instrument: "BTC-USDT", side: "buy", type: "limit", size: "0.01",
@@ -14,15 +16,17 @@ import KeysmithStore
 public actor MatchingEngine {
     private let store: any OrderStore
     private let ledger: LedgerService
+    private let fees: FeeService
     private let clock: any WallClock
     private var books: [String: OrderBook] = [:]
     private var open: [Int64: Order] = [:]
     private var instruments: [String: Instrument] = [:]
     private var loaded = false
 
-    public init(store: any OrderStore, ledger: LedgerService, clock: any WallClock) {
+    public init(store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock) {
         self.store = store
         self.ledger = ledger
+        self.fees = fees
         self.clock = clock
     }
 
@@ -122,6 +126,10 @@ public actor MatchingEngine {
         -> Order
     {
         guard let inst = instruments[request.instrument] else { throw OKXError.instrumentDoesNotExist }
+        guard inst.sizesFitBaseCurrency else {
+            throw OKXError.parameterError("instId").with(
+                message: "Parameter instId error: \(inst.id)'s lot size has more decimals than \(inst.base) counts, so it cannot trade")
+        }
         guard request.tradeMode == "cash" else {
             throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: spot trading uses cash")
         }
@@ -161,9 +169,12 @@ public actor MatchingEngine {
         var entries: [LedgerEntry] = []
         var makers: [Order] = []
         var fills: [Fill] = []
+        let schedule = fees.current
+        let takerRate = schedule.rates(account: account.uid, instrumentType: "SPOT").taker
         for match in matches {
             guard var maker = open[match.maker.id] else { throw OKXError.systemError }
-            guard let paid = inst.notional(price: match.price, size: match.size),
+            let makerRate = schedule.rates(account: maker.account, instrumentType: "SPOT").maker
+            guard let paid = inst.notional(price: match.price, size: match.size), let baseSize = inst.baseUnits(match.size),
                 let makerFilled = Self.sum(maker.filled, match.size), let makerNotional = Self.sum(maker.filledNotional, paid),
                 let takerFilled = Self.sum(order.filled, match.size), let takerNotional = Self.sum(order.filledNotional, paid)
             else { throw Self.tooLarge }
@@ -171,11 +182,18 @@ public actor MatchingEngine {
             // its average comes from the quote amounts instead.
             let value = inst.value(price: match.price, size: match.size)
             let makerValue = Order.accumulated(maker.filledValue, value), takerValue = Order.accumulated(order.filledValue, value)
-            entries += Self.entries(taker: account.uid, maker: maker.account, side: side, size: match.size, paid: paid, inst: inst)
+            // Each side pays its rate on what it receives: the buyer in the base currency, the seller in the quote.
+            let takerFee = FeeRates.charge(side == .buy ? baseSize : paid, at: takerRate)
+            let makerFee = FeeRates.charge(side == .buy ? paid : baseSize, at: makerRate)
+            guard let takerFees = Self.sum(order.fee, takerFee), let makerFees = Self.sum(maker.fee, makerFee) else { throw Self.tooLarge }
+            entries += Self.entries(
+                taker: (account.uid, takerFee), maker: (maker.account, maker.id, makerFee), fill: Int64(fills.count), side: side,
+                base: baseSize, paid: paid, inst: inst)
             maker.filled = makerFilled
             maker.filledNotional = makerNotional
             maker.filledValue = makerValue
-            maker.frozen -= side == .buy ? match.size : paid
+            maker.fee = makerFees
+            maker.frozen -= side == .buy ? baseSize : paid
             maker.updatedAt = now
             maker.state = maker.filled == maker.size ? .filled : .partiallyFilled
             if maker.state == .filled && maker.frozen > 0 {
@@ -190,15 +208,20 @@ public actor MatchingEngine {
             order.filled = takerFilled
             order.filledNotional = takerNotional
             order.filledValue = takerValue
-            fills.append(
-                Fill(
-                    instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: account.uid, makerAccount: maker.account,
-                    side: side, price: match.price, size: match.size, notional: paid, time: now))
+            order.fee = takerFees
+            var fill = Fill(
+                instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: account.uid, makerAccount: maker.account,
+                side: side, price: match.price, size: match.size, notional: paid, time: now)
+            fill.takerFee = takerFee
+            fill.makerFee = makerFee
+            fill.takerFeeRate = takerRate
+            fill.makerFeeRate = makerRate
+            fills.append(fill)
         }
         let rests = !cancelledAtOnce && (type == .limit || type == .postOnly) && order.filled < size
         if rests, let price {
             let remaining = size - order.filled
-            let hold = side == .buy ? inst.notionalRoundedUp(price: price, size: remaining) : remaining
+            let hold = side == .buy ? inst.notionalRoundedUp(price: price, size: remaining) : inst.baseUnits(remaining)
             guard let hold else { throw OKXError.parameterError("sz") }
             entries.append(
                 LedgerEntry(
@@ -241,24 +264,38 @@ public actor MatchingEngine {
     }
 
     /// The balance lines of one fill: the taker pays one currency and receives the other; the maker's side comes out
-    /// of what its resting order froze.
-    private static func entries(taker: String, maker: String, side: OrderSide, size: Int64, paid: Int64, inst: Instrument)
-        -> [LedgerEntry]
-    {
+    /// of what its resting order froze. What each receives is net of its fee, which goes to the fees account. Each
+    /// side's lines name its order (0: the taker's, not stored yet) and the fill (by its index in the placement).
+    private static func entries(
+        taker: (account: String, fee: Int64), maker: (account: String, order: Int64, fee: Int64), fill: Int64, side: OrderSide,
+        base: Int64, paid: Int64, inst: Instrument
+    ) -> [LedgerEntry] {
+        let takerLine = { (fee: Int64) in TradeLine(order: 0, trade: fill, fee: fee) }
+        let makerLine = { (fee: Int64) in TradeLine(order: maker.order, trade: fill, fee: fee) }
+        let (takerGets, makerGets) = side == .buy ? (inst.base, inst.quote) : (inst.quote, inst.base)
+        var lines: [LedgerEntry]
         if side == .buy {
-            return [
-                LedgerEntry(account: taker, kind: .trading, currency: inst.quote, availableDelta: -paid),
-                LedgerEntry(account: taker, kind: .trading, currency: inst.base, availableDelta: size),
-                LedgerEntry(account: maker, kind: .trading, currency: inst.base, frozenDelta: -size),
-                LedgerEntry(account: maker, kind: .trading, currency: inst.quote, availableDelta: paid),
+            lines = [
+                LedgerEntry(account: taker.account, kind: .trading, currency: inst.quote, availableDelta: -paid, trade: takerLine(0)),
+                LedgerEntry(account: taker.account, kind: .trading, currency: inst.base, availableDelta: base - taker.fee, trade: takerLine(taker.fee)),
+                LedgerEntry(account: maker.account, kind: .trading, currency: inst.base, frozenDelta: -base, trade: makerLine(0)),
+                LedgerEntry(account: maker.account, kind: .trading, currency: inst.quote, availableDelta: paid - maker.fee, trade: makerLine(maker.fee)),
+            ]
+        } else {
+            lines = [
+                LedgerEntry(account: taker.account, kind: .trading, currency: inst.base, availableDelta: -base, trade: takerLine(0)),
+                LedgerEntry(account: taker.account, kind: .trading, currency: inst.quote, availableDelta: paid - taker.fee, trade: takerLine(taker.fee)),
+                LedgerEntry(account: maker.account, kind: .trading, currency: inst.quote, frozenDelta: -paid, trade: makerLine(0)),
+                LedgerEntry(account: maker.account, kind: .trading, currency: inst.base, availableDelta: base - maker.fee, trade: makerLine(maker.fee)),
             ]
         }
-        return [
-            LedgerEntry(account: taker, kind: .trading, currency: inst.base, availableDelta: -size),
-            LedgerEntry(account: taker, kind: .trading, currency: inst.quote, availableDelta: paid),
-            LedgerEntry(account: maker, kind: .trading, currency: inst.quote, frozenDelta: -paid),
-            LedgerEntry(account: maker, kind: .trading, currency: inst.base, availableDelta: size),
-        ]
+        if taker.fee > 0 {
+            lines.append(LedgerEntry(account: LedgerEntry.fees, kind: .trading, currency: takerGets, availableDelta: taker.fee))
+        }
+        if maker.fee > 0 {
+            lines.append(LedgerEntry(account: LedgerEntry.fees, kind: .trading, currency: makerGets, availableDelta: maker.fee))
+        }
+        return lines
     }
 
     /// A size in lot units (or quote units for a market buy sized in quote), within the instrument's rules.
@@ -354,8 +391,10 @@ public actor MatchingEngine {
         guard !loaded else { return }
         let scales = (try await ledger.currencies()).scales
         for instrument in try await ledger.instruments() {
-            instruments[instrument.id] = instrument.withQuoteScale(scales[instrument.quote] ?? 6)
+            instruments[instrument.id] = instrument.withCurrencyScales(
+                base: scales[instrument.base] ?? instrument.lotSize.scale, quote: scales[instrument.quote] ?? 6)
         }
+        try await fees.refresh()
         let store = self.store
         let orders = try await mapped { @Sendable () async throws(StoreError) in try await store.openOrders() }
         for order in orders {

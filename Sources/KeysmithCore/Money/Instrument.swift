@@ -15,6 +15,8 @@ public struct Instrument: Sendable, Hashable {
     public var listedAt: Int64
     /// The quote currency's number of decimals, when known (see ``quoteScale``).
     public var quoteCurrencyScale: Int?
+    /// The base currency's number of decimals, when known (see ``baseScale``).
+    public var baseCurrencyScale: Int?
 
     public init(
         id: String, base: String, quote: String, tickSize: Amount, lotSize: Amount, minimumSize: Amount,
@@ -36,6 +38,35 @@ public struct Instrument: Sendable, Hashable {
         var copy = self
         copy.quoteCurrencyScale = scale
         return copy
+    }
+
+    /// The same instrument knowing both currencies' scales (sizes are in lot units; balances in the base
+    /// currency's units, which may have more decimals: ETH-USDT trades in 0.000001 ETH, ETH balances count 10^-8).
+    public func withCurrencyScales(base: Int, quote: Int) -> Instrument {
+        var copy = self
+        copy.baseCurrencyScale = base
+        copy.quoteCurrencyScale = quote
+        return copy
+    }
+
+    /// The base currency's scale, recorded by ``withCurrencyScales(base:quote:)``; the lot size's by default.
+    public var baseScale: Int { baseCurrencyScale ?? lotSize.scale }
+
+    /// Whether the base currency counts at least as finely as the lot size, so every size is a whole number of
+    /// base units (an instrument that fails this cannot trade).
+    public var sizesFitBaseCurrency: Bool { baseScale >= lotSize.scale }
+
+    /// Base currency units of `size` lot units: what a fill of that size moves in the ledger; nil when it does not
+    /// fit 64 bits or the base currency counts more coarsely than the lot size.
+    public func baseUnits(_ size: Int64) -> Int64? {
+        guard sizesFitBaseCurrency else { return nil }
+        var value = size
+        for _ in 0..<(baseScale - lotSize.scale) {
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = shifted
+        }
+        return value
     }
 
     /// BTC-USDT (tick 0.1, lot 0.00000001, min 0.00001) and ETH-USDT (tick 0.01, lot 0.000001, min 0.001).

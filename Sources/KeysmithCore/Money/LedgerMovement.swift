@@ -10,19 +10,43 @@ public enum BalanceKind: String, Sendable, Hashable, CaseIterable, Codable {
 /// The account `world` stands for everything outside the exchange (deposits come from it, withdrawals go to it).
 public struct LedgerEntry: Sendable, Hashable {
     public static let world = "world"
+    /// The exchange's own account, which trading fees are paid to (its trading balances hold what was collected).
+    public static let fees = "fees"
 
     public var account: String
     public var kind: BalanceKind
     public var currency: String
     public var availableDelta: Int64
     public var frozenDelta: Int64
+    /// For a line of a fill: the order and trade it belongs to and the fee it includes (the account's bill).
+    public var trade: TradeLine?
 
-    public init(account: String, kind: BalanceKind, currency: String, availableDelta: Int64 = 0, frozenDelta: Int64 = 0) {
+    public init(
+        account: String, kind: BalanceKind, currency: String, availableDelta: Int64 = 0, frozenDelta: Int64 = 0,
+        trade: TradeLine? = nil
+    ) {
         self.account = account
         self.kind = kind
         self.currency = currency
         self.availableDelta = availableDelta
         self.frozenDelta = frozenDelta
+        self.trade = trade
+    }
+}
+
+/// What a ledger line of a fill records for its account's bill (`account/bills` type 2).
+public struct TradeLine: Sendable, Hashable {
+    /// The account's order; 0 for the order being placed, whose id the store assigns.
+    public var order: Int64
+    /// The fill's trade id; until the fill is stored, its index among the placement's fills.
+    public var trade: Int64
+    /// The fee this line's change already includes, in its currency (what was charged: ≥ 0).
+    public var fee: Int64
+
+    public init(order: Int64, trade: Int64, fee: Int64 = 0) {
+        self.order = order
+        self.trade = trade
+        self.fee = fee
     }
 }
 

@@ -45,14 +45,21 @@ public struct Order: Sendable, Hashable {
     public var state: OrderState
     /// Units of the owner's balance still frozen for this order (quote for a buy, base for a sell).
     public var frozen: Int64
+    /// Fees charged so far, in units of the currency the order receives (base for a buy, quote for a sell).
+    public var fee: Int64
+    /// The order's most recent fill, as read back (nil until it fills, and on an order being placed).
+    public var lastFill: LastFill?
     public var createdAt: Int64
     public var updatedAt: Int64
 
     public init(
         id: Int64 = 0, clientOrderID: String, tag: String, account: String, apiKey: String, instrument: String, side: OrderSide,
         type: OrderType, price: Int64?, size: Int64, targetCurrency: String, filled: Int64 = 0, filledNotional: Int64 = 0,
-        filledValue: Int64 = 0, state: OrderState = .live, frozen: Int64 = 0, createdAt: Int64, updatedAt: Int64
+        filledValue: Int64 = 0, state: OrderState = .live, frozen: Int64 = 0, fee: Int64 = 0, lastFill: LastFill? = nil,
+        createdAt: Int64, updatedAt: Int64
     ) {
+        self.fee = fee
+        self.lastFill = lastFill
         self.id = id
         self.clientOrderID = clientOrderID
         self.tag = tag
@@ -74,6 +81,21 @@ public struct Order: Sendable, Hashable {
     }
 }
 
+/// An order's latest fill: `tradeId`, `fillPx`, `fillSz`, `fillTime` of OKX's order object.
+public struct LastFill: Sendable, Hashable {
+    public var tradeID: Int64
+    public var price: Int64
+    public var size: Int64
+    public var time: Int64
+
+    public init(tradeID: Int64, price: Int64, size: Int64, time: Int64) {
+        self.tradeID = tradeID
+        self.price = price
+        self.size = size
+        self.time = time
+    }
+}
+
 /// A trade between a taker and a maker order.
 public struct Fill: Sendable, Hashable {
     public var tradeID: Int64
@@ -89,6 +111,16 @@ public struct Fill: Sendable, Hashable {
     /// Quote units that changed hands.
     public var notional: Int64
     public var time: Int64
+    /// The fees each side paid, in units of the currency it received, and the rates they were charged at.
+    public var takerFee: Int64 = 0
+    public var makerFee: Int64 = 0
+    public var takerFeeRate: Amount = .zero(scale: FeeRates.scale)
+    public var makerFeeRate: Amount = .zero(scale: FeeRates.scale)
+    /// The two orders' clOrdId and tag, as read back ("" on a fill being placed).
+    public var takerClientOrderID = ""
+    public var takerTag = ""
+    public var makerClientOrderID = ""
+    public var makerTag = ""
 
     public init(
         tradeID: Int64 = 0, instrument: String, takerOrder: Int64, makerOrder: Int64, takerAccount: String, makerAccount: String,

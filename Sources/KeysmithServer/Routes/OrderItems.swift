@@ -47,11 +47,13 @@ struct OrderItem: Encodable, Sendable {
     let category = "normal"
     let ccy = ""
     let clOrdId: String
-    let fee = "0"
+    /// Fees charged so far, negative (OKX's sign for a charge), in `feeCcy`: what the order receives.
+    let fee: String
     let feeCcy: String
-    let fillPx = ""
-    let fillSz = ""
-    let fillTime = ""
+    /// The latest fill's price, size and time ("" until it fills).
+    let fillPx: String
+    let fillSz: String
+    let fillTime: String
     let instId: String
     let instType = "SPOT"
     let lever = ""
@@ -70,7 +72,7 @@ struct OrderItem: Encodable, Sendable {
     let tag: String
     let tdMode = "cash"
     let tgtCcy: String
-    let tradeId = ""
+    let tradeId: String
     let uTime: String
 
     init(_ order: Order, instrument: Instrument) {
@@ -80,12 +82,18 @@ struct OrderItem: Encodable, Sendable {
         cTime = String(order.createdAt)
         cancelSource = order.state == .canceled ? "1" : ""
         clOrdId = order.clientOrderID
-        feeCcy = order.side == .buy ? instrument.base : instrument.quote
+        let receivesBase = order.side == .buy
+        feeCcy = receivesBase ? instrument.base : instrument.quote
+        fee = Amount.text(units: -Int128(order.fee), scale: receivesBase ? instrument.baseScale : instrument.quoteScale)
+        fillPx = order.lastFill.map { Amount(units: $0.price, scale: instrument.tickSize.scale).text } ?? ""
+        fillSz = order.lastFill.map { Amount(units: $0.size, scale: instrument.lotSize.scale).text } ?? ""
+        fillTime = order.lastFill.map { String($0.time) } ?? ""
+        tradeId = order.lastFill.map { String($0.tradeID) } ?? ""
         instId = order.instrument
         ordId = String(order.id)
         ordType = order.type.rawValue
         px = order.price.map { Amount(units: $0, scale: instrument.tickSize.scale).text } ?? ""
-        rebateCcy = instrument.quote
+        rebateCcy = receivesBase ? instrument.quote : instrument.base
         side = order.side.rawValue
         state = order.state.rawValue
         sz = Amount(units: order.size, scale: sizeScale).text
@@ -98,19 +106,26 @@ struct OrderItem: Encodable, Sendable {
 /// A `trade/fills` item, from the caller's side.
 struct FillItem: Encodable, Sendable {
     let billId: String
-    let clOrdId = ""
+    let clOrdId: String
     let execType: String
-    let fee = "0"
+    /// This side's fee, negative for a charge, in `feeCcy` (the currency it received), and its rate.
+    let fee: String
     let feeCcy: String
+    let feeRate: String
+    let fillPnl = "0"
     let fillPx: String
     let fillSz: String
     let fillTime: String
     let instId: String
     let instType = "SPOT"
     let ordId: String
+    let posSide = "net"
     let side: String
-    let tag = ""
+    /// `1` buy, `2` sell (this side's).
+    let subType: String
+    let tag: String
     let tradeId: String
+    let tradeQuoteCcy: String
     let ts: String
 
     /// `order`: the caller's order the listing was asked for, which picks the side of a fill between two of the
@@ -122,6 +137,13 @@ struct FillItem: Encodable, Sendable {
         billId = String(fill.tradeID)
         execType = taker ? "T" : "M"
         feeCcy = side == .buy ? instrument.base : instrument.quote
+        fee = Amount.text(
+            units: -Int128(taker ? fill.takerFee : fill.makerFee), scale: side == .buy ? instrument.baseScale : instrument.quoteScale)
+        feeRate = (taker ? fill.takerFeeRate : fill.makerFeeRate).text
+        clOrdId = taker ? fill.takerClientOrderID : fill.makerClientOrderID
+        tag = taker ? fill.takerTag : fill.makerTag
+        subType = side == .buy ? "1" : "2"
+        tradeQuoteCcy = instrument.quote
         fillPx = Amount(units: fill.price, scale: instrument.tickSize.scale).text
         fillSz = Amount(units: fill.size, scale: instrument.lotSize.scale).text
         fillTime = String(fill.time)

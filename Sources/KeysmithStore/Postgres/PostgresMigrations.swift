@@ -91,6 +91,17 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        Migration(
+            name: "v7-fees-and-bills",
+            statements: PortableMigrations.feesAndBills + [
+                // See the SQLite migration v21-fees-and-bills.
+                """
+                UPDATE ledger_entry SET balance_after = running.total FROM (
+                    SELECT id, SUM(available_delta + frozen_delta) OVER (PARTITION BY account_uid, kind, ccy ORDER BY id)::bigint AS total
+                    FROM ledger_entry WHERE account_uid != 'world') AS running
+                WHERE running.id = ledger_entry.id
+                """,
+            ]),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.

@@ -415,6 +415,20 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v21-fees-and-bills") { db in
+            // The fee schedule (rates per level and instrument type, OKX's Lv1 rates to start with) and the accounts
+            // off the default level; each fill's fees and rates, each order's fees and latest fill; and what each
+            // ledger line tells its account's bill: its order, trade and fee, and the balance it left (filled in for
+            // the lines already recorded, as the running sum of each balance's changes).
+            try db.execute(sql: PortableMigrations.feesAndBills.joined(separator: ";\n"))
+            try db.execute(
+                sql: """
+                    UPDATE ledger_entry SET balance_after = running.total FROM (
+                        SELECT id, SUM(available_delta + frozen_delta) OVER (PARTITION BY account_uid, kind, ccy ORDER BY id) AS total
+                        FROM ledger_entry WHERE account_uid != 'world') AS running
+                    WHERE running.id = ledger_entry.id
+                    """)
+        }
         return migrator
     }
 }

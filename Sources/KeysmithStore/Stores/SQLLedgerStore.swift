@@ -150,36 +150,43 @@ public struct SQLLedgerStore: LedgerStore {
         let movementID = try insert(
             "INSERT INTO movement (kind, reference, created_at) VALUES (\(kind), \(reference), \(time)) RETURNING id", in: tx)
         for entry in movement.entries {
+            var balanceAfter: Int64?
+            if entry.account != LedgerEntry.world {
+                // A zero row first: the CHECK constraints apply to an INSERT's proposed row even when it conflicts.
+                try tx.execute(
+                    """
+                    INSERT INTO balance (account_uid, kind, ccy, available, frozen, updated_at)
+                    VALUES (\(entry.account), \(entry.kind.rawValue), \(entry.currency), 0, 0, \(time))
+                    ON CONFLICT (account_uid, kind, ccy) DO NOTHING
+                    """)
+                balanceAfter = try tx.value(
+                    .either(
+                        // SQLite turns an integer sum that overflows into a float instead of failing: such a row is not updated.
+                        sqlite: """
+                            UPDATE balance SET available = available + \(entry.availableDelta), frozen = frozen + \(entry.frozenDelta),
+                            updated_at = \(time) WHERE account_uid = \(entry.account) AND kind = \(entry.kind.rawValue)
+                            AND ccy = \(entry.currency) AND typeof(available + \(entry.availableDelta)) = 'integer'
+                            AND typeof(frozen + \(entry.frozenDelta)) = 'integer' AND typeof(available + \(entry.availableDelta) + frozen + \(entry.frozenDelta)) = 'integer'
+                            RETURNING available + frozen
+                            """,
+                        // PostgreSQL refuses a bigint that overflows (22003, `.outOfRange`).
+                        postgres: """
+                            UPDATE balance SET available = available + \(entry.availableDelta), frozen = frozen + \(entry.frozenDelta),
+                            updated_at = \(time) WHERE account_uid = \(entry.account) AND kind = \(entry.kind.rawValue)
+                            AND ccy = \(entry.currency)
+                            RETURNING available + frozen
+                            """),
+                    as: Int64.self)
+                guard balanceAfter != nil else { throw StoreError.outOfRange("a balance would exceed the largest amount the ledger holds") }
+            }
+            // Each line keeps the balance it left, so an account's bills read back with their running balance.
             try tx.execute(
                 """
-                INSERT INTO ledger_entry (movement_id, account_uid, kind, ccy, available_delta, frozen_delta)
-                VALUES (\(movementID), \(entry.account), \(entry.kind.rawValue), \(entry.currency), \(entry.availableDelta),
-                \(entry.frozenDelta))
+                INSERT INTO ledger_entry (movement_id, account_uid, kind, ccy, available_delta, frozen_delta, order_id, trade_id, fee,
+                balance_after) VALUES (\(movementID), \(entry.account), \(entry.kind.rawValue), \(entry.currency),
+                \(entry.availableDelta), \(entry.frozenDelta), \(entry.trade?.order), \(entry.trade?.trade), \(entry.trade?.fee ?? 0),
+                \(balanceAfter))
                 """)
-            guard entry.account != LedgerEntry.world else { continue }
-            // A zero row first: the CHECK constraints apply to an INSERT's proposed row even when it conflicts.
-            try tx.execute(
-                """
-                INSERT INTO balance (account_uid, kind, ccy, available, frozen, updated_at)
-                VALUES (\(entry.account), \(entry.kind.rawValue), \(entry.currency), 0, 0, \(time))
-                ON CONFLICT (account_uid, kind, ccy) DO NOTHING
-                """)
-            let updated = try tx.execute(
-                .either(
-                    // SQLite turns an integer sum that overflows into a float instead of failing: such a row is not updated.
-                    sqlite: """
-                        UPDATE balance SET available = available + \(entry.availableDelta), frozen = frozen + \(entry.frozenDelta),
-                        updated_at = \(time) WHERE account_uid = \(entry.account) AND kind = \(entry.kind.rawValue)
-                        AND ccy = \(entry.currency) AND typeof(available + \(entry.availableDelta)) = 'integer'
-                        AND typeof(frozen + \(entry.frozenDelta)) = 'integer'
-                        """,
-                    // PostgreSQL refuses a bigint that overflows (22003, `.outOfRange`).
-                    postgres: """
-                        UPDATE balance SET available = available + \(entry.availableDelta), frozen = frozen + \(entry.frozenDelta),
-                        updated_at = \(time) WHERE account_uid = \(entry.account) AND kind = \(entry.kind.rawValue)
-                        AND ccy = \(entry.currency)
-                        """))
-            guard updated == 1 else { throw StoreError.outOfRange("a balance would exceed the largest amount the ledger holds") }
         }
     }
 

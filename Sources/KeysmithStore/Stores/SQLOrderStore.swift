@@ -21,34 +21,51 @@ public struct SQLOrderStore: OrderStore {
             order.id = try SQLLedgerStore.insert(
                 """
                 INSERT INTO spot_order (client_order_id, tag, account_uid, api_key, inst_id, side, ord_type, price, size, tgt_ccy,
-                filled, filled_notional, filled_value, state, frozen, notional, created_at, updated_at)
+                filled, filled_notional, filled_value, state, frozen, fee, notional, created_at, updated_at)
                 VALUES (\(order.clientOrderID), \(order.tag), \(order.account), \(order.apiKey), \(order.instrument),
                 \(order.side.rawValue), \(order.type.rawValue), \(order.price), \(order.size), \(order.targetCurrency), \(order.filled),
-                \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(placement.notional), \(order.createdAt),
-                \(order.updatedAt))
+                \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(order.fee),
+                \(placement.notional), \(order.createdAt), \(order.updatedAt))
                 RETURNING id
                 """, in: tx)
-            for maker in placement.makers {
-                try tx.execute(
-                    """
-                    UPDATE spot_order SET filled = \(maker.filled), filled_notional = \(maker.filledNotional),
-                    filled_value = \(maker.filledValue), state = \(maker.state.rawValue), frozen = \(maker.frozen), updated_at = \(maker.updatedAt) WHERE id = \(maker.id)
-                    """)
-            }
             var fills: [Fill] = []
             fills.reserveCapacity(placement.fills.count)
             for var fill in placement.fills {
                 fill.takerOrder = order.id
+                fill.takerClientOrderID = order.clientOrderID
+                fill.takerTag = order.tag
                 fill.tradeID = try SQLLedgerStore.insert(
                     """
-                    INSERT INTO fill (inst_id, taker_order, maker_order, taker_uid, maker_uid, side, price, size, notional, time)
+                    INSERT INTO fill (inst_id, taker_order, maker_order, taker_uid, maker_uid, side, price, size, notional, time,
+                    taker_fee, maker_fee, taker_fee_rate, maker_fee_rate)
                     VALUES (\(fill.instrument), \(fill.takerOrder), \(fill.makerOrder), \(fill.takerAccount), \(fill.makerAccount),
-                    \(fill.side.rawValue), \(fill.price), \(fill.size), \(fill.notional), \(fill.time))
+                    \(fill.side.rawValue), \(fill.price), \(fill.size), \(fill.notional), \(fill.time), \(fill.takerFee), \(fill.makerFee),
+                    \(fill.takerFeeRate.text), \(fill.makerFeeRate.text))
                     RETURNING trade_id
                     """, in: tx)
                 fills.append(fill)
             }
-            for movement in placement.movements {
+            for maker in placement.makers {
+                let lastTrade = fills.last(where: { $0.makerOrder == maker.id })?.tradeID
+                try tx.execute(
+                    """
+                    UPDATE spot_order SET filled = \(maker.filled), filled_notional = \(maker.filledNotional),
+                    filled_value = \(maker.filledValue), state = \(maker.state.rawValue), frozen = \(maker.frozen), fee = \(maker.fee),
+                    last_trade_id = COALESCE(\(lastTrade), last_trade_id), updated_at = \(maker.updatedAt) WHERE id = \(maker.id)
+                    """)
+            }
+            if let last = fills.last {
+                try tx.execute("UPDATE spot_order SET last_trade_id = \(last.tradeID) WHERE id = \(order.id)")
+            }
+            for var movement in placement.movements {
+                // Trade lines name the new order as 0 and each fill by its index until now.
+                for index in movement.entries.indices {
+                    guard var line = movement.entries[index].trade else { continue }
+                    if line.order == 0 { line.order = order.id }
+                    guard fills.indices.contains(Int(line.trade)) else { throw StoreError.database("a trade line names no fill") }
+                    line.trade = fills[Int(line.trade)].tradeID
+                    movement.entries[index].trade = line
+                }
                 try SQLLedgerStore.apply(movement, kind: "order", reference: String(order.id), at: order.createdAt, in: tx)
             }
             var record = audit
@@ -80,54 +97,55 @@ public struct SQLOrderStore: OrderStore {
     }
 
     public func order(id: Int64) async throws(StoreError) -> Order? {
-        try await database.fetchOne("SELECT * FROM spot_order WHERE id = \(id)", Self.order)
+        try await database.fetchOne("\(unsafe: Self.orderColumns) WHERE o.id = \(id)", Self.order)
     }
 
     public func order(clientOrderID: String, account: String) async throws(StoreError) -> Order? {
         try await database.fetchOne(
-            "SELECT * FROM spot_order WHERE account_uid = \(account) AND client_order_id = \(clientOrderID)", Self.order)
+            "\(unsafe: Self.orderColumns) WHERE o.account_uid = \(account) AND o.client_order_id = \(clientOrderID)", Self.order)
     }
 
     public func orders(account: String, matching query: OrderQuery) async throws(StoreError) -> [Order] {
         let page = query.page
         let found = try await database.fetchAll(
             """
-            SELECT * FROM spot_order WHERE account_uid = \(account) AND (state IN ('live', 'partially_filled')) = \(query.open)
-            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
-            AND (CAST(\(query.type?.rawValue) AS TEXT) IS NULL OR ord_type = \(query.type?.rawValue))
-            AND (CAST(\(query.state?.rawValue) AS TEXT) IS NULL OR state = \(query.state?.rawValue))
-            AND (CAST(\(page.after) AS BIGINT) IS NULL OR id < \(page.after))
-            AND (CAST(\(page.before) AS BIGINT) IS NULL OR id > \(page.before))
-            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR created_at >= \(page.begin))
-            AND (CAST(\(page.end) AS BIGINT) IS NULL OR created_at <= \(page.end))
-            ORDER BY id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
+            \(unsafe: Self.orderColumns) WHERE o.account_uid = \(account) AND (o.state IN ('live', 'partially_filled')) = \(query.open)
+            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR o.inst_id = \(query.instrument))
+            AND (CAST(\(query.type?.rawValue) AS TEXT) IS NULL OR o.ord_type = \(query.type?.rawValue))
+            AND (CAST(\(query.state?.rawValue) AS TEXT) IS NULL OR o.state = \(query.state?.rawValue))
+            AND (CAST(\(page.after) AS BIGINT) IS NULL OR o.id < \(page.after))
+            AND (CAST(\(page.before) AS BIGINT) IS NULL OR o.id > \(page.before))
+            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR o.created_at >= \(page.begin))
+            AND (CAST(\(page.end) AS BIGINT) IS NULL OR o.created_at <= \(page.end))
+            ORDER BY o.id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
             """, Self.order)
         return page.readsOldestFirst ? found.reversed() : found
     }
 
     public func openOrders() async throws(StoreError) -> [Order] {
-        try await database.fetchAll("SELECT * FROM spot_order WHERE state IN ('live', 'partially_filled') ORDER BY id", Self.order)
+        try await database.fetchAll("\(unsafe: Self.orderColumns) WHERE o.state IN ('live', 'partially_filled') ORDER BY o.id", Self.order)
     }
 
     public func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill] {
         let page = query.page
         let found = try await database.fetchAll(
             """
-            SELECT * FROM fill WHERE (taker_uid = \(account) OR maker_uid = \(account))
-            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
+            \(unsafe: Self.fillColumns) WHERE (fill.taker_uid = \(account) OR fill.maker_uid = \(account))
+            AND (CAST(\(query.instrument) AS TEXT) IS NULL OR fill.inst_id = \(query.instrument))
             AND (CAST(\(query.orderID) AS BIGINT) IS NULL
-                OR (taker_order = \(query.orderID) AND taker_uid = \(account)) OR (maker_order = \(query.orderID) AND maker_uid = \(account)))
-            AND (CAST(\(page.after) AS BIGINT) IS NULL OR trade_id < \(page.after))
-            AND (CAST(\(page.before) AS BIGINT) IS NULL OR trade_id > \(page.before))
-            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR time >= \(page.begin))
-            AND (CAST(\(page.end) AS BIGINT) IS NULL OR time <= \(page.end))
-            ORDER BY trade_id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
+                OR (fill.taker_order = \(query.orderID) AND fill.taker_uid = \(account))
+                OR (fill.maker_order = \(query.orderID) AND fill.maker_uid = \(account)))
+            AND (CAST(\(page.after) AS BIGINT) IS NULL OR fill.trade_id < \(page.after))
+            AND (CAST(\(page.before) AS BIGINT) IS NULL OR fill.trade_id > \(page.before))
+            AND (CAST(\(page.begin) AS BIGINT) IS NULL OR fill.time >= \(page.begin))
+            AND (CAST(\(page.end) AS BIGINT) IS NULL OR fill.time <= \(page.end))
+            ORDER BY fill.trade_id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
             """, Self.fill)
         return page.readsOldestFirst ? found.reversed() : found
     }
 
     public func trades(instrument: String, limit: Int) async throws(StoreError) -> [Fill] {
-        try await database.fetchAll("SELECT * FROM fill WHERE inst_id = \(instrument) ORDER BY trade_id DESC LIMIT \(limit)", Self.fill)
+        try await database.fetchAll("\(unsafe: Self.publicFillColumns) WHERE inst_id = \(instrument) ORDER BY trade_id DESC LIMIT \(limit)", Self.fill)
     }
 
     public func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill] {
@@ -135,7 +153,7 @@ public struct SQLOrderStore: OrderStore {
         let cursor = byTime ? "time" : "trade_id", direction = page.readsOldestFirst ? "ASC" : "DESC"
         let found = try await database.fetchAll(
             """
-            SELECT * FROM fill WHERE inst_id = \(instrument)
+            \(unsafe: Self.publicFillColumns) WHERE inst_id = \(instrument)
             AND (CAST(\(page.after) AS BIGINT) IS NULL OR \(unsafe: cursor) < \(page.after))
             AND (CAST(\(page.before) AS BIGINT) IS NULL OR \(unsafe: cursor) > \(page.before))
             ORDER BY \(unsafe: cursor) \(unsafe: direction), trade_id \(unsafe: direction) LIMIT \(page.limit)
@@ -151,12 +169,38 @@ public struct SQLOrderStore: OrderStore {
 
     // MARK: - Rows
 
+    /// A fill with both orders' clOrdId and tag.
+    static let fillColumns = """
+        SELECT fill.*, t.client_order_id AS taker_cl_ord_id, t.tag AS taker_tag, m.client_order_id AS maker_cl_ord_id,
+        m.tag AS maker_tag FROM fill LEFT JOIN spot_order t ON t.id = fill.taker_order LEFT JOIN spot_order m ON m.id = fill.maker_order
+        """
+
+    /// A public trade: no order's clOrdId or tag.
+    static let publicFillColumns = """
+        SELECT fill.*, NULL AS taker_cl_ord_id, NULL AS taker_tag, NULL AS maker_cl_ord_id, NULL AS maker_tag FROM fill
+        """
+
+    /// An order (`o`) with its latest fill.
+    static let orderColumns = """
+        SELECT o.*, f.price AS last_fill_px, f.size AS last_fill_sz, f.time AS last_fill_time
+        FROM spot_order o LEFT JOIN fill f ON f.trade_id = o.last_trade_id
+        """
+
     static func fill(_ row: SQLRow) throws(StoreError) -> Fill {
-        Fill(
+        var fill = Fill(
             tradeID: try row("trade_id"), instrument: try row("inst_id"), takerOrder: try row("taker_order"),
             makerOrder: try row("maker_order"), takerAccount: try row("taker_uid"), makerAccount: try row("maker_uid"),
             side: OrderSide(rawValue: try row("side")) ?? .buy, price: try row("price"), size: try row("size"),
             notional: try row("notional"), time: try row("time"))
+        fill.takerFee = try row("taker_fee")
+        fill.makerFee = try row("maker_fee")
+        fill.takerFeeRate = Amount(parsing: try row("taker_fee_rate", as: String.self), scale: FeeRates.scale) ?? fill.takerFeeRate
+        fill.makerFeeRate = Amount(parsing: try row("maker_fee_rate", as: String.self), scale: FeeRates.scale) ?? fill.makerFeeRate
+        fill.takerClientOrderID = try row("taker_cl_ord_id", as: String?.self) ?? ""
+        fill.takerTag = try row("taker_tag", as: String?.self) ?? ""
+        fill.makerClientOrderID = try row("maker_cl_ord_id", as: String?.self) ?? ""
+        fill.makerTag = try row("maker_tag", as: String?.self) ?? ""
+        return fill
     }
 
     static func order(_ row: SQLRow) throws(StoreError) -> Order {
@@ -167,7 +211,14 @@ public struct SQLOrderStore: OrderStore {
             id: try row("id"), clientOrderID: try row("client_order_id"), tag: try row("tag"), account: try row("account_uid"),
             apiKey: try row("api_key"), instrument: try row("inst_id"), side: side, type: type, price: try row("price"),
             size: try row("size"), targetCurrency: try row("tgt_ccy"), filled: try row("filled"),
-            filledNotional: try row("filled_notional"), filledValue: try row("filled_value"), state: state, frozen: try row("frozen"), createdAt: try row("created_at"),
-            updatedAt: try row("updated_at"))
+            filledNotional: try row("filled_notional"), filledValue: try row("filled_value"), state: state, frozen: try row("frozen"),
+            fee: try row("fee"), lastFill: try lastFill(row), createdAt: try row("created_at"), updatedAt: try row("updated_at"))
+    }
+
+    private static func lastFill(_ row: SQLRow) throws(StoreError) -> LastFill? {
+        guard let trade = try row("last_trade_id", as: Int64?.self), let price = try row("last_fill_px", as: Int64?.self),
+            let size = try row("last_fill_sz", as: Int64?.self), let time = try row("last_fill_time", as: Int64?.self)
+        else { return nil }
+        return LastFill(tradeID: trade, price: price, size: size, time: time)
     }
 }

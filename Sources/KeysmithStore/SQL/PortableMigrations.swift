@@ -1,0 +1,45 @@
+import KeysmithCore
+
+/// Migration statements both databases run as written (every type in them means the same in SQLite and
+/// PostgreSQL: `INTEGER` columns that hold 64-bit amounts are `BIGINT` on PostgreSQL, so these use `BIGINT`, which
+/// SQLite reads as an integer).
+enum PortableMigrations {
+    /// The fee schedule, fees on fills and orders, and the ledger lines' bill details.
+    static let feesAndBills: [String] = [
+        """
+        CREATE TABLE fee_rate (
+            level TEXT NOT NULL,
+            inst_type TEXT NOT NULL,
+            maker TEXT NOT NULL,
+            taker TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (level, inst_type)
+        )
+        """,
+        """
+        CREATE TABLE account_fee_level (
+            account_uid TEXT PRIMARY KEY NOT NULL,
+            level TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+    ] + FeeSchedule.defaults.map {
+        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('\($0.level)', '\($0.instrumentType)', '\($0.rates.maker.text)', '\($0.rates.taker.text)', 0)"
+    } + [
+        "ALTER TABLE spot_order ADD COLUMN fee BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE spot_order ADD COLUMN last_trade_id BIGINT",
+        "ALTER TABLE fill ADD COLUMN taker_fee BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE fill ADD COLUMN maker_fee BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE fill ADD COLUMN taker_fee_rate TEXT NOT NULL DEFAULT '0'",
+        "ALTER TABLE fill ADD COLUMN maker_fee_rate TEXT NOT NULL DEFAULT '0'",
+        "ALTER TABLE ledger_entry ADD COLUMN order_id BIGINT",
+        "ALTER TABLE ledger_entry ADD COLUMN trade_id BIGINT",
+        "ALTER TABLE ledger_entry ADD COLUMN fee BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE ledger_entry ADD COLUMN balance_after BIGINT",
+        "CREATE INDEX ledger_entry_bills ON ledger_entry(account_uid, kind, id)",
+        """
+        UPDATE spot_order SET last_trade_id = (
+            SELECT MAX(trade_id) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id)
+        """,
+    ]
+}
