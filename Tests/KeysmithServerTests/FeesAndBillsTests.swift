@@ -1,6 +1,7 @@
 import Foundation
 import KeysmithApp
 import KeysmithCore
+import KeysmithStore
 import Testing
 
 extension Harness {
@@ -122,6 +123,43 @@ extension Harness {
             #expect(pending?["accFillSz"] as? String == "0.1")
             try await h.expectBalancedBooks(deposited: ["USDT": 1_000_000_000, "ETH": 100_000_000])
         }
+    }
+
+    /// A sell that rested before base amounts counted in the base currency's units froze its size in lot units
+    /// (0.25 ETH as 250 000 units of 10^-8): on start it is cancelled and its freeze released as it was recorded.
+    @Test
+    func sellsRestingWithLotUnitFreezesAreCancelledOnStart() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "keysmith-stale-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clock = ManualClock()
+        let first = try await TestBackend.open(dataDirectory: folder, clock: clock, logger: LogCollector().logger)
+        guard let file = first.database else { return }  // the state is written by hand into the SQLite file
+        _ = try await first.bootstrap.initializeIfNeeded(allowlist: .loopback, origin: .test)
+        let account = try await first.accounts.createSubAccount(SubAccountRequest(name: "maker001"), origin: .test)
+        let key = try await first.keys.create(
+            NewKeyRequest(account: account, label: "m", permissions: [.readOnly, .trade], allowlist: .empty), origin: .test).key
+        _ = try await first.ledger.deposit(to: account, currency: "ETH", amount: "1", origin: .test)
+        _ = try await first.ledger.transfer(TransferRequest(currency: "ETH", amount: "1", from: "6", to: "18"), by: account, origin: .test)
+        let kept = await first.engine.place(
+            OrderRequest(instrument: "ETH-USDT", side: "sell", type: "limit", size: "0.1", price: "3000"), key: key, account: account, origin: .test)
+        let stale = await first.engine.place(
+            OrderRequest(instrument: "ETH-USDT", side: "sell", type: "limit", size: "0.25", price: "2000"), key: key, account: account, origin: .test)
+        guard case .placed(let keptOrder) = kept, case .placed(let order) = stale else { Issue.record("not placed"); return }
+        // As the order and its freeze were recorded before: 250 000 units frozen instead of 25 000 000.
+        _ = try await SQLDatabase(file).write { tx throws(StoreError) in
+            _ = try tx.execute("UPDATE spot_order SET frozen = 250000 WHERE id = \(order.id)")
+            _ = try tx.execute(
+                "UPDATE balance SET frozen = frozen - 24750000, available = available + 24750000 WHERE account_uid = \(account.uid) AND kind = '18' AND ccy = 'ETH'")
+        }
+        let second = try await TestBackend.open(dataDirectory: folder, clock: clock, logger: LogCollector().logger)
+        let depth = try await second.engine.depth("ETH-USDT", levels: 5)
+        #expect(depth.asks.map(\.0) == [300_000])
+        #expect(try await second.orders.order(id: order.id)?.state == .canceled)
+        #expect(try await second.orders.order(id: keptOrder.id)?.state == .live)
+        let eth = try await second.ledger.balances(of: account).first { $0.kind == .trading && $0.currency == "ETH" }
+        #expect(eth?.available == 90_000_000 && eth?.frozen == 10_000_000)
+        let events = try await second.auditStore.search(AuditQuery(action: "order.cancel.stale"))
+        #expect(events.map(\.record.target) == [String(order.id)])
     }
 
     @Test

@@ -117,7 +117,8 @@ def test_orders_with_ccxt_defaults(server):
     filled = seller.fetch_order(ask["id"], "BTC/USDT")
     assert filled["status"] == "closed" and filled["filled"] == 0.1 and filled["average"] == 30000
     assert buyer.fetch_order(bid["id"], "BTC/USDT")["status"] == "closed"
-    assert buyer.fetch_balance()["BTC"]["free"] == 0.1 and buyer.fetch_balance()["USDT"]["free"] == 7000
+    # The buyer took: 0.1 % of the 0.1 BTC it received went to fees.
+    assert buyer.fetch_balance()["BTC"]["free"] == 0.0999 and buyer.fetch_balance()["USDT"]["free"] == 7000
     assert seller.fetch_ticker("BTC/USDT")["last"] == 30000
     with pytest.raises(ccxt.OrderNotFound):
         seller.cancel_order(ask["id"], "BTC/USDT")
@@ -184,3 +185,41 @@ def test_fetch_status_follows_the_operators_maintenance_window(server):
         assert time.monotonic() < deadline, "the end never reached the server"
         time.sleep(0.1)
     assert ex.create_order("BTC/USDT", "limit", "buy", 0.001, 20000)["id"]
+
+
+def test_fees_ledger_and_transfers_reconcile(server):
+    """fetch_trading_fee (account/trade-fee), the fees of fetch_order and fetch_my_trades (rate × what was received),
+    fetch_ledger (account/bills) reconciling with fetch_balance, and fetch_transfers (bills-archive type 1)."""
+    from decimal import Decimal
+
+    seller = trader(server, "bot01trader", "BTC", "1")
+    buyer = trader(server, "bot02trader", "USDT", "10000")
+    fee = buyer.fetch_trading_fee("BTC/USDT")
+    assert (fee["maker"], fee["taker"]) == (0.0008, 0.001)
+    with pytest.raises(ccxt.NotSupported):  # ccxt's okx class has no fetchTradingFees: it never calls the server
+        buyer.fetch_trading_fees()
+    ask = seller.create_order("BTC/USDT", "limit", "sell", 0.1, 30000)
+    bid = buyer.create_order("BTC/USDT", "limit", "buy", 0.1, 30000)
+    # The buyer took: 0.1 % of 0.1 BTC; the seller made: 0.08 % of 3000 USDT.
+    assert buyer.fetch_order(bid["id"], "BTC/USDT")["fee"] == {"cost": 0.0001, "currency": "BTC"}
+    assert seller.fetch_order(ask["id"], "BTC/USDT")["fee"] == {"cost": 2.4, "currency": "USDT"}
+    [taken] = buyer.fetch_my_trades("BTC/USDT")
+    assert (taken["fee"]["cost"], taken["fee"]["currency"], taken["price"], taken["amount"]) == (0.0001, "BTC", 30000, 0.1)
+    [made] = seller.fetch_order_trades(ask["id"], "BTC/USDT")
+    assert (made["fee"]["cost"], made["fee"]["currency"], made["takerOrMaker"]) == (2.4, "USDT", "maker")
+
+    # ccxt asks for its default market type (instType=SPOT), so the ledger holds the trades and the transfers come
+    # from fetch_transfers, as on OKX.
+    ledger = buyer.fetch_ledger()
+    assert sorted((e["type"], e["currency"], e["amount"]) for e in ledger) == [("trade", "BTC", 0.0999), ("trade", "USDT", -3000)]
+    [btc] = [e for e in ledger if e["currency"] == "BTC"]
+    assert btc["fee"] == {"cost": 0.0001, "currency": "BTC"} and btc["referenceId"] == bid["id"]
+    [transfer] = buyer.fetch_transfers("USDT")
+    assert (transfer["amount"], transfer["fromAccount"], transfer["toAccount"]) == (10000, "funding", "trading")
+    # Every bill, transfers included, adds up to the balance, and the newest one's balance is the balance.
+    everything = buyer.privateGetAccountBills()["data"]
+    assert len(everything) == 3
+    balance = buyer.fetch_balance()
+    for code in ("USDT", "BTC"):
+        lines = sorted((b for b in everything if b["ccy"] == code), key=lambda b: int(b["billId"]))
+        assert sum(Decimal(b["balChg"]) for b in lines) == Decimal(lines[-1]["bal"]) == Decimal(str(balance[code]["total"]))

@@ -1,7 +1,6 @@
 import Foundation
 import KeysmithCore
 import KeysmithStore
-import Synchronization
 
 /// Trading fees: the schedule of rates per fee level and instrument type, and each account's level. The operator
 /// changes them (`keysmith fee set`, `keysmith fee assign`); `account/trade-fee` reports them and the matching
@@ -11,7 +10,7 @@ import Synchronization
 public final class FeeService: Sendable {
     private let store: any FeeStore
     private let clock: any WallClock
-    private let snapshot: Mutex<FeeSchedule>
+    private let snapshot: ReloadedSnapshot<FeeSchedule>
 
     public init(store: any FeeStore, clock: any WallClock) {
         self.store = store
@@ -19,11 +18,11 @@ public final class FeeService: Sendable {
         // OKX's Lv1 rates until the first load: never zero fees for want of a read.
         var defaults = FeeSchedule()
         for row in FeeSchedule.defaults { defaults.rates[row.level, default: [:]][row.instrumentType] = row.rates }
-        self.snapshot = Mutex(defaults)
+        self.snapshot = ReloadedSnapshot(defaults)
     }
 
     /// The schedule as last loaded.
-    public var current: FeeSchedule { snapshot.withLock { $0 } }
+    public var current: FeeSchedule { snapshot.value }
 
     /// The schedule from the store.
     public func schedule() async throws(OKXError) -> FeeSchedule {
@@ -32,8 +31,7 @@ public final class FeeService: Sendable {
 
     /// Reloads the snapshot from the store.
     public func refresh() async throws(OKXError) {
-        let schedule = try await self.schedule()
-        snapshot.withLock { $0 = schedule }
+        try await snapshot.reload { () async throws(OKXError) in try await self.schedule() }
     }
 
     /// Sets the maker and taker rates of `level` on `instrumentType` (rates as ``FeeRates/rate(_:)`` reads them).

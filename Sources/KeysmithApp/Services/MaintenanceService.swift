@@ -1,7 +1,6 @@
 import Foundation
 import KeysmithCore
 import KeysmithStore
-import Synchronization
 
 /// Maintenance windows: the operator schedules, cancels and ends them (`keysmith maintenance`), `system/status`
 /// lists them, and trading endpoints answer 50001 while one of the trading service is ongoing. Requests read a
@@ -10,7 +9,7 @@ import Synchronization
 public final class MaintenanceService: Sendable {
     private let store: any MaintenanceStore
     private let clock: any WallClock
-    private let snapshot = Mutex<[MaintenanceWindow]>([])
+    private let snapshot = ReloadedSnapshot<[MaintenanceWindow]>([])
 
     public init(store: any MaintenanceStore, clock: any WallClock) {
         self.store = store
@@ -55,12 +54,11 @@ public final class MaintenanceService: Sendable {
 
     /// Reloads the snapshot from the store.
     public func refresh() async throws(OKXError) {
-        let windows = try await self.windows()
-        snapshot.withLock { $0 = windows }
+        try await snapshot.reload { () async throws(OKXError) in try await self.windows() }
     }
 
     /// The windows as last loaded, newest first.
-    public var current: [MaintenanceWindow] { snapshot.withLock { $0 } }
+    public var current: [MaintenanceWindow] { snapshot.value }
 
     /// 50001 while a window of the trading service is ongoing.
     public func checkTrading() throws(OKXError) {

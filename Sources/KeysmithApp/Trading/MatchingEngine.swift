@@ -386,6 +386,30 @@ public actor MatchingEngine {
         }
     }
 
+    /// Sells that rested before sizes were converted to the base currency's units (an instrument whose lot has
+    /// fewer decimals than its base currency, such as ETH-USDT) froze their remaining size in lot units: they could
+    /// not fill, so they are cancelled, each releasing what it froze, with an audit event. Returns the others.
+    private func cancelStaleSells(_ orders: [Order]) async throws(OKXError) -> [Order] {
+        var kept: [Order] = []
+        for order in orders {
+            guard order.side == .sell, let inst = instruments[order.instrument], order.price != nil,
+                inst.baseUnits(order.size - order.filled) != order.frozen
+            else {
+                kept.append(order)
+                continue
+            }
+            let now = clock.milliseconds
+            let release = LedgerMovement.freeze(-order.frozen, of: inst.base, in: order.account, kind: .trading)
+            let audit = AuditOrigin.system("order.cancel.stale").record(
+                at: now, account: order.account, target: String(order.id), details: ["instId": order.instrument])
+            let store = self.store
+            _ = try await mapped { @Sendable () async throws(StoreError) in
+                try await store.cancel(order, release: order.frozen > 0 ? release : nil, at: now, audit: audit)
+            }
+        }
+        return kept
+    }
+
     /// Instruments and open orders, once.
     private func load() async throws(OKXError) {
         guard !loaded else { return }
@@ -396,7 +420,8 @@ public actor MatchingEngine {
         }
         try await fees.refresh()
         let store = self.store
-        let orders = try await mapped { @Sendable () async throws(StoreError) in try await store.openOrders() }
+        var orders = try await mapped { @Sendable () async throws(StoreError) in try await store.openOrders() }
+        orders = try await cancelStaleSells(orders)
         for order in orders {
             guard let price = order.price else { continue }
             books[order.instrument, default: OrderBook()].add(

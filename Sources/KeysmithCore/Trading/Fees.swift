@@ -37,8 +37,8 @@ public struct FeeRates: Sendable, Hashable {
         var divisor: Int128 = 1
         for _ in 0..<rate.scale { divisor *= 10 }
         let (quotient, remainder) = (Int128(received) * Int128(-rate.units)).quotientAndRemainder(dividingBy: divisor)
-        // A rate of at most 1 % keeps the charge below what was received.
-        return Int64(quotient) + (remainder > 0 ? 1 : 0)
+        // A rate of at most 1 % keeps the charge below what was received; whatever the rate, it never exceeds it.
+        return Int64(min(quotient + (remainder > 0 ? 1 : 0), Int128(received)))
     }
 }
 
@@ -71,9 +71,10 @@ public struct FeeSchedule: Sendable, Hashable {
     /// The account's fee level.
     public func level(of account: String) -> String { levels[account] ?? Self.defaultLevel }
 
-    /// The rates the account pays on `instrumentType`; zero where the schedule has none.
+    /// The rates the account pays on `instrumentType`: its level's, or where its level sets none for that type the
+    /// default level's; zero where neither does.
     public func rates(account: String, instrumentType: String) -> FeeRates {
-        rates[level(of: account)]?[instrumentType] ?? .zero
+        rates[level(of: account)]?[instrumentType] ?? rates[Self.defaultLevel]?[instrumentType] ?? .zero
     }
 
     /// A level name: 1 to 16 letters and digits (`Lv1`, `VIP2`).

@@ -1,5 +1,3 @@
-import KeysmithCore
-
 /// Migration statements both databases run as written (every type in them means the same in SQLite and
 /// PostgreSQL: `INTEGER` columns that hold 64-bit amounts are `BIGINT` on PostgreSQL, so these use `BIGINT`, which
 /// SQLite reads as an integer).
@@ -23,9 +21,12 @@ enum PortableMigrations {
             updated_at BIGINT NOT NULL
         )
         """,
-    ] + FeeSchedule.defaults.map {
-        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('\($0.level)', '\($0.instrumentType)', '\($0.rates.maker.text)', '\($0.rates.taker.text)', 0)"
-    } + [
+        // OKX's Lv1 rates as published when this migration was written (FeeSchedule.defaults may change later;
+        // a migration never does).
+        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('Lv1', 'SPOT', '-0.0008', '-0.001', 0)",
+        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('Lv1', 'MARGIN', '-0.0008', '-0.001', 0)",
+        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('Lv1', 'SWAP', '-0.0002', '-0.0005', 0)",
+        "INSERT INTO fee_rate (level, inst_type, maker, taker, updated_at) VALUES ('Lv1', 'FUTURES', '-0.0002', '-0.0005', 0)",
         "ALTER TABLE spot_order ADD COLUMN fee BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE spot_order ADD COLUMN last_trade_id BIGINT",
         "ALTER TABLE fill ADD COLUMN taker_fee BIGINT NOT NULL DEFAULT 0",

@@ -58,9 +58,12 @@ public struct SQLFeeStore: FeeStore {
     }
 
     private static func rates(_ row: SQLRow) throws(StoreError) -> RatesRow {
-        guard let maker = Amount(parsing: try row("maker", as: String.self), scale: FeeRates.scale),
-            let taker = Amount(parsing: try row("taker", as: String.self), scale: FeeRates.scale)
-        else { throw StoreError.database("unreadable fee rates") }
+        // Read as the operator's input is: a row edited outside Keysmith to a rebate or a charge above 1 % is refused,
+        // never charged.
+        let makerText: String = try row("maker"), takerText: String = try row("taker")
+        guard !makerText.hasSuffix("%"), !takerText.hasSuffix("%"), let maker = FeeRates.rate(makerText), let taker = FeeRates.rate(takerText),
+            makerText.hasPrefix("-") || maker.units == 0, takerText.hasPrefix("-") || taker.units == 0
+        else { throw StoreError.database("the fee schedule holds unreadable rates") }
         return RatesRow(level: try row("level"), instrumentType: try row("inst_type"), rates: FeeRates(maker: maker, taker: taker))
     }
 

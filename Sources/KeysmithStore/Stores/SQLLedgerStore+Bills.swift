@@ -6,8 +6,13 @@ extension SQLLedgerStore {
     /// reconciles with the balances.
     public func bills(account: String, matching query: BillQuery) async throws(StoreError) -> [Bill] {
         let page = query.page
-        // Trade bills are spot; a listing of another instrument type has none yet.
+        // Trade bills are spot; a listing of another instrument type has none yet, nor does a type or subtype that
+        // no bill has (answered at once rather than by reading the whole history for nothing).
         if let type = query.instrumentType, type != "SPOT" { return [] }
+        let kinds: [String: String] = ["1": "transfer", "2": "order"]
+        if let type = query.type, kinds[type] == nil { return [] }
+        if let subType = query.subType, !["1", "2", "11", "12"].contains(subType) { return [] }
+        let movementKind = query.type.flatMap { kinds[$0] }
         let found = try await database.fetchAll(
             """
             SELECT * FROM (
@@ -20,14 +25,14 @@ extension SQLLedgerStore {
                 FROM ledger_entry e JOIN movement m ON m.id = e.movement_id
                 LEFT JOIN spot_order o ON o.id = e.order_id
                 LEFT JOIN fill f ON f.trade_id = e.trade_id
-                LEFT JOIN transfer t ON m.kind = 'transfer' AND t.id = CAST(m.reference AS BIGINT)
+                LEFT JOIN transfer t ON t.id = CASE WHEN m.kind = 'transfer' THEN CAST(m.reference AS BIGINT) END
                 WHERE e.account_uid = \(account) AND e.kind = '18' AND e.available_delta + e.frozen_delta != 0
+                AND (CAST(\(movementKind) AS TEXT) IS NULL OR m.kind = \(movementKind))
                 AND (CAST(\(query.currency) AS TEXT) IS NULL OR e.ccy = \(query.currency))
                 AND (CAST(\(page.after) AS BIGINT) IS NULL OR e.id < \(page.after))
                 AND (CAST(\(page.before) AS BIGINT) IS NULL OR e.id > \(page.before))
             ) AS bill
-            WHERE (CAST(\(query.type) AS TEXT) IS NULL OR bill_type = \(query.type))
-            AND (CAST(\(query.subType) AS TEXT) IS NULL OR bill_sub_type = \(query.subType))
+            WHERE (CAST(\(query.subType) AS TEXT) IS NULL OR bill_sub_type = \(query.subType))
             AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
             AND (CAST(\(query.instrumentType) AS TEXT) IS NULL OR bill_type = '2')
             AND (CAST(\(page.begin) AS BIGINT) IS NULL OR ts >= \(page.begin))
