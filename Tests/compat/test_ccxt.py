@@ -223,3 +223,25 @@ def test_fees_ledger_and_transfers_reconcile(server):
     for code in ("USDT", "BTC"):
         lines = sorted((b for b in everything if b["ccy"] == code), key=lambda b: int(b["billId"]))
         assert sum(Decimal(b["balChg"]) for b in lines) == Decimal(lines[-1]["bal"]) == Decimal(str(balance[code]["total"]))
+
+
+def test_the_operators_fee_schedule_reaches_the_running_server(server):
+    """`keysmith fee set/assign/list` (another process): the server charges and reports the new level within a
+    second; bad rates are refused with a clear error and change nothing."""
+    import time
+
+    ex = trader(server, "bot01trader", "USDT", "1000")
+    listed = server.cli_json("fee", "list")
+    assert {"level": "Lv1", "instType": "SPOT", "maker": "-0.0008", "taker": "-0.001"} in listed["rates"]
+    assert listed["accounts"] == [] and listed["collected"] == []
+    assert server.cli_json("fee", "set", "VIP1", "--maker", "0.02%", "--taker=-0.0004")["taker"] == "-0.0004"
+    server.cli("fee", "assign", "--account", "bot01trader", "--level", "VIP1")
+    deadline = time.monotonic() + 10
+    while ex.fetch_trading_fee("BTC/USDT")["info"]["level"] != "VIP1":  # the server reloads the schedule every second
+        assert time.monotonic() < deadline, "the level never reached the server"
+        time.sleep(0.1)
+    assert (ex.fetch_trading_fee("BTC/USDT")["maker"], ex.fetch_trading_fee("BTC/USDT")["taker"]) == (0.0002, 0.0004)
+    refused = server.cli("fee", "set", "Lv1", "--maker", "2%", "--taker", "0.1%", check=False)
+    assert refused.returncode != 0 and "rebates are not paid" in refused.stderr
+    assert server.cli("fee", "assign", "--account", "bot01trader", "--level", "VIP7", check=False).returncode != 0
+    assert server.cli_json("fee", "list")["accounts"] == [{"account": "bot01trader", "level": "VIP1"}]
