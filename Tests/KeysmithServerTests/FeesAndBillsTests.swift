@@ -46,6 +46,7 @@ extension Harness {
             let taken = try #require(try await h.call(.get, "/api/v5/trade/fills?ordId=\(bidID)", as: buyer.key).data.first)
             #expect(taken["fee"] as? String == "-0.00000167" && taken["feeCcy"] as? String == "BTC" && taken["feeRate"] as? String == "-0.001")
             #expect(taken["execType"] as? String == "T" && taken["clOrdId"] as? String == "bid1" && taken["subType"] as? String == "1")
+            #expect(taken["fillFee"] as? String == "-0.00000167" && taken["fillFeeCcy"] as? String == "BTC")
             #expect(taken["tradeId"] as? String == order["tradeId"] as? String && order["fillTime"] as? String == taken["fillTime"] as? String)
             let made = try #require(try await h.call(.get, "/api/v5/trade/fills-history?instType=SPOT&ordId=\(askID)", as: seller.key).data.first)
             #expect(made["fee"] as? String == "-0.03998" && made["feeCcy"] as? String == "USDT" && made["feeRate"] as? String == "-0.0008")

@@ -112,6 +112,9 @@ struct FillItem: Encodable, Sendable {
     let fee: String
     let feeCcy: String
     let feeRate: String
+    /// The same fee under the names of OKX's WebSocket `orders` channel, for clients that read those.
+    let fillFee: String
+    let fillFeeCcy: String
     let fillPnl = "0"
     let fillPx: String
     let fillSz: String
@@ -140,6 +143,8 @@ struct FillItem: Encodable, Sendable {
         fee = Amount.text(
             units: -Int128(taker ? fill.takerFee : fill.makerFee), scale: side == .buy ? instrument.baseScale : instrument.quoteScale)
         feeRate = (taker ? fill.takerFeeRate : fill.makerFeeRate).text
+        fillFee = fee
+        fillFeeCcy = feeCcy
         clOrdId = taker ? fill.takerClientOrderID : fill.makerClientOrderID
         tag = taker ? fill.takerTag : fill.makerTag
         subType = side == .buy ? "1" : "2"
