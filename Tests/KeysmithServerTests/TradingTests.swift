@@ -182,6 +182,53 @@ extension Harness {
         }
     }
 
+    /// cancel-batch-orders cancels each item in turn, by ordId or clOrdId, and answers for each.
+    @Test
+    func aBatchOfCancelsAnswersPerOrder() async throws {
+        try await Harness.run { h in
+            let trader = try await h.trader("trader01", usdt: "10000", btc: "1")
+            let bid = try await h.order(Self.limit("buy", sz: "0.1", px: "20000"), as: trader.key)
+            _ = try await h.order(Self.limit("sell", sz: "0.2", px: "40000", clOrdId: "ask1"), as: trader.key)
+            let bidID = try #require(bid.data.first?["ordId"] as? String)
+            #expect(try await h.available(trader.account, .trading, "USDT") == "8000")
+            let body = #"[{"instId":"BTC-USDT","ordId":"\#(bidID)"},{"instId":"BTC-USDT","clOrdId":"ask1"},{"instId":"BTC-USDT","ordId":"999999"},{"instId":"BTC-USDT"}]"#
+            let reply = try await h.order(body, as: trader.key, path: "/api/v5/trade/cancel-batch-orders")
+            #expect(reply.code == "2", "\(reply.raw)")
+            #expect(reply.data.map { $0["sCode"] as? String ?? "" } == ["0", "0", "51400", "50015"])
+            #expect(reply.data[1]["clOrdId"] as? String == "ask1" && reply.data[0]["ordId"] as? String == bidID)
+            #expect(try await h.available(trader.account, .trading, "USDT") == "10000")
+            #expect(try await h.available(trader.account, .trading, "BTC") == "1")
+            let none = try await h.order(body, as: trader.key, path: "/api/v5/trade/cancel-batch-orders")
+            #expect(none.code == "1" && none.data.count == 4)
+            let many = "[" + Array(repeating: #"{"instId":"BTC-USDT","ordId":"1"}"#, count: 21).joined(separator: ",") + "]"
+            #expect(try await h.order(many, as: trader.key, path: "/api/v5/trade/cancel-batch-orders").code == "51000")
+            #expect(try await h.order("[]", as: trader.key, path: "/api/v5/trade/cancel-batch-orders").code == "51000")
+        }
+    }
+
+    /// A market sell sized in the quote currency sells until it has received that much, no more; an unknown tgtCcy
+    /// is refused.
+    @Test
+    func aMarketSellSizedInQuoteSellsThatMuchWorth() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("maker001", usdt: "100000")
+            let seller = try await h.trader("seller01", btc: "1")
+            _ = try await h.order(Self.limit("buy", sz: "0.5", px: "30000"), as: maker.key)
+            let sold = try await h.order(
+                #"{"instId":"BTC-USDT","tdMode":"cash","side":"sell","ordType":"market","sz":"3000","tgtCcy":"quote_ccy"}"#, as: seller.key)
+            let id = try #require(sold.data.first?["ordId"] as? String, "\(sold.raw)")
+            #expect(try await h.available(seller.account, .trading, "BTC") == "0.9")
+            #expect(try await h.available(seller.account, .trading, "USDT") == "2997")  // 3000 less the 0.1 % taker fee
+            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT&ordId=\(id)", as: seller.key).data.first
+            #expect(order?["sz"] as? String == "3000" && order?["tgtCcy"] as? String == "quote_ccy" && order?["accFillSz"] as? String == "0.1")
+            #expect(order?["state"] as? String == "filled")
+            let odd = try await h.order(
+                #"{"instId":"BTC-USDT","tdMode":"cash","side":"sell","ordType":"market","sz":"1","tgtCcy":"usd"}"#, as: seller.key)
+            #expect(odd.data.first?["sCode"] as? String == "51000")
+            #expect(try await h.available(seller.account, .trading, "BTC") == "0.9")
+        }
+    }
+
     @Test
     func restingOrdersSurviveARestart() async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "keysmith-restart-\(UUID().uuidString)")

@@ -138,7 +138,12 @@ public actor MatchingEngine {
         guard key.trading.permits(instrument: inst.id) else {
             throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.id)")
         }
-        let quoteSized = type == .market && side == .buy && (request.targetCurrency ?? "quote_ccy") == "quote_ccy"
+        // A market order's size is in the quote currency when `tgtCcy` is quote_ccy (a buy's default) and in the base
+        // currency when it is base_ccy (a sell's default); other orders are sized in the base currency.
+        if let target = request.targetCurrency, !["base_ccy", "quote_ccy"].contains(target) {
+            throw OKXError.parameterError("tgtCcy").with(message: "Parameter tgtCcy error: base_ccy or quote_ccy")
+        }
+        let quoteSized = type == .market && (request.targetCurrency ?? (side == .buy ? "quote_ccy" : "base_ccy")) == "quote_ccy"
         let size = try Self.size(request.size, inst: inst, quoteSized: quoteSized)
         var price: Int64?
         if type != .market {
@@ -150,7 +155,8 @@ public actor MatchingEngine {
         let book = books[inst.id] ?? OrderBook()
         var matches: [Match]
         if quoteSized {
-            matches = book.plan(side: .buy, limit: nil, size: .max / 4, budget: Self.budget(quoteUnits: size, inst: inst))
+            // Buys spend up to the quote amount; sells sell until they would receive more than it.
+            matches = book.plan(side: side, limit: nil, size: .max / 4, budget: Self.budget(quoteUnits: size, inst: inst))
         } else {
             matches = book.plan(side: side, limit: price, size: size)
         }

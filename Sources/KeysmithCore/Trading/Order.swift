@@ -31,7 +31,7 @@ public struct Order: Sendable, Hashable {
     public var type: OrderType
     /// Price units (nil for market orders).
     public var price: Int64?
-    /// Size units of the base currency — or, for a market buy sized in quote (`tgtCcy` quote_ccy), quote units.
+    /// Size units of the base currency — or, for a market order sized in quote (`tgtCcy` quote_ccy), quote units.
     public var size: Int64
     /// `base_ccy` or `quote_ccy`.
     public var targetCurrency: String

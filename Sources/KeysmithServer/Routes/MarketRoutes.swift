@@ -60,24 +60,21 @@ struct MarketRoutes {
         }
     }
 
-    /// OKX bar sizes in milliseconds.
-    static let bars: [String: Int64] = [
-        "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1H": 3_600_000, "2H": 7_200_000,
-        "4H": 14_400_000, "6H": 21_600_000, "12H": 43_200_000, "1D": 86_400_000, "1W": 604_800_000,
-    ]
-
     /// Candles from the fills, newest first: `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`; bars without a
     /// trade are left out. `after`/`before` page by bar start time.
     func candles(_ request: Request) async throws(OKXError) -> OKXResponse<[String]> {
         let params = OKXParameters(query: request.uri.query)
         let instrument = try await engine.instrument(try params.required("instId"))
         let barName = params.optional("bar") ?? "1m"
-        guard let bar = Self.bars[barName] else { throw OKXError.parameterError("bar") }
+        guard let bar = CandleBar(barName) else {
+            throw OKXError.parameterError("bar").with(
+                message: "Parameter bar error: 1m 3m 5m 15m 30m 1H 2H 4H, or 6H 12H 1D 2D 3D 1W 1M 3M (Hong Kong time) and their utc forms (6Hutc…)")
+        }
         let limit = try params.limit(maximum: 300)
         let after = params.optional("after").flatMap { Int64($0) }, before = params.optional("before").flatMap { Int64($0) }
         let trades = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 50_000) }
         var buckets: [Int64: [Fill]] = [:]
-        for fill in trades { buckets[fill.time - fill.time % bar, default: []].append(fill) }
+        for fill in trades { buckets[bar.start(of: fill.time), default: []].append(fill) }
         let now = clock.milliseconds
         let starts = buckets.keys.sorted(by: >).filter { start in
             (after.map { start < $0 } ?? true) && (before.map { start > $0 } ?? true)
@@ -89,9 +86,10 @@ struct MarketRoutes {
             let volume = Self.total(fills.map(\.size)), quote = Self.total(fills.map(\.notional))
             return [
                 String(start), price(fills.first?.price ?? 0), price(fills.map(\.price).max() ?? 0), price(fills.map(\.price).min() ?? 0),
+                // Spot: `vol` in the base currency, `volCcy` and `volCcyQuote` in the quote currency.
                 price(fills.last?.price ?? 0), Amount.text(units: volume, scale: instrument.lotSize.scale),
-                Amount.text(units: volume, scale: instrument.lotSize.scale), Amount.text(units: quote, scale: instrument.quoteScale),
-                start + bar <= now ? "1" : "0",
+                Amount.text(units: quote, scale: instrument.quoteScale), Amount.text(units: quote, scale: instrument.quoteScale),
+                bar.end(of: start) <= now ? "1" : "0",
             ]
         }
         return OKXResponse(rows)

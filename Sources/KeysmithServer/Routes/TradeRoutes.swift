@@ -18,6 +18,7 @@ struct TradeRoutes {
         trade.post("trade/order", use: placeOne)
         trade.post("trade/batch-orders", use: placeBatch)
         trade.post("trade/cancel-order", use: cancel)
+        trade.post("trade/cancel-batch-orders", use: cancelBatch)
         read.get("trade/order", use: order)
         read.get("trade/orders-pending") { request, context in try await list(request, context, .pending) }
         read.get("trade/orders-history") { request, context in try await list(request, context, .history) }
@@ -64,29 +65,45 @@ struct TradeRoutes {
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
         try maintenance.checkTrading()
-        let cached = try context.requireKey()
         let params = try OKXParameters(jsonBody: context.body)
-        let outcome: Result<Order, OKXError>
-        do {
-            outcome = .success(
-                try await engine.cancel(
-                    instrument: try params.required("instId"), orderID: params.optional("ordId"),
-                    clientOrderID: params.optional("clOrdId"), account: cached.account, origin: context.auditOrigin(request)))
-        } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let canceled):
-            return OKXResponse([OrderReceipt(canceled: canceled, now: clock.milliseconds)])
+        switch await cancelOne(params, request, context) {
+        case .success(let receipt):
+            return summarised([receipt], context)
         case .failure(let error) where error.code == OKXError.cancelFailed.code:
             let refused = OrderOutcome.refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: "")
-            var response = OKXResponse([OrderReceipt(refused, now: clock.milliseconds)])
-            response.code = "1"
-            response.msg = "All operations failed"
-            context.facts.recordItemResults("1,\(error.code)")
-            return response
+            return summarised([OrderReceipt(refused, now: clock.milliseconds)], context)
         case .failure(let error):
             throw error
+        }
+    }
+
+    /// Up to 20 cancels (`instId` with `ordId` or `clOrdId` each), in turn; each item answers for itself.
+    @Sendable func cancelBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
+        try maintenance.checkTrading()
+        let items = try OKXParameters.list(jsonBody: context.body)
+        guard (1...Self.maximumBatch).contains(items.count) else {
+            throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders")
+        }
+        var receipts: [OrderReceipt] = []
+        for params in items {
+            switch await cancelOne(params, request, context) {
+            case .success(let receipt): receipts.append(receipt)
+            case .failure(let error):
+                receipts.append(OrderReceipt(.refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: ""), now: clock.milliseconds))
+            }
+        }
+        return summarised(receipts, context)
+    }
+
+    private func cancelOne(_ params: OKXParameters, _ request: Request, _ context: AppRequestContext) async -> Result<OrderReceipt, OKXError> {
+        do throws(OKXError) {
+            let cached = try context.requireKey()
+            let canceled = try await engine.cancel(
+                instrument: try params.required("instId"), orderID: params.optional("ordId"), clientOrderID: params.optional("clOrdId"),
+                account: cached.account, origin: context.auditOrigin(request))
+            return .success(OrderReceipt(canceled: canceled, now: clock.milliseconds))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -152,6 +169,12 @@ struct TradeRoutes {
             }
             receipts.append(OrderReceipt(outcome, now: clock.milliseconds))
         }
+        return summarised(receipts, context)
+    }
+
+    /// The envelope of item answers: code 0 when every item succeeded, 1 when none did, 2 when some did; the codes
+    /// are recorded for the audit trail.
+    private func summarised(_ receipts: [OrderReceipt], _ context: AppRequestContext) -> OKXResponse<OrderReceipt> {
         var response = OKXResponse(receipts)
         defer { context.facts.recordItemResults(([response.code] + receipts.map(\.sCode)).joined(separator: ",")) }
         let failed = receipts.filter { $0.sCode != "0" }.count
