@@ -206,6 +206,23 @@ extension Harness {
         }
     }
 
+    /// An order that asks for an attached take-profit or stop-loss is refused, not placed without it.
+    @Test
+    func attachedAlgoOrdersAreRefusedNotDropped() async throws {
+        try await Harness.run { h in
+            let trader = try await h.trader("trader01", usdt: "10000")
+            for extra in [#""attachAlgoOrds":[{"tpTriggerPx":"35000","tpOrdPx":"-1"}]"#, #""slTriggerPx":"25000""#] {
+                let body = #"{"instId":"BTC-USDT","tdMode":"cash","side":"buy","ordType":"limit","sz":"0.1","px":"30000",\#(extra)}"#
+                let reply = try await h.order(body, as: trader.key)
+                #expect(reply.data.first?["sCode"] as? String == "51000", "\(reply.raw)")
+                #expect((reply.data.first?["sMsg"] as? String ?? "").contains("take-profit"))
+            }
+            #expect(try await h.available(trader.account, .trading, "USDT") == "10000")
+            let plain = try await h.order(Self.limit("buy", sz: "0.1", px: "30000"), as: trader.key)
+            #expect(plain.data.first?["sCode"] as? String == "0")
+        }
+    }
+
     /// A market sell sized in the quote currency sells until it has received that much, no more; an unknown tgtCcy
     /// is refused.
     @Test

@@ -8,12 +8,21 @@ extension OrderRequest {
     /// A `trade/order` body or one element of `batch-orders`: 50014 for a missing field, 51000 for a bad `clOrdId`.
     /// Sizes and prices stay text; the matching engine reads them with the instrument's scales.
     public init(parameters params: OKXParameters) throws(OKXError) {
+        // Take-profit, stop-loss and other attached orders are refused rather than dropped: an order placed without
+        // the protection its caller asked for is worse than none.
+        for name in Self.unsupported where params.sent(name) {
+            throw OKXError.parameterError(name).with(
+                message: "Parameter \(name) error: Keysmith does not place take-profit, stop-loss or other attached orders")
+        }
         let clientOrderID = try params.clientIdentifier("clOrdId")
         self.init(
             instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
             type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
             clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
     }
+
+    /// OKX order parameters for attached algo orders, which Keysmith's book does not take.
+    static let unsupported = ["attachAlgoOrds", "tpTriggerPx", "tpOrdPx", "slTriggerPx", "slOrdPx"]
 }
 
 extension TransferRequest {

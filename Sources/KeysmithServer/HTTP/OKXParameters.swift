@@ -15,11 +15,24 @@ import NIOCore
 /// let label = params.optional("label")           // nil when missing, "" or null
 /// ```
 public struct OKXParameters: Sendable {
-    /// Every key as sent; nil for JSON null.
+    /// Every key as sent; nil for JSON null, an array or an object.
     private let values: [String: String?]
+    /// The keys whose value is a JSON array or object (not a scalar).
+    private var structured: Set<String> = []
 
     public init(_ values: [String: String?]) {
         self.values = values
+    }
+
+    /// The members of a JSON object, scalars as text.
+    init(_ object: [String: JSONScalar]) {
+        self.values = object.mapValues(\.text)
+        self.structured = Set(object.filter(\.value.isStructured).keys)
+    }
+
+    /// Whether the request gave `name` a value: non-empty text, or an array or object.
+    public func sent(_ name: String) -> Bool {
+        optional(name) != nil || structured.contains(name)
     }
 
     /// The query parameters of a request target (percent-decoded, `+` kept as sent).
@@ -43,14 +56,14 @@ public struct OKXParameters: Sendable {
         } catch {
             throw OKXError.jsonSyntax
         }
-        self.values = object.mapValues(\.text)
+        self = OKXParameters(object)
     }
 
     /// The objects of a JSON array body (`batch-orders`); a single object counts as a list of one.
     public static func list(jsonBody body: ByteBuffer) throws(OKXError) -> [OKXParameters] {
         guard body.readableBytes > 0 else { throw OKXError.emptyBody }
         if let objects = try? JSONDecoder().decode([[String: JSONScalar]].self, from: Data(buffer: body)) {
-            return objects.map { OKXParameters($0.mapValues(\.text)) }
+            return objects.map { OKXParameters($0) }
         }
         return [try OKXParameters(jsonBody: body)]
     }
@@ -131,6 +144,8 @@ public struct OKXParameters: Sendable {
 /// A JSON member value as text. Nested arrays and objects (e.g. `attachAlgoOrds`) read as absent here.
 struct JSONScalar: Decodable {
     let text: String?
+    /// An array or an object, which has no text.
+    var isStructured = false
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -146,6 +161,7 @@ struct JSONScalar: Decodable {
             text = "\(number)"
         } else {
             text = nil
+            isStructured = true
         }
     }
 }
