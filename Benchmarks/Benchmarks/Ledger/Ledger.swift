@@ -26,17 +26,21 @@ let benchmarks: @Sendable () -> Void = {
         return (installation.ledger, account)
     }
 
-    Benchmark("Limit order matching one of 10 000 resting orders") { (benchmark: Benchmark, setup: (MatchingEngine, APIKey, Account)) async throws in
-        let (engine, key, account) = setup
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let outcome = await engine.place(
-                OrderRequest(instrument: "BTC-USDT", side: "buy", type: "limit", size: "0.0001", price: "40000"), key: key,
-                account: account, origin: .system("bench"))
-            guard case .placed = outcome else { fatalError("benchmark order refused: \(outcome)") }
+    // With fees (OKX's Lv1 rates) and without: what charging both sides of each fill (two more ledger lines) costs.
+    for fees in [true, false] {
+        Benchmark("Limit order matching one of 10 000 resting orders\(fees ? "" : ", no fees")") {
+            (benchmark: Benchmark, setup: (MatchingEngine, APIKey, Account)) async throws in
+            let (engine, key, account) = setup
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let outcome = await engine.place(
+                    OrderRequest(instrument: "BTC-USDT", side: "buy", type: "limit", size: "0.0001", price: "40000"), key: key,
+                    account: account, origin: .system("bench"))
+                guard case .placed = outcome else { fatalError("benchmark order refused: \(outcome)") }
+            }
+        } setup: {
+            try await LedgerBench.bookWith10kOrders(fees: fees)
         }
-    } setup: {
-        try await LedgerBench.bookWith10kOrders()
     }
 
     // A thousand matches per sample on one book: building the 10 000-order book for every sample would otherwise
@@ -68,9 +72,10 @@ enum LedgerBench {
     }
 
     /// A maker with 10 000 resting asks (1 BTC each, 1 000 price levels from 30 000.0 up) and a funded taker.
-    static func bookWith10kOrders() async throws -> (MatchingEngine, APIKey, Account) {
+    static func bookWith10kOrders(fees: Bool = true) async throws -> (MatchingEngine, APIKey, Account) {
         let installation = try await installation()
         let origin = AuditOrigin.system("bench")
+        if !fees { _ = try await installation.fees.set(level: "Lv1", instrumentType: "SPOT", maker: "0", taker: "0", origin: origin) }
         let maker = try await installation.accounts.createSubAccount(SubAccountRequest(name: "maker001"), origin: origin)
         let taker = try await installation.accounts.createSubAccount(SubAccountRequest(name: "taker001"), origin: origin)
         for (account, ccy, amount) in [(maker, "BTC", "10000"), (taker, "USDT", "100000000")] {
