@@ -80,27 +80,13 @@ public struct CandleBar: Sendable, Hashable {
         value - ((value % size) + size) % size
     }
 
-    /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's civil_from_days).
+    /// Days since 1970-01-01 → (year, month, day).
     static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        OKXTimestamp.civil(fromDays: days)
     }
 
-    /// Days since 1970-01-01 of the first day of `month` (1–12) of `year` (days_from_civil).
+    /// Days since 1970-01-01 of the first day of `month` (1–12) of `year`.
     static func days(year: Int64, month: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        OKXTimestamp.daysSinceEpoch(year: year, month: month, day: 1)
     }
 }
