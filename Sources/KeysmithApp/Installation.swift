@@ -34,6 +34,8 @@ public struct Installation: Sendable {
     /// Orders and fills, and the books that match them.
     public let orders: any OrderStore
     public let engine: MatchingEngine
+    /// Leverage per instrument, margin mode and side (`set-leverage`, `leverage-info`).
+    public let leverage: LeverageService
     /// Maintenance windows (`system/status`; trading stops while one of the trading service runs).
     public let maintenance: MaintenanceService
     /// The fee schedule and accounts' fee levels (`account/trade-fee`; charged on every fill).
@@ -137,12 +139,13 @@ public struct Installation: Sendable {
         self.usageWriter = UsageWriter(recorder: usage, store: store, logger: logger)
         self.events = eventStore
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
-        self.accounts = AccountService(store: store, clock: clock)
+        self.accounts = AccountService(store: store, clock: clock, onChange: keysChanged)
         self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.orders = audit.orders
         self.fees = FeeService(store: audit.fees, clock: clock)
         self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock)
+        self.leverage = LeverageService(store: audit.orders, clock: clock)
         self.maintenance = MaintenanceService(store: audit.maintenance, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,

@@ -16,6 +16,10 @@ public protocol KeyStore: Sendable {
     /// Freezes or unfreezes an account; its active keys get a new change sequence so that every key cache reloads them
     /// (and with them the account's state). False when there is no such account.
     func setFrozen(accountUID: String, frozen: Bool, audit: AuditRecord) async throws(StoreError) -> Bool
+    /// Changes an account's mode (`acctLv`) and position mode, refreshing its keys in every key cache like
+    /// ``setFrozen(accountUID:frozen:audit:)``. `.conflict` while the account has open SWAP orders; false when there
+    /// is no such account.
+    func setModes(accountUID: String, level: AccountLevel, positionMode: PositionMode, audit: AuditRecord) async throws(StoreError) -> Bool
 
     // MARK: Keys
     /// Inserts a key. Fails with `.limitReached` when the account already holds `maximumPerAccount` unrevoked keys,

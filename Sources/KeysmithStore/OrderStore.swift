@@ -22,6 +22,11 @@ public protocol OrderStore: Sendable {
     func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill]
     /// Quote units of the orders a key placed since `time` (its daily spending).
     func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64
+    /// The leverage settings the account made (`set-leverage`).
+    func leverageSettings(account: String) async throws(StoreError) -> LeverageSettings
+    /// Records a leverage setting; `.limitReached` (`openCrossOrders`/`openIsolatedOrders`) while the account has
+    /// open orders of the instrument.
+    func setLeverage(_ setting: LeverageSetting, account: String, at time: Int64, audit: AuditRecord) async throws(StoreError)
 }
 
 /// Everything one order placement writes.

@@ -29,6 +29,9 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case activeKey, openOrder, pendingWithdrawal, maintenanceWindow, feeLevel
         // .limitReached
         case keysPerAccount, dailyWithdrawal, linkedKeys
+        /// Settings that wait for open SWAP orders (and positions) to close: the account's modes, and the leverage
+        /// of an instrument with pending cross or isolated orders.
+        case openSwapOrders, openCrossOrders, openIsolatedOrders
     }
 
     public let kind: Kind

@@ -125,7 +125,7 @@ struct CurrencyCommand: AsyncParsableCommand {
 /// `keysmith instrument list|set`.
 struct InstrumentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "instrument", abstract: "The spot instruments the exchange lists.", subcommands: [List.self, Set.self])
+        commandName: "instrument", abstract: "The spot pairs and perpetual swaps the exchange lists.", subcommands: [List.self, Set.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List instruments with their tick, lot and minimum sizes.")
@@ -134,29 +134,42 @@ struct InstrumentCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
                 let rows = try await installation.ledger.instruments().map {
-                    [$0.id, $0.tickSize.text, $0.lotSize.text, $0.minimumSize.text]
+                    [$0.id, $0.type.rawValue, $0.tickSize.text, $0.lotSize.text, $0.minimumSize.text, $0.contract?.value.text ?? "",
+                     $0.contract.map { String($0.maximumLeverage) } ?? ""]
                 }
                 if options.json {
-                    return try Output.json(rows.map { ["instId": $0[0], "tickSz": $0[1], "lotSz": $0[2], "minSz": $0[3]] })
+                    let header = ["instId", "instType", "tickSz", "lotSz", "minSz", "ctVal", "lever"]
+                    return try Output.json(rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) })
                 }
-                Output.table(["INSTRUMENT", "TICK", "LOT", "MIN SIZE"], rows)
+                Output.table(["INSTRUMENT", "TYPE", "TICK", "LOT", "MIN SIZE", "CT VAL", "MAX LEVER"], rows)
             }
         }
     }
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add or change a spot instrument such as SOL-USDT (the server lists it after a restart).")
+            abstract: "Add or change a spot pair such as SOL-USDT, or a linear perpetual such as SOL-USDT-SWAP (the server lists it after a restart).")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "BASE-QUOTE, both configured currencies.") var id: String
+        @Argument(help: "BASE-QUOTE (spot) or BASE-QUOTE-SWAP (a perpetual settled in QUOTE), configured currencies.") var id: String
         @Option(name: .customLong("tick"), help: "Price step, e.g. 0.01 (its decimals are the price's).") var tick: String
         @Option(name: .customLong("lot"), help: "Size step, e.g. 0.0001 (its decimals are the size's).") var lot: String
         @Option(name: .customLong("min"), help: "Smallest order size.") var minimum: String
         @Option(name: .customLong("max"), help: "Largest limit order size.") var maximum = "1000000000"
+        @Option(name: .customLong("max-market"), help: "Largest market order size (the --max value by default).") var maximumMarket: String?
+        @Option(name: .customLong("ct-val"), help: "Perpetuals: the base currency one contract is worth, e.g. 0.01.") var contractValue: String?
+        @Option(name: .customLong("lever"), help: "Perpetuals: the highest leverage, from 1 to 125.") var leverage = 100
 
         func run() async throws {
-            let parts = id.uppercased().split(separator: "-").map(String.init)
-            guard parts.count == 2 else { throw CLIError("an instrument is BASE-QUOTE such as SOL-USDT; got '\(id)'") }
+            var parts = id.uppercased().split(separator: "-").map(String.init)
+            let swap = parts.count == 3 && parts[2] == "SWAP"
+            if swap { parts.removeLast() }
+            guard parts.count == 2 else {
+                throw CLIError("an instrument is BASE-QUOTE such as SOL-USDT, or BASE-QUOTE-SWAP; got '\(id)'")
+            }
+            guard swap == (contractValue != nil) else {
+                throw CLIError(swap ? "a perpetual needs --ct-val (what one contract is worth)" : "--ct-val is for perpetuals (BASE-QUOTE-SWAP)")
+            }
+            guard (1...125).contains(leverage) else { throw CLIError("--lever takes 1 to 125; got \(leverage)") }
             func scale(_ text: String) -> Int { text.split(separator: ".").dropFirst().first?.count ?? 0 }
             func amount(_ text: String, _ scale: Int, _ flag: String) throws -> Amount {
                 guard let value = Amount(parsing: text, scale: scale), value.isPositive else {
@@ -165,11 +178,16 @@ struct InstrumentCommand: AsyncParsableCommand {
                 return value
             }
             let sizeScale = scale(lot)
-            let instrument = Instrument(
-                id: parts.joined(separator: "-"), base: parts[0], quote: parts[1], tickSize: try amount(tick, scale(tick), "--tick"),
-                lotSize: try amount(lot, sizeScale, "--lot"), minimumSize: try amount(minimum, sizeScale, "--min"),
-                maximumLimitSize: try amount(maximum, sizeScale, "--max"), maximumMarketSize: try amount(maximum, sizeScale, "--max"),
+            var instrument = Instrument(
+                id: (parts + (swap ? ["SWAP"] : [])).joined(separator: "-"), base: parts[0], quote: parts[1],
+                tickSize: try amount(tick, scale(tick), "--tick"), lotSize: try amount(lot, sizeScale, "--lot"),
+                minimumSize: try amount(minimum, sizeScale, "--min"), maximumLimitSize: try amount(maximum, sizeScale, "--max"),
+                maximumMarketSize: try amount(maximumMarket ?? maximum, sizeScale, "--max-market"),
                 listedAt: Int64(Date().timeIntervalSince1970 * 1000))
+            if let contractValue {
+                let value = try amount(contractValue, scale(contractValue), "--ct-val")
+                instrument = instrument.swap(ContractTerms(value: value, maximumLeverage: leverage))
+            }
             try await options.withInstallation(logger: CLILogging.logger(default: .warning)) { installation in
                 try await installation.ledger.save(instrument)
                 Output.line("\(instrument.id) saved (tick \(instrument.tickSize.text), lot \(instrument.lotSize.text)); restart serve to list it")

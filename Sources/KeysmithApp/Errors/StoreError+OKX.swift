@@ -32,6 +32,9 @@ extension StoreError {
         case .dailyWithdrawal: return .withdrawalAboveDailyLimit
         case .maintenanceWindow: return OKXError.parameterError("id").with(message: detail)
         case .feeLevel: return OKXError.parameterError("level").with(message: detail)
+        case .openSwapOrders: return .closePositionsOrOrdersFirst
+        case .openCrossOrders: return .cancelCrossOrdersBeforeLeverage
+        case .openIsolatedOrders: return .cancelIsolatedOrdersBeforeLeverage
         case nil: break
         }
         switch kind {

@@ -9,10 +9,34 @@ import KeysmithStore
 public struct AccountService: Sendable {
     private let store: any KeyStore
     private let clock: any WallClock
+    /// Called after an account change its keys carry (its modes), so this node's key cache reloads at once.
+    private let onChange: @Sendable () async -> Void
 
-    public init(store: any KeyStore, clock: any WallClock) {
+    public init(store: any KeyStore, clock: any WallClock, onChange: @escaping @Sendable () async -> Void = {}) {
         self.store = store
         self.clock = clock
+        self.onChange = onChange
+    }
+
+    /// Changes the account's mode (`set-account-level`) and position mode (`set-position-mode`), audited; 59000
+    /// while it has open SWAP orders. The next request signed with one of its keys sees the new modes on this node,
+    /// and other nodes within their key cache's refresh.
+    public func setModes(_ account: Account, level: AccountLevel? = nil, positionMode: PositionMode? = nil, origin: AuditOrigin)
+        async throws(OKXError) -> Account
+    {
+        var changed = account
+        changed.level = level ?? account.level
+        changed.positionMode = positionMode ?? account.positionMode
+        let audit = origin.record(
+            at: clock.milliseconds, account: account.uid, target: account.name,
+            details: ["acctLv": changed.level.rawValue, "posMode": changed.positionMode.rawValue])
+        let (uid, newLevel, newMode) = (account.uid, changed.level, changed.positionMode)
+        let found = try await mapped { () async throws(StoreError) in
+            try await store.setModes(accountUID: uid, level: newLevel, positionMode: newMode, audit: audit)
+        }
+        guard found else { throw OKXError.subAccountDoesNotExist }
+        await onChange()
+        return changed
     }
 
     /// The master account, or nil before initialisation.

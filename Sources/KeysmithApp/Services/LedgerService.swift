@@ -44,7 +44,8 @@ public struct LedgerService: Sendable {
     public func save(_ instrument: Instrument) async throws(OKXError) {
         let base = try await currency(instrument.base, parameter: "instId")
         _ = try await currency(instrument.quote, parameter: "instId")
-        guard instrument.lotSize.scale <= base.scale else {
+        // A swap's sizes count contracts, not base units.
+        guard instrument.type == .swap || instrument.lotSize.scale <= base.scale else {
             throw OKXError.parameterError("lotSz").with(
                 message: "Parameter lotSz error: \(base.code) counts \(base.scale) decimals, so a lot size may have at most \(base.scale)")
         }

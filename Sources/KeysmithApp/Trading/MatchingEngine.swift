@@ -102,7 +102,7 @@ public actor MatchingEngine {
         try await load()
         var prices = ["USDT": Amount(units: 1, scale: 0)]
         let store = self.store
-        for instrument in instruments.values where instrument.quote == "USDT" {
+        for instrument in instruments.values where instrument.quote == "USDT" && instrument.type == .spot {
             let id = instrument.id
             let last = try await mapped { @Sendable () async throws(StoreError) in try await store.trades(instrument: id, limit: 1) }
             if let fill = last.first { prices[instrument.base] = Amount(units: fill.price, scale: instrument.tickSize.scale) }
@@ -126,6 +126,13 @@ public actor MatchingEngine {
         -> Order
     {
         guard let inst = instruments[request.instrument] else { throw OKXError.instrumentDoesNotExist }
+        if inst.type == .swap {
+            // The account's modes decide first (51010 in spot mode, posSide by position mode); the book of SWAP
+            // contracts, positions and margin come with the perpetuals' matching.
+            _ = try SwapOrderRules.check(
+                level: account.level, mode: account.positionMode, tradeMode: request.tradeMode, positionSide: request.positionSide)
+            throw OKXError.parameterError("instId").with(message: "Parameter instId error: SWAP orders are not matched yet")
+        }
         guard inst.sizesFitBaseCurrency else {
             throw OKXError.parameterError("instId").with(
                 message: "Parameter instId error: \(inst.id)'s lot size has more decimals than \(inst.base) counts, so it cannot trade")

@@ -11,11 +11,18 @@ public struct OrderRequest: Sendable, Hashable {
     public var clientOrderID: String
     public var tag: String
     public var targetCurrency: String?
+    /// SWAP orders: `posSide` as sent (nil when absent or empty).
+    public var positionSide: String?
+    /// SWAP orders in one-way mode: only reduce the position.
+    public var reduceOnly: Bool
 
     public init(
         instrument: String, tradeMode: String = "cash", side: String, type: String, size: String, price: String? = nil,
-        clientOrderID: String = "", tag: String = "", targetCurrency: String? = nil
+        clientOrderID: String = "", tag: String = "", targetCurrency: String? = nil, positionSide: String? = nil,
+        reduceOnly: Bool = false
     ) {
+        self.positionSide = positionSide
+        self.reduceOnly = reduceOnly
         self.instrument = instrument
         self.tradeMode = tradeMode
         self.side = side

@@ -95,6 +95,30 @@ extension OKXError {
         OKXError(code: "51008", message: "Order failed. Insufficient \(currency) balance in account", httpStatus: 200)
     }
 
+    /// An instrument type the account's mode cannot trade (SWAP in spot mode, acctLv 1).
+    public static let unsupportedAccountMode = OKXError(
+        code: "51010", message: "You can't complete this request under your current account mode.", httpStatus: 200)
+
+    // MARK: - Account settings (59xxx)
+
+    public static let closePositionsOrOrdersFirst = OKXError(
+        code: "59000", message: "Settings failed. Close any open positions or orders before modifying settings.", httpStatus: 200)
+    public static let cancelIsolatedOrdersBeforeLeverage = OKXError(
+        code: "59101",
+        message: "Leverage can't be modified. Please cancel all pending isolated margin orders before adjusting the leverage.",
+        httpStatus: 200)
+    public static func leverageAboveMaximum(_ maximum: Int) -> OKXError {
+        OKXError(
+            code: "59102", message: "Leverage exceeds the maximum limit (\(maximum)x). Please lower the leverage.", httpStatus: 200,
+            parameter: "lever")
+    }
+    public static let leverageBelowMinimum = OKXError(
+        code: "59105", message: "Leverage can't be less than 1. Please increase the leverage.", httpStatus: 400, parameter: "lever")
+    public static let cancelCrossOrdersBeforeLeverage = OKXError(
+        code: "59107",
+        message: "Leverage can't be modified. Please cancel all pending cross-margin orders before adjusting the leverage.",
+        httpStatus: 200)
+
     // MARK: - Funding (58xxx)
 
     public static let accountBlocked = OKXError(code: "58004", message: "Account blocked.", httpStatus: 200)

@@ -1,8 +1,11 @@
-/// A spot instrument the exchange lists (`BTC-USDT`): what one unit of `base` costs in `quote`, in steps of
-/// `tickSize`, traded in multiples of `lotSize` of at least `minimumSize`. Configured in the database; BTC-USDT and
-/// ETH-USDT by default.
+/// An instrument the exchange lists: a spot pair (`BTC-USDT`: what one unit of `base` costs in `quote`) or a linear
+/// perpetual swap (`BTC-USDT-SWAP`: contracts of ``ContractTerms/value`` `base` each, priced in `quote` and settled
+/// in it), in steps of `tickSize`, traded in multiples of `lotSize` (base units for spot, contracts for a swap) of at
+/// least `minimumSize`. Configured in the database; BTC-USDT, ETH-USDT and their swaps by default.
 public struct Instrument: Sendable, Hashable {
     public var id: String
+    /// What a swap's contracts are; nil for a spot pair.
+    public var contract: ContractTerms?
     public var base: String
     public var quote: String
     /// Price step, in the quote currency (its scale is the price's number of decimals).
@@ -31,6 +34,19 @@ public struct Instrument: Sendable, Hashable {
         self.maximumLimitSize = maximumLimitSize
         self.maximumMarketSize = maximumMarketSize
         self.listedAt = listedAt
+    }
+
+    /// OKX's `instType`.
+    public var type: InstrumentType { contract == nil ? .spot : .swap }
+
+    /// OKX's `uly` and `instFamily` of a swap (`BTC-USDT`); a spot pair's own id.
+    public var family: String { "\(base)-\(quote)" }
+
+    /// The same instrument as a swap with these contract terms.
+    public func swap(_ terms: ContractTerms) -> Instrument {
+        var copy = self
+        copy.contract = terms
+        return copy
     }
 
     /// The same instrument knowing its quote currency's scale.
@@ -70,19 +86,48 @@ public struct Instrument: Sendable, Hashable {
     }
 
     /// BTC-USDT (tick 0.1, lot 0.00000001, min 0.00001) and ETH-USDT (tick 0.01, lot 0.000001, min 0.001).
-    public static let defaults: [Instrument] = [
+    public static let defaultSpot: [Instrument] = [
         make("BTC-USDT", tick: "0.1", tickScale: 1, lot: "0.00000001", lotScale: 8, min: "0.00001", maxLimit: "9999999999", maxMarket: "1000000"),
         make("ETH-USDT", tick: "0.01", tickScale: 2, lot: "0.000001", lotScale: 6, min: "0.001", maxLimit: "9999999999", maxMarket: "1000000"),
+    ]
+
+    /// The spot pairs and the linear perpetuals on them, with OKX's contract terms: BTC-USDT-SWAP (0.01 BTC a
+    /// contract, tick 0.1, lot and minimum 0.01 contracts, market orders up to 35,000, leverage up to 100) and
+    /// ETH-USDT-SWAP (0.1 ETH, tick 0.01, 0.01, 90,000, 100).
+    public static let defaults: [Instrument] = defaultSpot + [
+        make("BTC-USDT-SWAP", tick: "0.1", tickScale: 1, lot: "0.01", lotScale: 2, min: "0.01", maxLimit: "100000000", maxMarket: "35000")
+            .swap(ContractTerms(value: Amount(units: 1, scale: 2), maximumLeverage: 100)),
+        make("ETH-USDT-SWAP", tick: "0.01", tickScale: 2, lot: "0.01", lotScale: 2, min: "0.01", maxLimit: "100000000", maxMarket: "90000")
+            .swap(ContractTerms(value: Amount(units: 1, scale: 1), maximumLeverage: 100)),
     ]
 
     private static func make(
         _ id: String, tick: String, tickScale: Int, lot: String, lotScale: Int, min: String, maxLimit: String, maxMarket: String
     ) -> Instrument {
         let parts = id.split(separator: "-").map(String.init)
+        let listed: Int64 = parts.count > 2 ? 1_573_557_408_000 : 1_548_133_413_000
         func amount(_ text: String, _ scale: Int) -> Amount { Amount(parsing: text, scale: scale) ?? .zero(scale: scale) }
         return Instrument(
             id: id, base: parts[0], quote: parts[1], tickSize: amount(tick, tickScale), lotSize: amount(lot, lotScale),
             minimumSize: amount(min, lotScale), maximumLimitSize: amount(maxLimit, lotScale),
-            maximumMarketSize: amount(maxMarket, lotScale), listedAt: 1_548_133_413_000)
+            maximumMarketSize: amount(maxMarket, lotScale), listedAt: listed)
+    }
+}
+
+/// OKX's `instType` of the instruments Keysmith lists.
+public enum InstrumentType: String, Sendable, Hashable, CaseIterable {
+    case spot = "SPOT"
+    case swap = "SWAP"
+}
+
+/// What one contract of a linear perpetual swap is: `value` of the base currency (OKX's `ctVal`, with `ctMult` 1),
+/// settled in the quote currency, tradable with leverage up to `maximumLeverage`.
+public struct ContractTerms: Sendable, Hashable {
+    public var value: Amount
+    public var maximumLeverage: Int
+
+    public init(value: Amount, maximumLeverage: Int) {
+        self.value = value
+        self.maximumLeverage = maximumLeverage
     }
 }

@@ -15,10 +15,18 @@ extension OrderRequest {
                 message: "Parameter \(name) error: Keysmith does not place take-profit, stop-loss or other attached orders")
         }
         let clientOrderID = try params.clientIdentifier("clOrdId")
+        // ccxt sends reduceOnly as a JSON boolean, python-okx as "true" or "" (absent).
+        let reduceOnly: Bool
+        switch params.optional("reduceOnly") {
+        case nil, "false": reduceOnly = false
+        case "true": reduceOnly = true
+        default: throw OKXError.parameterError("reduceOnly").with(message: "Parameter reduceOnly error: true or false")
+        }
         self.init(
             instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
             type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
-            clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"))
+            clientOrderID: clientOrderID, tag: String((params.optional("tag") ?? "").prefix(16)), targetCurrency: params.optional("tgtCcy"),
+            positionSide: params.optional("posSide"), reduceOnly: reduceOnly)
     }
 
     /// OKX order parameters for attached algo orders, which Keysmith's book does not take.

@@ -19,9 +19,10 @@ struct MarketRoutes {
         group.get("market/tickers") { request, _ in
             let type = try OKXParameters(query: request.uri.query).required("instType")
             guard PublicRoutes.instrumentTypes.contains(type) else { throw OKXError.parameterError("instType") }
-            guard type == "SPOT" else { return OKXResponse<TickerItem>([]) }
             var items: [TickerItem] = []
-            for instrument in try await engine.allInstruments() { items.append(try await ticker(instrument)) }
+            for instrument in try await engine.allInstruments() where instrument.type.rawValue == type {
+                items.append(try await ticker(instrument))
+            }
             return OKXResponse(items)
         }
         group.get("market/books") { request, _ in
@@ -105,7 +106,7 @@ struct MarketRoutes {
         func size(_ units: Int128?) -> String { units.map { Amount.text(units: $0, scale: instrument.lotSize.scale) } ?? "0" }
         let last = recent.first
         return TickerItem(
-            instId: instrument.id, last: price(last?.price), lastSz: size(last.map { Int128($0.size) }), askPx: price(depth.asks.first?.0),
+            instType: instrument.type.rawValue, instId: instrument.id, last: price(last?.price), lastSz: size(last.map { Int128($0.size) }), askPx: price(depth.asks.first?.0),
             askSz: size(depth.asks.first?.1), bidPx: price(depth.bids.first?.0), bidSz: size(depth.bids.first?.1),
             open24h: price(day.last?.price ?? last?.price), high24h: price(day.map(\.price).max() ?? last?.price),
             low24h: price(day.map(\.price).min() ?? last?.price),
@@ -120,7 +121,7 @@ struct MarketRoutes {
 }
 
 struct TickerItem: Encodable, Sendable {
-    let instType = "SPOT"
+    let instType: String
     let instId: String
     let last: String
     let lastSz: String

@@ -7,8 +7,8 @@ struct PublicRoutes {
     let clock: any WallClock
     let ledger: LedgerService
 
-    /// Instrument types OKX has; Keysmith lists SPOT and answers the others with an empty list (any error there
-    /// would break ccxt's `load_markets`).
+    /// Instrument types OKX has; Keysmith lists SPOT and SWAP and answers the others with an empty list (any error
+    /// there would break ccxt's `load_markets`, which asks for all of them).
     static let instrumentTypes: Set<String> = ["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"]
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -20,10 +20,15 @@ struct PublicRoutes {
             let params = OKXParameters(query: request.uri.query)
             let type = try params.required("instType")
             guard Self.instrumentTypes.contains(type) else { throw OKXError.parameterError("instType") }
-            guard type == "SPOT" else { return OKXResponse<InstrumentItem>([]) }
-            var instruments = try await ledger.instruments()
+            var instruments = try await ledger.instruments().filter { $0.type.rawValue == type }
             if let id = params.optional("instId") { instruments = instruments.filter { $0.id == id } }
-            return OKXResponse(instruments.map(InstrumentItem.init))
+            if type == InstrumentType.swap.rawValue {
+                if let family = params.optional("instFamily") ?? params.optional("uly") {
+                    instruments = instruments.filter { $0.family == family }
+                }
+                return OKXBody(try OKXResponse(instruments.map(SwapInstrumentItem.init)).body())
+            }
+            return OKXBody(try OKXResponse(instruments.map(InstrumentItem.init)).body())
         }
     }
 }
@@ -65,5 +70,71 @@ struct InstrumentItem: Encodable, Sendable {
         minSz = instrument.minimumSize.text
         quoteCcy = instrument.quote
         tickSz = instrument.tickSize.text
+    }
+}
+
+/// A SWAP `public/instruments` item with every field OKX returns for a linear perpetual (`baseCcy`/`quoteCcy` are
+/// empty: ccxt reads the pair from `uly`; sizes count contracts).
+struct SwapInstrumentItem: Encodable, Sendable {
+    let alias = ""
+    let auctionEndTime = ""
+    let baseCcy = ""
+    let category = "1"
+    let contTdSwTime: String
+    let ctMult = "1"
+    let ctType = "linear"
+    let ctVal: String
+    let ctValCcy: String
+    let expTime = ""
+    let freq = ""
+    let futureSettlement = false
+    let groupId = "4"
+    let instCategory = "1"
+    let instFamily: String
+    let instId: String
+    let instType = "SWAP"
+    let lever: String
+    let listTime: String
+    let lotSz: String
+    let maxIcebergSz = "100000000.0000000000000000"
+    let maxLmtAmt = "20000000"
+    let maxLmtSz: String
+    let maxMktAmt = ""
+    let maxMktSz: String
+    let maxStopSz: String
+    let maxTriggerSz = "100000000.0000000000000000"
+    let maxTwapSz = "100000000.0000000000000000"
+    let method = ""
+    let minSz: String
+    let openType = ""
+    let optType = ""
+    let preMktSwTime = ""
+    let quoteCcy = ""
+    let ruleType = "normal"
+    let seriesId = ""
+    let settleCcy: String
+    let state = "live"
+    let stk = ""
+    let tickSz: String
+    let tradeQuoteCcyList: [String] = []
+    let uly: String
+    let upcChg: [String] = []
+
+    init(_ instrument: Instrument) {
+        contTdSwTime = String(instrument.listedAt)
+        ctVal = instrument.contract?.value.text ?? ""
+        ctValCcy = instrument.base
+        instFamily = instrument.family
+        instId = instrument.id
+        lever = String(instrument.contract?.maximumLeverage ?? 0)
+        listTime = String(instrument.listedAt)
+        lotSz = instrument.lotSize.text
+        maxLmtSz = instrument.maximumLimitSize.text
+        maxMktSz = instrument.maximumMarketSize.text
+        maxStopSz = instrument.maximumMarketSize.text
+        minSz = instrument.minimumSize.text
+        settleCcy = instrument.quote
+        tickSz = instrument.tickSize.text
+        uly = instrument.family
     }
 }

@@ -102,6 +102,7 @@ enum PostgresMigrations {
                 WHERE running.id = ledger_entry.id
                 """,
             ]),
+        Migration(name: "v8-swaps", statements: PortableMigrations.swaps),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.
@@ -116,7 +117,7 @@ enum PostgresMigrations {
                 ON CONFLICT (code) DO NOTHING
                 """, logger: logger)
         }
-        for instrument in Instrument.defaults {
+        for instrument in Instrument.defaultSpot {
             try await connection.query(
                 """
                 INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at)

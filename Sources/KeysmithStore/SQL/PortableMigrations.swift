@@ -43,4 +43,31 @@ enum PortableMigrations {
             SELECT MAX(trade_id) FROM fill WHERE fill.taker_order = spot_order.id OR fill.maker_order = spot_order.id)
         """,
     ]
+
+    /// Linear perpetual swaps: instruments gain a type, a contract value and a maximum leverage, BTC-USDT-SWAP and
+    /// ETH-USDT-SWAP are listed with OKX's terms, and each account's leverage per instrument, margin mode and side is
+    /// kept once it is set.
+    static let swaps: [String] = [
+        "ALTER TABLE instrument ADD COLUMN inst_type TEXT NOT NULL DEFAULT 'SPOT'",
+        "ALTER TABLE instrument ADD COLUMN ct_val TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE instrument ADD COLUMN max_lever BIGINT NOT NULL DEFAULT 0",
+        """
+        INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at,
+        inst_type, ct_val, max_lever) VALUES
+        ('BTC-USDT-SWAP', 'BTC', 'USDT', '0.1', '0.01', '0.01', '100000000.00', '35000.00', 1573557408000, 'SWAP', '0.01', 100),
+        ('ETH-USDT-SWAP', 'ETH', 'USDT', '0.01', '0.01', '0.01', '100000000.00', '90000.00', 1573557408000, 'SWAP', '0.1', 100)
+        ON CONFLICT (inst_id) DO NOTHING
+        """,
+        """
+        CREATE TABLE leverage_setting (
+            account_uid TEXT NOT NULL,
+            inst_id TEXT NOT NULL,
+            mgn_mode TEXT NOT NULL,
+            pos_side TEXT NOT NULL,
+            lever TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (account_uid, inst_id, mgn_mode, pos_side)
+        )
+        """,
+    ]
 }

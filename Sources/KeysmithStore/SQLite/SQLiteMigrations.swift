@@ -263,8 +263,14 @@ enum SQLiteMigrations {
                     listed_at INTEGER NOT NULL
                 );
                 """)
-            for instrument in Instrument.defaults {
-                try SQLLedgerStore.save(instrument, in: SQLTransaction(db))
+            for instrument in Instrument.defaultSpot {
+                try SQLTransaction(db).execute(
+                    """
+                    INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at)
+                    VALUES (\(instrument.id), \(instrument.base), \(instrument.quote), \(instrument.tickSize.fixedText),
+                    \(instrument.lotSize.fixedText), \(instrument.minimumSize.fixedText), \(instrument.maximumLimitSize.fixedText),
+                    \(instrument.maximumMarketSize.fixedText), \(instrument.listedAt))
+                    """)
             }
         }
         migrator.registerMigration("v14-withdrawals") { db in
@@ -428,6 +434,9 @@ enum SQLiteMigrations {
                         FROM ledger_entry WHERE account_uid != 'world') AS running
                     WHERE running.id = ledger_entry.id
                     """)
+        }
+        migrator.registerMigration("v22-swaps") { db in
+            try db.execute(sql: PortableMigrations.swaps.joined(separator: ";\n"))
         }
         return migrator
     }

@@ -30,14 +30,39 @@ public struct SQLKeyStore: KeyStore {
     public func setFrozen(accountUID: String, frozen: Bool, audit: AuditRecord) async throws(StoreError) -> Bool {
         try await database.write { tx throws(StoreError) in
             guard try tx.execute("UPDATE account SET frozen = \(frozen) WHERE uid = \(accountUID)") == 1 else { return false }
-            let keys = try tx.fetchAll(
-                "SELECT api_key FROM api_key WHERE account_uid = \(accountUID) AND revoked_at IS NULL ORDER BY id"
-            ) { row throws(StoreError) in try row(at: 0, as: String.self) }
-            for apiKey in keys {
-                try tx.execute("UPDATE api_key SET change_seq = \(try Self.nextSequence(tx)) WHERE api_key = \(apiKey)")
-            }
+            try Self.refreshKeys(of: accountUID, in: tx)
             try AuditLog.append([audit], in: tx)
             return true
+        }
+    }
+
+    public func setModes(accountUID: String, level: AccountLevel, positionMode: PositionMode, audit: AuditRecord)
+        async throws(StoreError) -> Bool
+    {
+        try await database.write { tx throws(StoreError) in
+            let open = try tx.exists(
+                """
+                SELECT 1 FROM spot_order JOIN instrument ON instrument.inst_id = spot_order.inst_id
+                WHERE spot_order.account_uid = \(accountUID) AND spot_order.state IN ('live', 'partially_filled')
+                AND instrument.inst_type = 'SWAP' LIMIT 1
+                """)
+            if open { throw StoreError.limitReached(.openSwapOrders, "the account has open SWAP orders") }
+            let changed = try tx.execute(
+                "UPDATE account SET acct_lv = \(level.rawValue), pos_mode = \(positionMode.rawValue) WHERE uid = \(accountUID)")
+            guard changed == 1 else { return false }
+            try Self.refreshKeys(of: accountUID, in: tx)
+            try AuditLog.append([audit], in: tx)
+            return true
+        }
+    }
+
+    /// Gives the account's active keys new change sequences, so every key cache reloads them with the account.
+    private static func refreshKeys(of accountUID: String, in tx: SQLTransaction) throws(StoreError) {
+        let keys = try tx.fetchAll(
+            "SELECT api_key FROM api_key WHERE account_uid = \(accountUID) AND revoked_at IS NULL ORDER BY id"
+        ) { row throws(StoreError) in try row(at: 0, as: String.self) }
+        for apiKey in keys {
+            try tx.execute("UPDATE api_key SET change_seq = \(try nextSequence(tx)) WHERE api_key = \(apiKey)")
         }
     }
 

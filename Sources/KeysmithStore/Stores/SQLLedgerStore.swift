@@ -211,15 +211,19 @@ public struct SQLLedgerStore: LedgerStore {
     }
 
     static func save(_ instrument: Instrument, in tx: SQLTransaction) throws(StoreError) {
+        let type = instrument.type.rawValue, contractValue = instrument.contract?.value.fixedText ?? ""
+        let leverage = Int64(instrument.contract?.maximumLeverage ?? 0)
         try tx.execute(
             """
-            INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at)
+            INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at,
+            inst_type, ct_val, max_lever)
             VALUES (\(instrument.id), \(instrument.base), \(instrument.quote), \(instrument.tickSize.fixedText),
             \(instrument.lotSize.fixedText), \(instrument.minimumSize.fixedText), \(instrument.maximumLimitSize.fixedText),
-            \(instrument.maximumMarketSize.fixedText), \(instrument.listedAt))
+            \(instrument.maximumMarketSize.fixedText), \(instrument.listedAt), \(type), \(contractValue), \(leverage))
             ON CONFLICT (inst_id) DO UPDATE SET base_ccy = excluded.base_ccy, quote_ccy = excluded.quote_ccy,
             tick_sz = excluded.tick_sz, lot_sz = excluded.lot_sz, min_sz = excluded.min_sz, max_lmt_sz = excluded.max_lmt_sz,
-            max_mkt_sz = excluded.max_mkt_sz, listed_at = excluded.listed_at
+            max_mkt_sz = excluded.max_mkt_sz, listed_at = excluded.listed_at, inst_type = excluded.inst_type,
+            ct_val = excluded.ct_val, max_lever = excluded.max_lever
             """)
     }
 
@@ -235,9 +239,18 @@ public struct SQLLedgerStore: LedgerStore {
             let maxLimit = Amount(parsing: try row("max_lmt_sz", as: String.self), scale: sizeScale),
             let maxMarket = Amount(parsing: try row("max_mkt_sz", as: String.self), scale: sizeScale)
         else { return nil }
-        return Instrument(
+        let instrument = Instrument(
             id: try row("inst_id"), base: try row("base_ccy"), quote: try row("quote_ccy"), tickSize: tick, lotSize: lot,
             minimumSize: minimum, maximumLimitSize: maxLimit, maximumMarketSize: maxMarket, listedAt: try row("listed_at"))
+        switch InstrumentType(rawValue: try row("inst_type")) {
+        case .spot: return instrument
+        case .swap:
+            let valueText: String = try row("ct_val")
+            guard let value = Amount(parsing: valueText, scale: scale(valueText)), value.isPositive else { return nil }
+            let leverage: Int64 = try row("max_lever")
+            return instrument.swap(ContractTerms(value: value, maximumLeverage: Int(clamping: leverage)))
+        case nil: return nil
+        }
     }
 
     static func currency(_ row: SQLRow) throws(StoreError) -> Currency {

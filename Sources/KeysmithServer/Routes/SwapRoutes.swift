@@ -1,0 +1,138 @@
+import Hummingbird
+import KeysmithApp
+import KeysmithCore
+
+/// Account settings for perpetual swaps: `set-position-mode`, `set-account-level` and `set-leverage` (trade
+/// permission), `leverage-info` (read), and the public `position-tiers`.
+struct SwapRoutes {
+    let accounts: AccountService
+    let leverage: LeverageService
+    let engine: MatchingEngine
+
+    func register(public api: RouterGroup<AppRequestContext>, read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
+        api.get("public/position-tiers") { request, _ in try await tiers(OKXParameters(query: request.uri.query)) }
+        trade.post("account/set-position-mode") { request, context in
+            let cached = try context.requireKey()
+            let params = try OKXParameters(jsonBody: context.body)
+            guard let mode = PositionMode(rawValue: try params.required("posMode")) else {
+                throw OKXError.parameterError("posMode").with(message: "Parameter posMode error: net_mode or long_short_mode")
+            }
+            let changed = try await accounts.setModes(cached.account, positionMode: mode, origin: context.auditOrigin(request))
+            return OKXResponse([["posMode": changed.positionMode.rawValue]])
+        }
+        trade.post("account/set-account-level") { request, context in
+            let cached = try context.requireKey()
+            let params = try OKXParameters(jsonBody: context.body)
+            guard let level = AccountLevel(rawValue: try params.required("acctLv")) else {
+                throw OKXError.parameterError("acctLv").with(message: "Parameter acctLv error: 1, 2, 3 or 4")
+            }
+            let changed = try await accounts.setModes(cached.account, level: level, origin: context.auditOrigin(request))
+            return OKXResponse([["acctLv": changed.level.rawValue]])
+        }
+        trade.post("account/set-leverage") { request, context in
+            let cached = try context.requireKey()
+            let params = try OKXParameters(jsonBody: context.body)
+            let instrument = try await swap(try params.required("instId"))
+            let setting = try await leverage.set(
+                try params.required("lever"), instrument: instrument, marginMode: try params.required("mgnMode"),
+                positionSide: params.optional("posSide"), account: cached.account, origin: context.auditOrigin(request))
+            return OKXResponse([
+                LeverageItem(
+                    instId: setting.instrument, lever: setting.leverage.description, mgnMode: setting.marginMode.rawValue,
+                    posSide: setting.side?.rawValue ?? "")
+            ])
+        }
+        read.get("account/leverage-info") { request, context in
+            let cached = try context.requireKey()
+            let params = OKXParameters(query: request.uri.query)
+            guard let mode = MarginMode(rawValue: try params.required("mgnMode")) else {
+                throw OKXError.parameterError("mgnMode").with(message: "Parameter mgnMode error: cross or isolated")
+            }
+            let ids = try params.required("instId").split(separator: ",").map(String.init)
+            guard ids.count <= 20 else { throw OKXError.parameterError("instId").with(message: "Parameter instId error: at most 20") }
+            let settings = try await leverage.settings(of: cached.account)
+            var items: [LeverageItem] = []
+            for id in ids {
+                let instrument = try await swap(id)
+                // One row per position side the account can hold: net, or long and short.
+                let sides: [PositionSide] = cached.account.positionMode == .net ? [.net] : [.long, .short]
+                for side in sides {
+                    let lever = settings.leverage(instrument: instrument.id, marginMode: mode, side: side)
+                    items.append(LeverageItem(instId: instrument.id, lever: lever.description, mgnMode: mode.rawValue, posSide: side.rawValue))
+                }
+            }
+            return OKXResponse(items)
+        }
+    }
+
+    /// A listed SWAP instrument (51001 for an unknown id, 51000 for a spot pair).
+    private func swap(_ id: String) async throws(OKXError) -> Instrument {
+        let instrument = try await engine.instrument(id)
+        guard instrument.type == .swap else {
+            throw OKXError.parameterError("instId").with(message: "Parameter instId error: \(id) is not a SWAP instrument")
+        }
+        return instrument
+    }
+
+    /// `public/position-tiers?instType=SWAP&tdMode=cross|isolated&instFamily=BTC-USDT[,…]` (at most 5 families;
+    /// `uly` is the older name), optionally one `tier`. Other instrument types have no tiers here.
+    private func tiers(_ params: OKXParameters) async throws(OKXError) -> OKXResponse<TierItem> {
+        let type = try params.required("instType")
+        guard PublicRoutes.instrumentTypes.contains(type) else { throw OKXError.parameterError("instType") }
+        guard MarginMode(rawValue: try params.required("tdMode")) != nil else {
+            throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: cross or isolated")
+        }
+        guard type == InstrumentType.swap.rawValue else { return OKXResponse([]) }
+        guard let list = params.optional("instFamily") ?? params.optional("uly") else { throw OKXError.parameterEmpty("instFamily") }
+        let families = list.split(separator: ",").map(String.init)
+        guard families.count <= 5 else { throw OKXError.parameterError("instFamily").with(message: "Parameter instFamily error: at most 5") }
+        let wanted = try params.optional("tier").map { text throws(OKXError) in
+            guard let tier = Int(text), tier > 0 else { throw OKXError.parameterError("tier") }
+            return tier
+        }
+        let swaps = try await engine.allInstruments().filter { $0.type == .swap }
+        var items: [TierItem] = []
+        for family in families {
+            guard let instrument = swaps.first(where: { $0.family == family }) else { throw OKXError.parameterError("instFamily") }
+            for tier in PositionTiers.tiers(of: instrument) where wanted == nil || wanted == tier.tier {
+                items.append(TierItem(family: family, tier))
+            }
+        }
+        return OKXResponse(items)
+    }
+}
+
+struct LeverageItem: Encodable, Sendable {
+    let ccy = ""
+    let instId: String
+    let lever: String
+    let mgnMode: String
+    let posSide: String
+}
+
+/// A `public/position-tiers` row: sizes in contracts, rates as fractions.
+struct TierItem: Encodable, Sendable {
+    let baseMaxLoan = ""
+    let imr: String
+    let instFamily: String
+    let instId = ""
+    let maxLever: String
+    let maxSz: String
+    let minSz: String
+    let mmr: String
+    let optMgnFactor = "0"
+    let quoteMaxLoan = ""
+    let tier: String
+    let uly: String
+
+    init(family: String, _ tier: PositionTier) {
+        imr = tier.initialRate.text
+        instFamily = family
+        maxLever = String(tier.maximumLeverage)
+        maxSz = tier.maximumSize.text
+        minSz = tier.minimumSize.text
+        mmr = tier.maintenanceRate.text
+        self.tier = String(tier.tier)
+        uly = family
+    }
+}
