@@ -36,6 +36,8 @@ public struct Installation: Sendable {
     public let engine: MatchingEngine
     /// Leverage per instrument, margin mode and side (`set-leverage`, `leverage-info`).
     public let leverage: LeverageService
+    /// Mark prices of the perpetuals (the spot index, or the operator's pin).
+    public let marks: MarkPriceService
     /// Maintenance windows (`system/status`; trading stops while one of the trading service runs).
     public let maintenance: MaintenanceService
     /// The fee schedule and accounts' fee levels (`account/trade-fee`; charged on every fill).
@@ -146,6 +148,7 @@ public struct Installation: Sendable {
         self.fees = FeeService(store: audit.fees, clock: clock)
         self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock)
         self.leverage = LeverageService(store: audit.orders, clock: clock)
+        self.marks = MarkPriceService(store: audit.orders, engine: engine, clock: clock)
         self.maintenance = MaintenanceService(store: audit.maintenance, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
@@ -221,7 +224,7 @@ public struct Installation: Sendable {
                 queue: auditQueue, store: auditStore, checkpoints: checkpoints, clock: clock,
                 checkpointInterval: auditCheckpointInterval, logger: logger),
             AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
-            SettingsWatcher(maintenance: maintenance, fees: fees, logger: logger),
+            SettingsWatcher(maintenance: maintenance, fees: fees, marks: marks, logger: logger),
         ]
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))

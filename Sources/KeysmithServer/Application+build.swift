@@ -91,7 +91,9 @@ public func buildRouter(
     TradeRoutes(engine: installation.engine, orders: installation.orders, maintenance: installation.maintenance, clock: installation.clock).register(read: read, trade: trade)
     SelfRoutes(usage: installation.usage).register(read: read)
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
-    SwapRoutes(accounts: installation.accounts, leverage: installation.leverage, engine: installation.engine)
+    SwapRoutes(
+        accounts: installation.accounts, leverage: installation.leverage, engine: installation.engine, marks: installation.marks,
+        clock: installation.clock)
         .register(public: api, read: read, trade: trade)
     try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)
     return router

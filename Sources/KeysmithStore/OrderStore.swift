@@ -27,6 +27,10 @@ public protocol OrderStore: Sendable {
     /// Records a leverage setting; `.limitReached` (`openCrossOrders`/`openIsolatedOrders`) while the account has
     /// open orders of the instrument.
     func setLeverage(_ setting: LeverageSetting, account: String, at time: Int64, audit: AuditRecord) async throws(StoreError)
+    /// The mark prices the operator pinned, as text per instrument.
+    func markPins() async throws(StoreError) -> [String: String]
+    /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.
+    func pinMark(_ instrument: String, price: String?, at time: Int64, audit: AuditRecord) async throws(StoreError)
 }
 
 /// Everything one order placement writes.

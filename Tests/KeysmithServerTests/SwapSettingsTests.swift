@@ -180,3 +180,47 @@ import Testing
         }
     }
 }
+
+@Suite struct MarkPriceTests {
+    @Test
+    func theMarkFollowsTheSpotMidUnlessTheOperatorPinsIt() async throws {
+        try await Harness.run { h in
+            func mark(_ id: String = "BTC-USDT-SWAP") async throws -> String? {
+                let reply = try await h.call(.get, "/api/v5/public/mark-price?instType=SWAP&instId=\(id)", as: nil)
+                #expect(reply.code == "0" && reply.data.first?["instType"] as? String == "SWAP", "\(reply.raw)")
+                return reply.data.first?["markPx"] as? String
+            }
+            // No book, no trade, no pin: no mark yet.
+            #expect(try await mark() == "")
+            try await h.waiveFees()
+            let seller = try await h.trader("markseller", btc: "1")
+            let buyer = try await h.trader("markbuyer1", usdt: "100000")
+            _ = try await h.order(TradingTests.limit("sell", sz: "0.1", px: "30001.1"), as: seller.key)
+            _ = try await h.order(TradingTests.limit("buy", sz: "0.1", px: "29990"), as: buyer.key)
+            // The mid of 29990 and 30001.1, rounded down to the swap's tick.
+            #expect(try await mark() == "29995.5")
+            // Pinned: the pin, at once on this node; a price off the tick is refused and changes nothing.
+            let swap = try await h.installation.engine.instrument("BTC-USDT-SWAP")
+            try await h.installation.marks.pin(swap, at: "25000", origin: .test)
+            #expect(try await mark() == "25000")
+            await #expect(throws: OKXError.self) { try await h.installation.marks.pin(swap, at: "25000.05", origin: .test) }
+            await #expect(throws: OKXError.self) { try await h.installation.marks.pin(swap, at: "-1", origin: .test) }
+            let spot = try await h.installation.engine.instrument("BTC-USDT")
+            await #expect(throws: OKXError.self) { try await h.installation.marks.pin(spot, at: "25000", origin: .test) }
+            #expect(try await mark() == "25000")
+            let all = try await h.call(.get, "/api/v5/public/mark-price?instType=SWAP", as: nil)
+            #expect(all.data.count == 2 && all.data.contains { $0["instId"] as? String == "ETH-USDT-SWAP" && $0["markPx"] as? String == "" })
+            // Released: the index again; after the book empties on one side, the last trade.
+            try await h.installation.marks.pin(swap, at: nil, origin: .test)
+            #expect(try await mark() == "29995.5")
+            _ = try await h.order(TradingTests.limit("buy", sz: "0.1", px: "30001.1"), as: buyer.key)
+            #expect(try await mark() == "30001.1")
+            let unknown = try await h.call(.get, "/api/v5/public/mark-price?instType=SWAP&instId=DOGE-USDT-SWAP", as: nil)
+            #expect(unknown.code == "51001")
+            let margin = try await h.call(.get, "/api/v5/public/mark-price?instType=MARGIN", as: nil)
+            #expect(margin.code == "0" && margin.data.isEmpty)
+            let pins = try await h.installation.auditStore.events(after: 0, limit: 10_000).filter { $0.record.target == "BTC-USDT-SWAP" }
+            #expect(pins.map { $0.record.details["markPx"] } == ["25000", ""])
+        }
+    }
+}

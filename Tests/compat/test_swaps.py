@@ -1,5 +1,7 @@
 """Perpetual swaps as ccxt (defaultType swap) and python-okx see them: markets, account and position modes,
 leverage and position tiers, against a real `keysmith` process."""
+import time
+
 import ccxt
 import okx.Account as Account
 import okx.PublicData as PublicData
@@ -84,3 +86,27 @@ def test_python_okx_account_and_public_swap_calls(server, sub_key):
     assert [(i["posSide"], i["lever"]) for i in info["data"]] == [("long", "5"), ("short", "10")]
     assert api.get_account_config()["data"][0]["posMode"] == "long_short_mode"
     assert api.set_position_mode("net_mode")["code"] == "0"
+
+
+def test_mark_price_pinned_from_the_cli_reaches_ccxt_and_python_okx(server, sub_key):
+    out = server.cli_json("mark", "set", "BTC-USDT-SWAP", "31000.50")
+    assert out == {"instId": "BTC-USDT-SWAP", "markPx": "31000.5", "pinned": "true"}
+    listed = {row["instId"]: row for row in server.cli_json("mark", "list")}
+    assert listed["BTC-USDT-SWAP"]["markPx"] == "31000.5" and listed["ETH-USDT-SWAP"]["pinned"] == "false"
+    ex = swap_exchange(server, sub_key)
+    ex.load_markets()
+    public = PublicData.PublicAPI(flag="0", domain=server.url, debug=False)
+    # A serving node reloads pins every second.
+    deadline = time.monotonic() + 10
+    while public.get_mark_price(instType="SWAP", instId="BTC-USDT-SWAP")["data"][0]["markPx"] != "31000.5":
+        assert time.monotonic() < deadline, "the pin never reached the server"
+        time.sleep(0.1)
+    assert ex.fetch_mark_price(SWAP)["markPrice"] == 31000.5
+    server.cli("mark", "clear", "BTC-USDT-SWAP")
+    deadline = time.monotonic() + 10
+    while public.get_mark_price(instType="SWAP", instId="BTC-USDT-SWAP")["data"][0]["markPx"] != "":
+        assert time.monotonic() < deadline, "the cleared pin stayed"
+        time.sleep(0.1)
+    off_tick = server.cli("mark", "set", "BTC-USDT-SWAP", "31000.55", check=False)
+    assert off_tick.returncode != 0 and "multiple of 0.1" in off_tick.stderr
+    assert server.cli_json("mark", "list")[0]["pinned"] == "false"

@@ -8,9 +8,12 @@ struct SwapRoutes {
     let accounts: AccountService
     let leverage: LeverageService
     let engine: MatchingEngine
+    let marks: MarkPriceService
+    let clock: any WallClock
 
     func register(public api: RouterGroup<AppRequestContext>, read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
         api.get("public/position-tiers") { request, _ in try await tiers(OKXParameters(query: request.uri.query)) }
+        api.get("public/mark-price") { request, _ in try await markPrices(OKXParameters(query: request.uri.query)) }
         trade.post("account/set-position-mode") { request, context in
             let cached = try context.requireKey()
             let params = try OKXParameters(jsonBody: context.body)
@@ -74,6 +77,27 @@ struct SwapRoutes {
         return instrument
     }
 
+    /// `public/mark-price?instType=SWAP[&instId=…][&instFamily=…]`: each perpetual's mark price (`markPx` "" while
+    /// it has no index and no pin). Other instrument types list nothing here.
+    private func markPrices(_ params: OKXParameters) async throws(OKXError) -> OKXResponse<MarkPriceItem> {
+        // ccxt's fetch_mark_price sends only instId: its type is then the instrument's.
+        let type = try params.optional("instId") == nil ? params.required("instType") : params.optional("instType") ?? "SWAP"
+        guard PublicRoutes.instrumentTypes.contains(type) else { throw OKXError.parameterError("instType") }
+        guard type == InstrumentType.swap.rawValue else { return OKXResponse([]) }
+        var swaps = try await engine.allInstruments().filter { $0.type == .swap }
+        if let id = params.optional("instId") {
+            swaps = swaps.filter { $0.id == id }
+            guard !swaps.isEmpty else { throw OKXError.instrumentDoesNotExist }
+        }
+        if let family = params.optional("instFamily") ?? params.optional("uly") { swaps = swaps.filter { $0.family == family } }
+        var items: [MarkPriceItem] = []
+        for swap in swaps {
+            items.append(
+                MarkPriceItem(instId: swap.id, markPx: try await marks.mark(of: swap)?.text ?? "", ts: String(clock.milliseconds)))
+        }
+        return OKXResponse(items)
+    }
+
     /// `public/position-tiers?instType=SWAP&tdMode=cross|isolated&instFamily=BTC-USDT[,…]` (at most 5 families;
     /// `uly` is the older name), optionally one `tier`. Other instrument types have no tiers here.
     private func tiers(_ params: OKXParameters) async throws(OKXError) -> OKXResponse<TierItem> {
@@ -100,6 +124,13 @@ struct SwapRoutes {
         }
         return OKXResponse(items)
     }
+}
+
+struct MarkPriceItem: Encodable, Sendable {
+    let instId: String
+    let instType = "SWAP"
+    let markPx: String
+    let ts: String
 }
 
 struct LeverageItem: Encodable, Sendable {

@@ -46,7 +46,7 @@ enum PortableMigrations {
 
     /// Linear perpetual swaps: instruments gain a type, a contract value and a maximum leverage, BTC-USDT-SWAP and
     /// ETH-USDT-SWAP are listed with OKX's terms, and each account's leverage per instrument, margin mode and side is
-    /// kept once it is set.
+    /// kept once it is set; the operator may pin an instrument's mark price (`keysmith mark set`).
     static let swaps: [String] = [
         "ALTER TABLE instrument ADD COLUMN inst_type TEXT NOT NULL DEFAULT 'SPOT'",
         "ALTER TABLE instrument ADD COLUMN ct_val TEXT NOT NULL DEFAULT ''",
@@ -67,6 +67,13 @@ enum PortableMigrations {
             lever TEXT NOT NULL,
             updated_at BIGINT NOT NULL,
             PRIMARY KEY (account_uid, inst_id, mgn_mode, pos_side)
+        )
+        """,
+        """
+        CREATE TABLE mark_price_pin (
+            inst_id TEXT PRIMARY KEY NOT NULL,
+            px TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
         )
         """,
     ]

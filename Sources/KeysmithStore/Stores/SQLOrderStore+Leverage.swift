@@ -31,6 +31,28 @@ extension SQLOrderStore {
         }
     }
 
+    public func markPins() async throws(StoreError) -> [String: String] {
+        let rows = try await database.fetchAll("SELECT inst_id, px FROM mark_price_pin") { row throws(StoreError) in
+            (try row("inst_id", as: String.self), try row("px", as: String.self))
+        }
+        return Dictionary(rows, uniquingKeysWith: { _, last in last })
+    }
+
+    public func pinMark(_ instrument: String, price: String?, at time: Int64, audit: AuditRecord) async throws(StoreError) {
+        try await database.write { tx throws(StoreError) in
+            if let price {
+                try tx.execute(
+                    """
+                    INSERT INTO mark_price_pin (inst_id, px, updated_at) VALUES (\(instrument), \(price), \(time))
+                    ON CONFLICT (inst_id) DO UPDATE SET px = excluded.px, updated_at = excluded.updated_at
+                    """)
+            } else {
+                try tx.execute("DELETE FROM mark_price_pin WHERE inst_id = \(instrument)")
+            }
+            try AuditLog.append([audit], in: tx)
+        }
+    }
+
     /// A leverage row; nil for one that no longer reads (skipped: its default applies).
     static func leverageSetting(_ row: SQLRow) throws(StoreError) -> LeverageSetting? {
         let sideText: String = try row("pos_side")

@@ -1,0 +1,82 @@
+import KeysmithCore
+import KeysmithStore
+
+/// The mark price of each perpetual: the price its margin, unrealised PnL and liquidation are measured at. It is
+/// the index — the mid of the spot book of the same pair (`BTC-USDT` for `BTC-USDT-SWAP`), or that pair's last trade
+/// when one side of the book is empty — rounded down to the swap's tick, unless the operator pinned it (`keysmith
+/// mark set`, for tests and demonstrations). Pins are held in memory and reloaded every second by
+/// ``SettingsWatcher``; this node's own pins apply at once.
+public final class MarkPriceService: Sendable {
+    private let store: any OrderStore
+    private let engine: MatchingEngine
+    private let clock: any WallClock
+    private let pins: ReloadedSnapshot<[String: String]>
+
+    public init(store: any OrderStore, engine: MatchingEngine, clock: any WallClock) {
+        self.store = store
+        self.engine = engine
+        self.clock = clock
+        self.pins = ReloadedSnapshot([:])
+    }
+
+    /// Reloads the pins from the store.
+    public func refresh() async throws(OKXError) {
+        let store = self.store
+        try await pins.reload { () async throws(OKXError) in try await mapped { () async throws(StoreError) in try await store.markPins() } }
+    }
+
+    /// The pinned prices (text per instrument) as last loaded.
+    public var pinned: [String: String] { pins.value }
+
+    /// The index of `swap`: its spot pair's mid, or last trade; nil when that pair is not listed or has neither.
+    public func index(of swap: Instrument) async throws(OKXError) -> Amount? {
+        let spot = swap.family
+        guard let pair = try? await engine.instrument(spot), pair.type == .spot else { return nil }
+        let depth = try await engine.depth(spot, levels: 1)
+        let units: Int64
+        if let bid = depth.bids.first?.0, let ask = depth.asks.first?.0 {
+            units = Int64((Int128(bid) + Int128(ask)) / 2)
+        } else {
+            let store = self.store
+            guard let last = try await mapped({ () async throws(StoreError) in try await store.trades(instrument: spot, limit: 1) }).first
+            else { return nil }
+            units = last.price
+        }
+        return Self.floored(Amount(units: units, scale: pair.tickSize.scale), to: swap.tickSize)
+    }
+
+    /// The mark price of `swap`: its pin, else its index; nil when there is neither.
+    public func mark(of swap: Instrument) async throws(OKXError) -> Amount? {
+        if let text = pinned[swap.id], let pin = Amount(parsing: text, scale: swap.tickSize.scale) { return pin }
+        return try await index(of: swap)
+    }
+
+    /// Pins the mark price of a SWAP instrument at `text` (a positive multiple of its tick), or releases it (nil).
+    public func pin(_ swap: Instrument, at text: String?, origin: AuditOrigin) async throws(OKXError) {
+        guard swap.type == .swap else {
+            throw OKXError.parameterError("instId").with(message: "Parameter instId error: \(swap.id) is not a SWAP instrument")
+        }
+        var normalised: String?
+        if let text {
+            guard let price = Amount(parsing: text, scale: swap.tickSize.scale), price.isPositive, price.isMultiple(of: swap.tickSize) else {
+                throw OKXError.parameterError("px").with(message: "Parameter px error: a positive multiple of \(swap.tickSize.text)")
+            }
+            normalised = price.text
+        }
+        let now = clock.milliseconds
+        let audit = origin.record(at: now, account: "", target: swap.id, details: ["markPx": normalised ?? ""])
+        let store = self.store, id = swap.id, value = normalised
+        try await mapped { () async throws(StoreError) in try await store.pinMark(id, price: value, at: now, audit: audit) }
+        try await refresh()
+    }
+
+    /// `price` rounded down to a multiple of `tick` (at the tick's scale).
+    static func floored(_ price: Amount, to tick: Amount) -> Amount? {
+        var units = Int128(price.units)
+        for _ in 0..<max(0, tick.scale - price.scale) { units *= 10 }
+        for _ in 0..<max(0, price.scale - tick.scale) { units /= 10 }
+        let step = Int128(tick.units)
+        guard step > 0, let value = Int64(exactly: units - units % step) else { return nil }
+        return Amount(units: value, scale: tick.scale)
+    }
+}
