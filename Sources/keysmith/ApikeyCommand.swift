@@ -29,8 +29,10 @@ struct ApikeyCommand: AsyncParsableCommand {
         var expires: String?
         @Option(help: "Secret format: hex (OKX's, default) or scannable (ks_… with a checksum, found by `keysmith scan`).")
         var format = "hex"
-        @Option(name: .customLong("inst"), help: "Instruments the key may trade, e.g. BTC-USDT,ETH-USDT (default: any).")
+        @Option(name: .customLong("inst"), help: "Instruments the key may trade, e.g. BTC-USDT,ETH-USDT-SWAP (default: any).")
         var instruments: String?
+        @Option(name: .customLong("products"), help: "Products the key may trade: spot, swap or spot,swap (default: any).")
+        var products: String?
         @Option(name: .customLong("max-order-usdt"), help: "Largest order notional in USDT.") var maxOrderUSDT: String?
         @Option(name: .customLong("max-daily-usdt"), help: "Largest notional traded per UTC day in USDT.") var maxDailyUSDT: String?
         @Option(name: .customLong("ed25519-public-key"), help: "An Ed25519 key: its public key (a PEM file, or PEM/base64/hex text). No secret is issued.")
@@ -64,7 +66,8 @@ struct ApikeyCommand: AsyncParsableCommand {
                 var keyRequest = request
                 guard let secretFormat = SecretFormat(rawValue: format) else { throw CLIError("--format is hex or scannable") }
                 keyRequest.secretFormat = secretFormat
-                keyRequest.trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT)
+                keyRequest.trading = try TradingRestrictions(
+                    instruments: instruments, maxOrderUSDT: maxOrderUSDT, maxDailyUSDT: maxDailyUSDT, products: products)
                 if let ed25519PublicKey {
                     let text = (try? String(contentsOfFile: ed25519PublicKey, encoding: .utf8)) ?? ed25519PublicKey
                     keyRequest.ed25519PublicKey = try Ed25519KeyText.publicKey(from: text)

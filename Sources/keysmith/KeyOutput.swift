@@ -56,6 +56,8 @@ struct KeyJSON: Encodable {
     let instruments: String
     let maxOrderUsdt: String
     let maxDailyUsdt: String
+    /// `spot`, `swap`, `spot,swap`; empty: any.
+    let products: String
     let ts: String
     /// Effective expiry: the explicit one, or 14 days after last use for unbound trade/withdraw keys.
     let expiresAt: String
@@ -83,6 +85,7 @@ struct KeyJSON: Encodable {
         instruments = key.trading.instruments.joined(separator: ",")
         maxOrderUsdt = key.trading.maxOrderUSDT ?? ""
         maxDailyUsdt = key.trading.maxDailyUSDT ?? ""
+        products = key.trading.productsText
         app = key.purpose.app ?? ""
         ts = String(key.createdAt)
         let expiry = key.expiry()

@@ -12,10 +12,14 @@ struct TradingRestrictionsTests {
         #expect(!limits.permits(instrument: "OKB-USDT"))
         #expect(try TradingRestrictions(instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: nil).isEmpty)
         #expect(TradingRestrictions.none.permits(instrument: "ANY-THING"))
+        // Perpetuals by their ids, and products by type.
+        let swaps = try TradingRestrictions(instruments: "btc-usdt-swap", maxOrderUSDT: nil, maxDailyUSDT: nil, products: "swap, SWAP")
+        #expect(swaps.instruments == ["BTC-USDT-SWAP"] && swaps.products == [.swap] && swaps.productsText == "swap")
+        #expect(swaps.permits(type: .swap) && !swaps.permits(type: .spot) && TradingRestrictions.none.permits(type: .spot))
     }
 
     @Test(arguments: [
-        ("BTCUSDT", nil, nil), ("BTC-", nil, nil), ("BTC-USDT-SWAP", nil, nil), ("B$C-USDT", nil, nil),
+        ("BTCUSDT", nil, nil), ("BTC-", nil, nil), ("BTC-USDT-FUTURES", nil, nil), ("BTC-USDT-SWAP-1", nil, nil), ("B$C-USDT", nil, nil),
         (nil, "0", nil), (nil, "-5", nil), (nil, "1e3", nil), (nil, "1.123456789", nil), (nil, "abc", nil),
         (nil, "2000", "1000"),
     ] as [(String?, String?, String?)])

@@ -99,6 +99,31 @@ import Testing
     }
 
     @Test
+    func aKeyTradesOnlyTheProductsAndInstrumentsItIsScopedTo() async throws {
+        try await Harness.run { h in
+            let spotOnly = try await h.trader("scoped01", usdt: "1000", restrictions: try TradingRestrictions(
+                instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: nil, products: "spot"))
+            let swapOnly = try await h.trader("scoped02", usdt: "1000", restrictions: try TradingRestrictions(
+                instruments: "ETH-USDT-SWAP", maxOrderUSDT: nil, maxDailyUSDT: nil, products: "SWAP"))
+            #expect(swapOnly.key.apiKey != spotOnly.key.apiKey)
+            let swapBySpotKey = try await h.order(Self.swapOrder(), as: spotOnly.key)
+            #expect(swapBySpotKey.data.first?["sCode"] as? String == OKXError.keyLacksPermission.code, "\(swapBySpotKey.raw)")
+            let spotBySwapKey = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "30000"), as: swapOnly.key)
+            #expect(spotBySwapKey.data.first?["sCode"] as? String == OKXError.keyLacksPermission.code, "\(spotBySwapKey.raw)")
+            #expect((spotBySwapKey.data.first?["sMsg"] as? String)?.contains("SPOT") == true)
+            // Its own product, but not its instrument.
+            let otherSwap = try await h.order(Self.swapOrder(), as: swapOnly.key)
+            #expect(otherSwap.data.first?["sCode"] as? String == OKXError.keyLacksPermission.code, "\(otherSwap.raw)")
+            #expect(try await h.available(swapOnly.account, .trading, "USDT") == "1000")
+            let spot = try await h.order(TradingTests.limit("buy", sz: "0.001", px: "30000"), as: spotOnly.key)
+            #expect(spot.data.first?["sCode"] as? String == "0", "\(spot.raw)")
+            let shown = try await h.call(.get, "/api/v5/users/self/apikey", as: swapOnly.key)
+            #expect(shown.data.first?["products"] as? String == "swap" && shown.data.first?["instruments"] as? String == "ETH-USDT-SWAP")
+            #expect(throws: OKXError.self) { try TradingRestrictions(instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: nil, products: "futures") }
+        }
+    }
+
+    @Test
     func leverageIsSetPerInstrumentMarginModeAndSide() async throws {
         try await Harness.run { h in
             let key = try await h.subAccountKey("futures02")

@@ -34,6 +34,18 @@ import Testing
         }
     }
 
+    /// `keysmith copy` moves every table an embedded installation has: a table added without being listed there
+    /// would be silently left behind (as the fee schedule once was).
+    @Test
+    func copyingToPostgresCoversEveryTable() async throws {
+        let database = try await TestDatabase.make(.sqlite)
+        defer { database.cleanup() }
+        let sqlite = try SQLiteDatabase(path: database.location)
+        let tables = try await Self.schema(SQLDatabase(sqlite), postgres: false).keys
+        let copied = Set(DatabaseCopy.tables.map(\.name))
+        #expect(Set(tables).subtracting(DatabaseCopy.notCopied) == copied)
+    }
+
     struct Table: Equatable {
         /// Column name → NOT NULL (primary-key columns count as NOT NULL).
         var columns: [String: Bool] = [:]

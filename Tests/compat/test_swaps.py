@@ -110,3 +110,18 @@ def test_mark_price_pinned_from_the_cli_reaches_ccxt_and_python_okx(server, sub_
     off_tick = server.cli("mark", "set", "BTC-USDT-SWAP", "31000.55", check=False)
     assert off_tick.returncode != 0 and "multiple of 0.1" in off_tick.stderr
     assert server.cli_json("mark", "list")[0]["pinned"] == "false"
+
+
+def test_a_key_scoped_to_swaps_from_the_cli(server):
+    out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", "futures-only", "--perm", "read_only,trade",
+                          "--ip", "127.0.0.1", "--products", "swap", "--inst", "BTC-USDT-SWAP")
+    listed = next(k for k in server.cli_json("apikey", "list", "--subaccount", "bot01trader") if k["apiKey"] == out["apiKey"])
+    assert listed["products"] == "swap" and listed["instruments"] == "BTC-USDT-SWAP"
+    key = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    ex = swap_exchange(server, key)
+    ex.load_markets()
+    with pytest.raises(ccxt.ExchangeError) as refused_spot:
+        ex.create_order("BTC/USDT", "limit", "buy", 0.001, 30000)
+    assert '"sCode":"50120"' in str(refused_spot.value) and "may not trade SPOT" in str(refused_spot.value)
+    refused = server.cli("apikey", "create", "--subaccount", "bot01trader", "--label", "bad", "--products", "futures", check=False)
+    assert refused.returncode != 0 and "products" in refused.stderr

@@ -126,7 +126,13 @@ public actor MatchingEngine {
         -> Order
     {
         guard let inst = instruments[request.instrument] else { throw OKXError.instrumentDoesNotExist }
+        guard key.trading.permits(type: inst.type) else {
+            throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.type.rawValue) instruments")
+        }
         if inst.type == .swap {
+            guard key.trading.permits(instrument: inst.id) else {
+                throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.id)")
+            }
             // The account's modes decide first (51010 in spot mode, posSide by position mode); the book of SWAP
             // contracts, positions and margin come with the perpetuals' matching.
             _ = try SwapOrderRules.check(

@@ -35,6 +35,8 @@ struct SelfKeyItem: Encodable, Sendable {
     let instruments: String
     let maxOrderUsdt: String
     let maxDailyUsdt: String
+    /// `spot`, `swap`, `spot,swap`; empty: any.
+    let products: String
 
     init(_ cached: CachedKey, latest: (at: Int64, ip: IPAddress?)?) {
         let key = cached.key
@@ -61,5 +63,6 @@ struct SelfKeyItem: Encodable, Sendable {
         instruments = key.trading.instruments.joined(separator: ",")
         maxOrderUsdt = key.trading.maxOrderUSDT ?? ""
         maxDailyUsdt = key.trading.maxDailyUSDT ?? ""
+        products = key.trading.productsText
     }
 }

@@ -9,7 +9,7 @@ import PostgresNIO
 public enum DatabaseCopy {
     /// Tables in an order that satisfies the foreign keys, with their identity column (PostgreSQL's counter is moved
     /// past the copied ids) and the SQLite sort that keeps parents before children.
-    static let tables: [(name: String, identity: String?, order: String)] = [
+    package static let tables: [(name: String, identity: String?, order: String)] = [
         ("meta", nil, "name"), ("account", nil, "parent_uid IS NOT NULL, rowid"), ("app", nil, "name"),
         ("api_key", "id", "id"), ("key_event", "id", "id"), ("pending_key_change", nil, "api_key"), ("audit_event", nil, "seq"),
         ("audit_checkpoint", nil, "seq"), ("audit_anchor", nil, "id"), ("key_ip_seen", nil, "api_key, ip"),
@@ -18,7 +18,12 @@ public enum DatabaseCopy {
         ("transfer", "id", "id"), ("instrument", nil, "inst_id"), ("withdrawal_address", nil, "account_uid, ccy, address"),
         ("withdrawal", "id", "id"), ("spot_order", "id", "id"), ("fill", "trade_id", "trade_id"), ("console_user", "id", "id"),
         ("console_signin_failure", nil, "user_id, network"), ("console_session", nil, "key"), ("maintenance_window", "id", "id"),
+        ("fee_rate", nil, "level, inst_type"), ("account_fee_level", nil, "account_uid"),
+        ("leverage_setting", nil, "account_uid, inst_id, mgn_mode, pos_side"), ("mark_price_pin", nil, "inst_id"),
     ]
+
+    /// SQLite tables that are not copied: GRDB's migration record (PostgreSQL keeps its own).
+    package static let notCopied: Set<String> = ["grdb_migrations"]
 
     /// Integer flags in SQLite that are BOOLEAN in PostgreSQL.
     static let booleans: Set<String> = [
@@ -32,7 +37,7 @@ public enum DatabaseCopy {
     }
 
     /// Copies `source` into `target`, which must hold no account yet (a fresh, migrated database). Tables the target's
-    /// migrations filled (currencies, instruments) are replaced by the source's.
+    /// migrations filled (currencies, instruments, the fee schedule) are replaced by the source's.
     public static func copy(from source: SQLiteDatabase, to target: PostgresDatabase) async throws(StoreError) -> Report {
         var data: [(table: String, identity: String?, columns: [String], rows: [[DatabaseValue]])] = []
         for table in tables {
@@ -49,7 +54,7 @@ public enum DatabaseCopy {
             guard existing == 0 else {
                 throw StoreError.duplicate("the target database already holds an installation (\(existing) accounts)")
             }
-            for table in ["currency", "instrument"] {
+            for table in ["currency", "instrument", "fee_rate"] {
                 try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }
             var report = Report(rows: [:])

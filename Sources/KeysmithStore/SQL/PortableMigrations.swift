@@ -46,11 +46,12 @@ enum PortableMigrations {
 
     /// Linear perpetual swaps: instruments gain a type, a contract value and a maximum leverage, BTC-USDT-SWAP and
     /// ETH-USDT-SWAP are listed with OKX's terms, and each account's leverage per instrument, margin mode and side is
-    /// kept once it is set; the operator may pin an instrument's mark price (`keysmith mark set`).
+    /// kept once it is set; a key may be limited to some products (`--products spot,swap`); the operator may pin an instrument's mark price (`keysmith mark set`).
     static let swaps: [String] = [
         "ALTER TABLE instrument ADD COLUMN inst_type TEXT NOT NULL DEFAULT 'SPOT'",
         "ALTER TABLE instrument ADD COLUMN ct_val TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE instrument ADD COLUMN max_lever BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE api_key ADD COLUMN products TEXT NOT NULL DEFAULT ''",
         """
         INSERT INTO instrument (inst_id, base_ccy, quote_ccy, tick_sz, lot_sz, min_sz, max_lmt_sz, max_mkt_sz, listed_at,
         inst_type, ct_val, max_lever) VALUES

@@ -64,6 +64,7 @@ struct KeyRow {
     var instruments: String
     var max_order_usdt: String?
     var max_daily_usdt: String?
+    var products: String
     var secret_fingerprint: Data?
     var secret_format: String
     var changeSeq: Int64
@@ -82,6 +83,7 @@ struct KeyRow {
         instruments = key.trading.instruments.joined(separator: ",")
         max_order_usdt = key.trading.maxOrderUSDT
         max_daily_usdt = key.trading.maxDailyUSDT
+        products = key.trading.productsText
         secret_fingerprint = stored.secretFingerprint.map { Data($0) }
         secret_format = key.secretFormat.rawValue
         environment = key.environment.rawValue
@@ -104,7 +106,8 @@ struct KeyRow {
         let rateLimit: RateLimit?
         let trading: TradingRestrictions
         do {
-            trading = try TradingRestrictions(instruments: instruments, maxOrderUSDT: max_order_usdt, maxDailyUSDT: max_daily_usdt)
+            trading = try TradingRestrictions(
+                instruments: instruments, maxOrderUSDT: max_order_usdt, maxDailyUSDT: max_daily_usdt, products: products)
             permissions = try Permissions(okx: self.permissions)
             allowlist = try IPAllowlist(okx: ip_allowlist)
             rateLimit = try rate_limit.map { text throws(OKXError) in try RateLimit(parsing: text) }
@@ -185,6 +188,7 @@ extension KeyRow {
         instruments = try row("instruments")
         max_order_usdt = try row("max_order_usdt")
         max_daily_usdt = try row("max_daily_usdt")
+        products = try row("products")
         secret_fingerprint = try row("secret_fingerprint")
         secret_format = try row("secret_format")
         changeSeq = try row("change_seq")
@@ -198,11 +202,11 @@ extension KeyRow {
         """
         INSERT INTO api_key (api_key, account_uid, label, purpose, app, permissions, ip_allowlist, algorithm, environment,
         sealed_secret, passphrase_verifier, created_at, expires_at, revoked_at, revoke_reason, rate_limit, last_used_at,
-        last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt, secret_fingerprint,
+        last_used_ip, rotated_from, public_key, instruments, max_order_usdt, max_daily_usdt, products, secret_fingerprint,
         secret_format, change_seq) VALUES (\(api_key), \(account_uid), \(label), \(purpose), \(app), \(permissions),
         \(ip_allowlist), \(algorithm), \(environment), \(sealed_secret), \(passphrase_verifier), \(created_at), \(expires_at),
         \(revoked_at), \(revoke_reason), \(rate_limit), \(last_used_at), \(last_used_ip), \(rotated_from), \(public_key),
-        \(instruments), \(max_order_usdt), \(max_daily_usdt), \(secret_fingerprint), \(secret_format), \(changeSeq))
+        \(instruments), \(max_order_usdt), \(max_daily_usdt), \(products), \(secret_fingerprint), \(secret_format), \(changeSeq))
         """
     }
 }

@@ -124,7 +124,7 @@ public struct SQLKeyStore: KeyStore {
                 UPDATE api_key SET label = \(key.label), permissions = \(key.permissions.okxString),
                 ip_allowlist = \(key.allowlist.okxString), expires_at = \(key.expiresAt), rate_limit = \(key.rateLimit?.text),
                 instruments = \(key.trading.instruments.joined(separator: ",")), max_order_usdt = \(key.trading.maxOrderUSDT),
-                max_daily_usdt = \(key.trading.maxDailyUSDT), change_seq = \(sequence)
+                max_daily_usdt = \(key.trading.maxDailyUSDT), products = \(key.trading.productsText), change_seq = \(sequence)
                 WHERE api_key = \(key.apiKey) AND revoked_at IS NULL
                 """)
             guard updated == 1 else { throw StoreError.notFound(.activeKey, "no active API key \(key.apiKey)") }
