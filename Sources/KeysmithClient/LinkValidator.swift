@@ -60,6 +60,24 @@ public struct LinkReport: Codable, Sendable, Equatable {
     }
 }
 
+/// What the platform a key is linked to needs of its account: perpetual swaps (an account mode above spot), and
+/// a position mode (freqtrade trades one-way; some platforms want long/short). A need the account does not meet is
+/// a failure; without a stated need the validator prefers the seed's one-way mode and only warns.
+public struct LinkExpectation: Sendable, Equatable {
+    /// `net_mode` or `long_short_mode`; nil: no stated need.
+    public var positionMode: String?
+    /// The platform trades perpetual swaps.
+    public var futures: Bool
+
+    public init(positionMode: String? = nil, futures: Bool = false) {
+        self.positionMode = positionMode
+        self.futures = futures
+    }
+
+    /// Position modes by OKX's names.
+    public static let positionModes = ["net_mode", "long_short_mode"]
+}
+
 /// Checks a key the way a platform should before trusting it (seeds 000 and 002): the credentials work; the key
 /// cannot withdraw; it is bound to IPs; it belongs to a sub-account made for the platform; the account trades spot
 /// and futures in one-way position mode; it is not about to expire; this machine's clock agrees with the server.
@@ -68,6 +86,8 @@ public struct LinkValidator: Sendable {
     public let apiKey: String
     /// Keys expiring sooner than this are reported as a warning.
     public var expiryWarning: Duration = .seconds(7 * 86_400)
+    /// What the platform needs of the account's modes.
+    public var expectation = LinkExpectation()
     private let now: @Sendable () -> Date
 
     public init(client: OKXClient, apiKey: String, now: @escaping @Sendable () -> Date = Date.init) {
@@ -159,29 +179,37 @@ public struct LinkValidator: Sendable {
     }
 
     private func accountModeCheck(_ config: AccountConfiguration) -> LinkCheck {
-        switch config.acctLv {
-        case "2": return LinkCheck("account-mode", .pass, "spot and futures")
-        case "3": return LinkCheck("account-mode", .pass, "multi-currency margin")
-        case "4": return LinkCheck("account-mode", .pass, "portfolio margin")
-        case "1":
-            return LinkCheck("account-mode", .warn, "the account trades spot only",
-                             fix: "set the account mode to \"Spot and futures\" (or higher)")
-        default:
+        let names = ["1": "spot", "2": "spot and futures", "3": "multi-currency margin", "4": "portfolio margin"]
+        guard let name = names[config.acctLv] else {
             return LinkCheck("account-mode", .warn, "unknown account mode \"\(config.acctLv)\"",
                              fix: "set the account mode to \"Spot and futures\"")
         }
+        let shown = "\(name) (acctLv \(config.acctLv))"
+        guard config.acctLv == "1" else { return LinkCheck("account-mode", .pass, shown + (expectation.futures ? ", trades perpetual swaps" : "")) }
+        let fix = "set the account mode to \"Spot and futures\" (acctLv 2, POST /api/v5/account/set-account-level)"
+        if expectation.futures {
+            return LinkCheck("account-mode", .fail, "\(shown): the account cannot trade the perpetual swaps this platform needs", fix: fix)
+        }
+        return LinkCheck("account-mode", .warn, "\(shown): the account trades spot only", fix: fix)
     }
 
     private func positionModeCheck(_ config: AccountConfiguration) -> LinkCheck {
-        switch config.posMode {
-        case "net_mode": return LinkCheck("position-mode", .pass, "one-way (net_mode)")
-        case "long_short_mode":
-            return LinkCheck("position-mode", .warn, "long/short position mode",
-                             fix: "switch the position mode to One-way (net_mode)")
-        default:
+        let names = ["net_mode": "one-way (net_mode)", "long_short_mode": "long/short (long_short_mode)"]
+        guard let shown = names[config.posMode] else {
             return LinkCheck("position-mode", .warn, "unknown position mode \"\(config.posMode)\"",
                              fix: "switch the position mode to One-way (net_mode)")
         }
+        let switchTo = { (mode: String) in
+            "switch the account's position mode to \(names[mode] ?? mode) with no open positions or orders (POST /api/v5/account/set-position-mode)"
+        }
+        if let wanted = expectation.positionMode {
+            if wanted == config.posMode { return LinkCheck("position-mode", .pass, "\(shown), as the platform expects") }
+            return LinkCheck(
+                "position-mode", .fail, "\(shown), but the platform expects \(names[wanted] ?? wanted)", fix: switchTo(wanted))
+        }
+        if config.posMode == "net_mode" { return LinkCheck("position-mode", .pass, shown) }
+        return LinkCheck("position-mode", .warn, shown,
+                         fix: switchTo("net_mode") + ", or state the platform's need with --expect-pos-mode long_short_mode")
     }
 
     private func expiryCheck() async -> LinkCheck {

@@ -27,6 +27,10 @@ struct LinkCommand: AsyncParsableCommand {
         @Option(help: "The exchange's base URL: https://www.okx.com, https://eea.okx.com or a Keysmith server.") var url: String
         @Flag(help: "Demo trading (sends x-simulated-trading: 1).") var demo = false
         @Flag(help: "The secret is an Ed25519 private key (PEM body, base64 or hex) rather than an HMAC secret.") var ed25519 = false
+        @Option(name: .customLong("expect-pos-mode"), help: "The position mode the platform needs: net_mode (one-way; freqtrade) or long_short_mode; a mismatch fails.")
+        var expectedPositionMode: String?
+        @Flag(name: .customLong("expect-futures"), help: "The platform trades perpetual swaps: a spot-mode account (acctLv 1) fails.")
+        var expectFutures = false
         @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
         var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
@@ -34,6 +38,8 @@ struct LinkCommand: AsyncParsableCommand {
         func run() async throws {
             let location = VaultLocation.standard()
             guard LinkedCredential.isValidName(name) else { throw VaultError.invalidName(name) }
+            // A mistyped expectation is refused before any secret is asked for.
+            try LinkCLI.checkPositionMode(expectedPositionMode)
             try LinkCLI.requireAcceptedURL(url, insecureHTTP: insecureHTTP)
             let passphrase = try VaultCLI.passphraseIfNeeded(location)
             if FileManager.default.fileExists(atPath: location.vault.path),
@@ -42,7 +48,7 @@ struct LinkCommand: AsyncParsableCommand {
                 throw VaultError.duplicateName(name)
             }
             let credential = try LinkCLI.readCredential(name: name, url: url, demo: demo, ed25519: ed25519)
-            let report = await LinkValidator(credential).validate()
+            let report = await (try LinkCLI.validator(credential, positionMode: expectedPositionMode, futures: expectFutures)).validate()
             LinkCLI.print(report, name: name, json: json)
             guard report.ok else {
                 LinkCLI.note("Nothing was stored: fix the failures above and run link add again.")
@@ -81,6 +87,10 @@ struct LinkCommand: AsyncParsableCommand {
             abstract: "Check a linked key: valid, no withdraw, IP-bound, sub-account, account and position mode, expiry, clock skew.",
             discussion: "Exits 1 when any check fails.")
         @Argument var name: String
+        @Option(name: .customLong("expect-pos-mode"), help: "The position mode the platform needs: net_mode (one-way; freqtrade) or long_short_mode; a mismatch fails.")
+        var expectedPositionMode: String?
+        @Flag(name: .customLong("expect-futures"), help: "The platform trades perpetual swaps: a spot-mode account (acctLv 1) fails.")
+        var expectFutures = false
         @Flag(name: .customLong("insecure-http"), help: "Allow a plain http URL to a host other than this machine (the passphrase travels unencrypted).")
         var insecureHTTP = false
         @Flag(help: "Print machine-readable JSON.") var json = false
@@ -90,7 +100,7 @@ struct LinkCommand: AsyncParsableCommand {
             let passphrase = try VaultCLI.passphraseIfNeeded(location)
             let credential = try CredentialVault.open(location, passphrase: passphrase).credential(named: name)
             try LinkCLI.requireAcceptedURL(credential.url, insecureHTTP: insecureHTTP)
-            let report = await LinkValidator(credential).validate()
+            let report = await (try LinkCLI.validator(credential, positionMode: expectedPositionMode, futures: expectFutures)).validate()
             LinkCLI.print(report, name: name, json: json)
             guard report.ok else { throw ExitCode(1) }
             try CredentialVault.update(location, passphrase: passphrase) { vault in
@@ -154,6 +164,20 @@ struct LinkCommand: AsyncParsableCommand {
 }
 
 enum LinkCLI {
+    static func checkPositionMode(_ mode: String?) throws {
+        if let mode, !LinkExpectation.positionModes.contains(mode) {
+            throw CLIError("--expect-pos-mode is net_mode or long_short_mode; got '\(mode)'")
+        }
+    }
+
+    /// A validator for `credential` with the platform's stated needs (`--expect-pos-mode`, `--expect-futures`).
+    static func validator(_ credential: LinkedCredential, positionMode: String?, futures: Bool) throws -> LinkValidator {
+        try checkPositionMode(positionMode)
+        var validator = LinkValidator(credential)
+        validator.expectation = LinkExpectation(positionMode: positionMode, futures: futures)
+        return validator
+    }
+
     /// Refuses a URL that is not http(s), and plain http to a host other than this machine unless `--insecure-http`
     /// was given: checked before any credential is read or any request made.
     static func requireAcceptedURL(_ url: String, insecureHTTP: Bool) throws {

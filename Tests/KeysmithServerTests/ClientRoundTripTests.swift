@@ -251,3 +251,40 @@ extension ClientRoundTripTests {
         }
     }
 }
+
+extension ClientRoundTripTests {
+    /// The platform's stated needs decide: freqtrade trades one-way, a hedge-mode platform long/short, a futures
+    /// platform needs an account mode above spot.
+    @Test
+    func validatorChecksTheModesThePlatformExpects() async throws {
+        try await Harness.run { h in
+            let key = try await h.subAccountKey("modes01", allowlist: "127.0.0.1")
+            // Each validation reads account/config: 2 s apart, inside its rate limit.
+            func validated(_ validator: LinkValidator) async -> LinkReport {
+                h.clock.advance(by: 2_000)
+                return await validator.validate()
+            }
+            var validator = try h.validator(key)
+            let seed = await validated(validator)
+            #expect(seed.check("position-mode")?.status == .pass && seed.check("account-mode")?.message == "spot and futures (acctLv 2)")
+            validator.expectation = LinkExpectation(positionMode: "long_short_mode", futures: true)
+            let hedge = await validated(validator)
+            #expect(!hedge.ok && hedge.check("position-mode")?.status == .fail, "\(hedge.checks)")
+            #expect(hedge.check("position-mode")?.message == "one-way (net_mode), but the platform expects long/short (long_short_mode)")
+            #expect(hedge.check("position-mode")?.fix?.contains("set-position-mode") == true)
+            _ = try await h.call(.post, "/api/v5/account/set-position-mode", body: #"{"posMode":"long_short_mode"}"#, as: key)
+            let switched = await validated(validator)
+            #expect(switched.ok && switched.check("position-mode")?.message == "long/short (long_short_mode), as the platform expects")
+            // Without a stated need, hedge mode is reported and only warned about.
+            validator.expectation = LinkExpectation()
+            #expect(await validated(validator).check("position-mode")?.status == .warn)
+            // A futures platform on a spot-mode account fails; a spot one is warned.
+            _ = try await h.call(.post, "/api/v5/account/set-account-level", body: #"{"acctLv":"1"}"#, as: key)
+            #expect(await validated(validator).check("account-mode")?.status == .warn)
+            validator.expectation = LinkExpectation(futures: true)
+            let spotMode = await validated(validator)
+            #expect(!spotMode.ok && spotMode.check("account-mode")?.status == .fail, "\(spotMode.checks)")
+            #expect(spotMode.check("account-mode")?.fix?.contains("set-account-level") == true)
+        }
+    }
+}

@@ -323,3 +323,18 @@ def test_the_prompt_hides_the_secret_and_passphrase(server, sub_key, vault):
     assert sub_key.api_key in text, "the key id is echoed like any identifier"
     assert sub_key.secret not in text and sub_key.passphrase not in text
     assert [r["name"] for r in json.loads(run(vault, "link", "list", "--json").stdout)] == ["typed"]
+
+
+def test_validate_checks_the_position_mode_the_platform_expects(server, sub_key, vault):
+    assert link_add(vault, server, "futures-bot", sub_key, "--expect-pos-mode", "net_mode", "--expect-futures").returncode == 0
+    hedge = run(vault, "link", "validate", "futures-bot", "--json", "--expect-pos-mode", "long_short_mode")
+    assert hedge.returncode == 1
+    found = checks(hedge)
+    assert found["position-mode"]["status"] == "fail" and "long/short" in found["position-mode"]["message"]
+    assert found["account-mode"]["message"] == "spot and futures (acctLv 2)"
+    mistyped = run(vault, "link", "validate", "futures-bot", "--expect-pos-mode", "hedge")
+    assert mistyped.returncode != 0 and "net_mode or long_short_mode" in mistyped.stderr
+    # Nothing is stored when an expectation fails at link add.
+    refused = link_add(vault, server, "hedge-bot", sub_key, "--expect-pos-mode", "long_short_mode")
+    assert refused.returncode == 1
+    assert [r["name"] for r in json.loads(run(vault, "link", "list", "--json").stdout)] == ["futures-bot"]
