@@ -81,7 +81,7 @@ public func buildRouter(
     }
     let read = guarded(.readOnly)
     let trade = guarded(.trade)
-    let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger, engine: installation.engine)
+    let accountRoutes = AccountRoutes(clock: installation.clock, ledger: installation.ledger, engine: installation.engine, marks: installation.marks)
     accountRoutes.register(read: read)
     BillRoutes(clock: installation.clock, ledger: installation.ledger, fees: installation.fees, engine: installation.engine)
         .register(read: read)
@@ -95,6 +95,7 @@ public func buildRouter(
         accounts: installation.accounts, leverage: installation.leverage, engine: installation.engine, marks: installation.marks,
         clock: installation.clock)
         .register(public: api, read: read, trade: trade)
+    PositionRoutes(engine: installation.engine, marks: installation.marks, clock: installation.clock).register(read: read)
     try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)
     return router
 }

@@ -5,7 +5,9 @@ import KeysmithCore
 /// without the other's.
 public protocol OrderStore: Sendable {
     /// `.duplicate` when the account already used the clOrdId; `.insufficientFunds` when a balance is short.
-    func place(_ placement: OrderPlacement, audit: AuditRecord) async throws(StoreError) -> (order: Order, fills: [Fill])
+    /// Returns the order, its fills and the positions it moved as stored (ids assigned).
+    func place(_ placement: OrderPlacement, audit: AuditRecord) async throws(StoreError)
+        -> (order: Order, fills: [Fill], positions: [Position])
     /// Closes an open order (cancelled) and unfreezes what it still held; `.notFound` when it is not open.
     func cancel(_ order: Order, release: LedgerMovement?, at time: Int64, audit: AuditRecord) async throws(StoreError) -> Order
     func order(id: Int64) async throws(StoreError) -> Order?
@@ -27,6 +29,12 @@ public protocol OrderStore: Sendable {
     /// Records a leverage setting; `.limitReached` (`openCrossOrders`/`openIsolatedOrders`) while the account has
     /// open orders of the instrument.
     func setLeverage(_ setting: LeverageSetting, account: String, at time: Int64, audit: AuditRecord) async throws(StoreError)
+    /// Every SWAP position that ever opened (those closed are kept at zero), to rebuild the engine on start.
+    func positions() async throws(StoreError) -> [Position]
+    /// The account's open positions, oldest first.
+    func openPositions(account: String) async throws(StoreError) -> [Position]
+    /// The account's closed positions in `page` (cursors are history ids), newest first.
+    func positionHistory(account: String, instrument: String?, matching page: Page) async throws(StoreError) -> [PositionRecord]
     /// The mark prices the operator pinned, as text per instrument.
     func markPins() async throws(StoreError) -> [String: String]
     /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.
@@ -45,6 +53,10 @@ public struct OrderPlacement: Sendable {
     public var movements: [LedgerMovement]
     /// Quote units the order counts towards its key's daily limit.
     public var notional: Int64
+    /// SWAP placements: the positions the fills moved, as they are after them (`lastTrade` names a fill by its
+    /// index in the placement), and those the fills closed entirely.
+    public var positions: [Position] = []
+    public var closedPositions: [ClosedPosition] = []
 
     public init(order: Order, makers: [Order], fills: [Fill], movements: [LedgerMovement], notional: Int64) {
         self.order = order
@@ -55,3 +67,17 @@ public struct OrderPlacement: Sendable {
     }
 }
 
+
+/// A closed position as `positions-history` reads it back.
+public struct PositionRecord: Sendable, Hashable {
+    public var id: Int64
+    public var closed: ClosedPosition
+    /// OKX's close `type`: 2 closed entirely (3, 4 liquidation when it exists).
+    public var type: Int
+
+    public init(id: Int64, closed: ClosedPosition, type: Int) {
+        self.id = id
+        self.closed = closed
+        self.type = type
+    }
+}

@@ -75,6 +75,12 @@ public struct LedgerService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.balances(account: account.uid) }
     }
 
+    /// What the ``LedgerEntry/clearing`` account holds: the margin of every open SWAP position, less what closed
+    /// positions were paid beyond their own.
+    public func clearingBalances() async throws(OKXError) -> [StoredBalance] {
+        try await mapped { () async throws(StoreError) in try await store.balances(account: LedgerEntry.clearing) }
+    }
+
     /// What trading fees have collected, per currency (the ``LedgerEntry/fees`` account's trading balances).
     public func collectedFees() async throws(OKXError) -> [StoredBalance] {
         try await mapped { () async throws(StoreError) in try await store.balances(account: LedgerEntry.fees) }

@@ -14,13 +14,15 @@ import KeysmithStore
 ///                                               price: "30000"), key: key, account: account, origin: origin)
 /// ```
 public actor MatchingEngine {
-    private let store: any OrderStore
+    let store: any OrderStore
     private let ledger: LedgerService
-    private let fees: FeeService
-    private let clock: any WallClock
-    private var books: [String: OrderBook] = [:]
-    private var open: [Int64: Order] = [:]
-    private var instruments: [String: Instrument] = [:]
+    let fees: FeeService
+    let clock: any WallClock
+    var books: [String: OrderBook] = [:]
+    var open: [Int64: Order] = [:]
+    /// Every position that ever opened, by account, instrument, margin mode and side (kept at zero once closed).
+    var positions: [PositionKey: Position] = [:]
+    var instruments: [String: Instrument] = [:]
     private var loaded = false
 
     public init(store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock) {
@@ -51,7 +53,8 @@ public actor MatchingEngine {
         else { throw OKXError.cancelFailed }
         let release =
             found.frozen > 0
-            ? LedgerMovement.freeze(-found.frozen, of: found.side == .buy ? inst.quote : inst.base, in: found.account, kind: .trading)
+            ? LedgerMovement.freeze(
+                -found.frozen, of: found.swap != nil || found.side == .buy ? inst.quote : inst.base, in: found.account, kind: .trading)
             : nil
         let now = clock.milliseconds
         let audit = origin.record(at: now, account: account.uid, target: String(found.id), details: ["instId": found.instrument])
@@ -133,11 +136,7 @@ public actor MatchingEngine {
             guard key.trading.permits(instrument: inst.id) else {
                 throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.id)")
             }
-            // The account's modes decide first (51010 in spot mode, posSide by position mode); the book of SWAP
-            // contracts, positions and margin come with the perpetuals' matching.
-            _ = try SwapOrderRules.check(
-                level: account.level, mode: account.positionMode, tradeMode: request.tradeMode, positionSide: request.positionSide)
-            throw OKXError.parameterError("instId").with(message: "Parameter instId error: SWAP orders are not matched yet")
+            return try await placeSwap(request, inst: inst, key: key, account: account, origin: origin)
         }
         guard inst.sizesFitBaseCurrency else {
             throw OKXError.parameterError("instId").with(
@@ -158,13 +157,7 @@ public actor MatchingEngine {
         }
         let quoteSized = type == .market && (request.targetCurrency ?? (side == .buy ? "quote_ccy" : "base_ccy")) == "quote_ccy"
         let size = try Self.size(request.size, inst: inst, quoteSized: quoteSized)
-        var price: Int64?
-        if type != .market {
-            guard let text = request.price, let parsed = Amount(parsing: text, scale: inst.tickSize.scale), parsed.isPositive,
-                parsed.isMultiple(of: inst.tickSize)
-            else { throw OKXError.parameterError("px").with(message: "Parameter px error: a multiple of \(inst.tickSize.text)") }
-            price = parsed.units
-        }
+        let price = type == .market ? nil : try Self.limitPrice(request.price, inst: inst)
         let book = books[inst.id] ?? OrderBook()
         var matches: [Match]
         if quoteSized {
@@ -269,17 +262,35 @@ public actor MatchingEngine {
         } catch {
             throw error.okxError
         }
+        settle(stored, price: price, matches: matches, makers: makers, on: book)
+        return stored
+    }
+
+    /// Applies a committed placement to the book: the matched makers as they are now, and the order if it rests.
+    func settle(_ stored: Order, price: Int64?, matches: [Match], makers: [Order], on book: OrderBook) {
         var updated = book
         updated.apply(matches)
         for maker in makers {
+            if !maker.state.isOpen, open[maker.id] != nil, let price = maker.price, !matches.contains(where: { $0.maker.id == maker.id }) {
+                // A maker closed without a fill of this placement (a reduce-only order left with nothing to reduce).
+                updated.remove(id: maker.id, side: maker.side, price: price)
+            }
             open[maker.id] = maker.state.isOpen ? maker : nil
         }
         if stored.state.isOpen, let price {
-            updated.add(RestingOrder(id: stored.id, account: account.uid, side: side, price: price, remaining: size - stored.filled))
+            updated.add(
+                RestingOrder(id: stored.id, account: stored.account, side: stored.side, price: price, remaining: stored.size - stored.filled))
             open[stored.id] = stored
         }
-        books[inst.id] = updated
-        return stored
+        books[stored.instrument] = updated
+    }
+
+    /// A limit price in price units: positive and a multiple of the tick (51000 otherwise).
+    static func limitPrice(_ text: String?, inst: Instrument) throws(OKXError) -> Int64 {
+        guard let text, let parsed = Amount(parsing: text, scale: inst.tickSize.scale), parsed.isPositive,
+            parsed.isMultiple(of: inst.tickSize)
+        else { throw OKXError.parameterError("px").with(message: "Parameter px error: a multiple of \(inst.tickSize.text)") }
+        return parsed.units
     }
 
     /// The balance lines of one fill: the taker pays one currency and receives the other; the maker's side comes out
@@ -318,7 +329,7 @@ public actor MatchingEngine {
     }
 
     /// A size in lot units (or quote units for a market buy sized in quote), within the instrument's rules.
-    private static func size(_ text: String, inst: Instrument, quoteSized: Bool) throws(OKXError) -> Int64 {
+    static func size(_ text: String, inst: Instrument, quoteSized: Bool) throws(OKXError) -> Int64 {
         let scale = quoteSized ? inst.quoteScale : inst.lotSize.scale
         guard let amount = Amount(parsing: text, scale: scale), amount.isPositive else {
             throw OKXError.parameterError("sz").with(message: "Parameter sz error: a positive number with at most \(scale) decimals")
@@ -364,9 +375,9 @@ public actor MatchingEngine {
     }
 
     /// 51000 for an order whose size, value or resulting balance does not fit 64 bits.
-    private static let tooLarge = OKXError.parameterError("sz").with(message: "Parameter sz error: the order's size or value is too large")
+    static let tooLarge = OKXError.parameterError("sz").with(message: "Parameter sz error: the order's size or value is too large")
 
-    private static func sum(_ a: Int64, _ b: Int64) -> Int64? {
+    static func sum(_ a: Int64, _ b: Int64) -> Int64? {
         let (value, overflow) = a.addingReportingOverflow(b)
         return overflow ? nil : value
     }
@@ -380,7 +391,7 @@ public actor MatchingEngine {
     }
 
     /// The key's per-order and per-day USDT limits (USDT-quoted instruments).
-    private func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64) async throws(OKXError) {
+    func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64) async throws(OKXError) {
         guard inst.quote == "USDT", key.trading.maxOrderUSDT != nil || key.trading.maxDailyUSDT != nil else { return }
         let value = Amount(units: notional, scale: inst.quoteScale)
         if let text = key.trading.maxOrderUSDT {
@@ -411,7 +422,7 @@ public actor MatchingEngine {
     private func cancelStaleSells(_ orders: [Order]) async throws(OKXError) -> [Order] {
         var kept: [Order] = []
         for order in orders {
-            guard order.side == .sell, let inst = instruments[order.instrument], order.price != nil,
+            guard order.side == .sell, order.swap == nil, let inst = instruments[order.instrument], order.price != nil,
                 inst.baseUnits(order.size - order.filled) != order.frozen
             else {
                 kept.append(order)
@@ -430,7 +441,7 @@ public actor MatchingEngine {
     }
 
     /// Instruments and open orders, once.
-    private func load() async throws(OKXError) {
+    func load() async throws(OKXError) {
         guard !loaded else { return }
         let scales = (try await ledger.currencies()).scales
         for instrument in try await ledger.instruments() {
@@ -441,6 +452,9 @@ public actor MatchingEngine {
         let store = self.store
         var orders = try await mapped { @Sendable () async throws(StoreError) in try await store.openOrders() }
         orders = try await cancelStaleSells(orders)
+        for position in try await mapped({ @Sendable () async throws(StoreError) in try await store.positions() }) {
+            positions[position.key] = position
+        }
         for order in orders {
             guard let price = order.price else { continue }
             books[order.instrument, default: OrderBook()].add(

@@ -95,6 +95,21 @@ extension OKXError {
         OKXError(code: "51008", message: "Order failed. Insufficient \(currency) balance in account", httpStatus: 200)
     }
 
+    /// A SWAP order short of margin: what it holds (margin at its leverage and its fee) exceeds the account's USDT.
+    public static func insufficientMargin(_ currency: String) -> OKXError {
+        OKXError(code: "51008", message: "Order failed. Insufficient \(currency) margin in account", httpStatus: 200)
+    }
+    /// A reduce-only order (or a closing order of a long/short leg) with no position to close on its side.
+    public static let noPositionToReduce = OKXError(
+        code: "51169", message: "Order placement failed because you don't have any positions in this direction for this contract.",
+        httpStatus: 200)
+    /// A reduce-only order in the direction of the position it would grow.
+    public static let reduceOnlySameDirection = OKXError(
+        code: "51170", message: "Order placement failed. A reduce-only order can't be the same direction as your existing positions.",
+        httpStatus: 200)
+    /// `close-position` on a position that does not exist.
+    public static let positionDoesNotExist = OKXError(code: "51023", message: "Position does not exist.", httpStatus: 200)
+
     /// An instrument type the account's mode cannot trade (SWAP in spot mode, acctLv 1).
     public static let unsupportedAccountMode = OKXError(
         code: "51010", message: "You can't complete this request under your current account mode.", httpStatus: 200)

@@ -12,6 +12,9 @@ public struct LedgerEntry: Sendable, Hashable {
     public static let world = "world"
     /// The exchange's own account, which trading fees are paid to (its trading balances hold what was collected).
     public static let fees = "fees"
+    /// The exchange's account for perpetual swaps: it holds the margin of every open position (in its trading
+    /// balance) and pays what closing positions release and realise.
+    public static let clearing = "swap-clearing"
 
     public var account: String
     public var kind: BalanceKind

@@ -51,6 +51,10 @@ public struct Order: Sendable, Hashable {
     public var lastFill: LastFill?
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// SWAP orders: how they margin a position (`tdMode`; `cash` for spot), which position they trade, whether they
+    /// may only reduce it, and the leverage they open at. A SWAP order's ``frozen``, ``fee`` and ``filledNotional``
+    /// are settlement-currency (USDT) units.
+    public var swap: SwapTerms?
 
     public init(
         id: Int64 = 0, clientOrderID: String, tag: String, account: String, apiKey: String, instrument: String, side: OrderSide,
@@ -78,6 +82,24 @@ public struct Order: Sendable, Hashable {
         self.frozen = frozen
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// `tdMode` as OKX names it.
+    public var tradeMode: String { swap?.marginMode.rawValue ?? "cash" }
+}
+
+/// What a SWAP order adds to an order: its margin mode, position side, reduce-only flag and leverage.
+public struct SwapTerms: Sendable, Hashable {
+    public var marginMode: MarginMode
+    public var positionSide: PositionSide
+    public var reduceOnly: Bool
+    public var leverage: Leverage
+
+    public init(marginMode: MarginMode, positionSide: PositionSide, reduceOnly: Bool, leverage: Leverage) {
+        self.marginMode = marginMode
+        self.positionSide = positionSide
+        self.reduceOnly = reduceOnly
+        self.leverage = leverage
     }
 }
 
@@ -116,6 +138,12 @@ public struct Fill: Sendable, Hashable {
     public var makerFee: Int64 = 0
     public var takerFeeRate: Amount = .zero(scale: FeeRates.scale)
     public var makerFeeRate: Amount = .zero(scale: FeeRates.scale)
+    /// SWAP fills: the profit or loss each side realised by what the fill closed (settlement units; `fillPnl`).
+    public var takerPnl: Int64 = 0
+    public var makerPnl: Int64 = 0
+    /// The two orders' `posSide` as read back ("" for spot orders and a fill being placed).
+    public var takerPositionSide = ""
+    public var makerPositionSide = ""
     /// The two orders' clOrdId and tag, as read back ("" on a fill being placed).
     public var takerClientOrderID = ""
     public var takerTag = ""

@@ -9,6 +9,7 @@ struct AccountRoutes {
     let clock: any WallClock
     let ledger: LedgerService
     let engine: MatchingEngine
+    let marks: MarkPriceService
 
     func register(read group: RouterGroup<AppRequestContext>) {
         group.get("account/config") { _, context in
@@ -39,9 +40,16 @@ extension AccountRoutes {
             let wanted = Set(codes.split(separator: ",").map { $0.uppercased() })
             balances = balances.filter { wanted.contains($0.currency) }
         }
+        var margins: [String: MarginTotals] = [:]
+        for (position, _) in try await engine.openPositions(of: account.uid) {
+            let inst = try await engine.instrument(position.key.instrument)
+            let mark = try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) }
+            margins[inst.quote, default: MarginTotals()].add(position, valued: mark.flatMap { PositionValuation(position, instrument: inst, mark: $0) })
+        }
         return OKXResponse([
             TradingBalance(
-                balances, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices(), now: clock.milliseconds)
+                balances, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices(), margins: margins,
+                now: clock.milliseconds)
         ])
     }
 }

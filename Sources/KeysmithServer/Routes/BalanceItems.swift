@@ -6,16 +6,17 @@ import KeysmithStore
 /// so that callers indexing by currency find it). `eqUsd` and `totalEq` value each currency at its last USDT trade
 /// price (USDT at 1; a currency that has not traded yet at 0).
 struct TradingBalance: Encodable, Sendable {
-    let adjEq = ""
+    let adjEq: String
     let details: [Detail]
-    let imr = ""
-    let isoEq = ""
-    let mgnRatio = ""
-    let mmr = ""
-    let notionalUsd = ""
-    let ordFroz = ""
+    let imr: String
+    let isoEq: String
+    let mgnRatio: String
+    let mmr: String
+    let notionalUsd: String
+    let ordFroz: String
     let totalEq: String
     let uTime: String
+    let upl: String
 
     struct Detail: Encodable, Sendable {
         let availBal: String
@@ -27,35 +28,106 @@ struct TradingBalance: Encodable, Sendable {
         let eq: String
         let eqUsd: String
         let frozenBal: String
+        let imr: String
         let interest = ""
-        let isoEq = ""
+        let isoEq: String
         let isoLiab = ""
         let liab = ""
         let maxLoan = ""
-        let mgnRatio = ""
-        let notionalLever = ""
+        let mgnRatio: String
+        let mmr: String
+        let notionalLever: String
         let ordFrozen: String
         let twap = "0"
         let uTime: String
-        let upl = ""
+        let upl: String
         let uplLiab = ""
     }
 
-    init(_ balances: [StoredBalance], currencies: [Currency], prices: [String: Amount], now: Int64) {
+    /// `margins`: per settlement currency, what the account's SWAP positions hold and are worth at the mark. Their
+    /// margin (held by the clearing account) counts in `cashBal`, `eq` and `frozenBal`, their unrealised profit or
+    /// loss in `eq` and `upl`.
+    init(
+        _ balances: [StoredBalance], currencies: [Currency], prices: [String: Amount], margins: [String: MarginTotals] = [:],
+        now: Int64
+    ) {
         let scales = currencies.scales
         var total = Amount.zero(scale: 8)
+        var totals = MarginTotals()
         details = balances.filter { $0.kind == .trading }.map { balance in
             let scale = scales[balance.currency] ?? 8
-            let available = Amount(units: balance.available, scale: scale), frozen = Amount(units: balance.frozen, scale: scale)
-            let equity = available.adding(frozen) ?? available
+            let money = { (units: Int128) in Amount.text(units: units, scale: scale) }
+            let held = margins[balance.currency]
+            let cash = Int128(balance.available) + Int128(balance.frozen) + Int128(held?.margin ?? 0)
+            let equityUnits = cash + Int128(held?.profit ?? 0)
+            let equity = Amount(units: Int64(clamping: equityUnits), scale: scale)
             let usd = prices[balance.currency].flatMap { equity.value(at: $0, scale: 8) } ?? .zero(scale: 8)
             total = total.adding(usd) ?? total
+            if let held { totals.add(held) }
+            let futures = { (value: (MarginTotals) -> Int64) in held.map { money(Int128(value($0))) } ?? "" }
             return Detail(
-                availBal: available.text, availEq: available.text, cashBal: equity.text, ccy: balance.currency, disEq: usd.text,
-                eq: equity.text, eqUsd: usd.text, frozenBal: frozen.text, ordFrozen: frozen.text, uTime: String(balance.updatedAt))
+                availBal: money(Int128(balance.available)), availEq: money(Int128(balance.available)), cashBal: money(cash),
+                ccy: balance.currency, disEq: usd.text, eq: money(equityUnits), eqUsd: usd.text,
+                frozenBal: money(Int128(balance.frozen) + Int128(held?.margin ?? 0)), imr: futures(\.crossInitial),
+                isoEq: futures(\.isolatedEquity), mgnRatio: held.map { ratioText(equityUnits, Int128($0.maintenance), scale: 2) } ?? "",
+                mmr: futures(\.maintenance), notionalLever: held.map { ratioText(Int128($0.notional), equityUnits, scale: 2) } ?? "",
+                ordFrozen: money(Int128(balance.frozen)), uTime: String(balance.updatedAt), upl: futures(\.profit))
         }
         totalEq = total.text
         uTime = String(now)
+        // Account-wide figures in USD (USDT at 1: the only settlement currency).
+        let usd = { (units: Int64) in Amount(units: units, scale: 6).rescaled(to: 8)?.text ?? "" }
+        let hasPositions = !margins.isEmpty
+        adjEq = hasPositions ? total.text : ""
+        imr = hasPositions ? usd(totals.crossInitial) : ""
+        mmr = hasPositions ? usd(totals.maintenance) : ""
+        upl = hasPositions ? usd(totals.profit) : ""
+        notionalUsd = hasPositions ? usd(totals.notional) : ""
+        isoEq = hasPositions ? usd(totals.isolatedEquity) : ""
+        ordFroz = ""
+        mgnRatio = hasPositions ? ratioText(Int128(total.units), Int128(totals.maintenance) * 100, scale: 2) : ""
+    }
+}
+
+/// What an account's positions in one settlement currency hold and are worth at the mark price (settlement units).
+struct MarginTotals: Sendable {
+    /// Margin of every position, held by the clearing account.
+    var margin: Int64 = 0
+    var profit: Int64 = 0
+    var notional: Int64 = 0
+    var crossInitial: Int64 = 0
+    var isolatedEquity: Int64 = 0
+    var maintenance: Int64 = 0
+
+    mutating func add(_ other: MarginTotals) {
+        margin = margin.addingClamped(other.margin)
+        profit = profit.addingClamped(other.profit)
+        notional = notional.addingClamped(other.notional)
+        crossInitial = crossInitial.addingClamped(other.crossInitial)
+        isolatedEquity = isolatedEquity.addingClamped(other.isolatedEquity)
+        maintenance = maintenance.addingClamped(other.maintenance)
+    }
+
+    /// Adds a position, valued at the mark when there is one.
+    mutating func add(_ position: Position, valued: PositionValuation?) {
+        margin = margin.addingClamped(position.margin)
+        guard let valued else { return }
+        profit = profit.addingClamped(valued.profit)
+        notional = notional.addingClamped(valued.notional)
+        maintenance = maintenance.addingClamped(valued.maintenance)
+        if position.key.marginMode == .cross {
+            crossInitial = crossInitial.addingClamped(valued.initial)
+        } else {
+            isolatedEquity = isolatedEquity.addingClamped(position.margin.addingClamped(valued.profit))
+        }
+    }
+}
+
+extension Int64 {
+    /// The sum, or the nearest bound where it would not fit.
+    func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
 

@@ -55,22 +55,22 @@ struct OrderItem: Encodable, Sendable {
     let fillSz: String
     let fillTime: String
     let instId: String
-    let instType = "SPOT"
-    let lever = ""
+    let instType: String
+    let lever: String
     let ordId: String
     let ordType: String
     let pnl = "0"
-    let posSide = ""
+    let posSide: String
     let px: String
     let rebate = "0"
     let rebateCcy: String
-    let reduceOnly = "false"
+    let reduceOnly: String
     let side: String
     let source = ""
     let state: String
     let sz: String
     let tag: String
-    let tdMode = "cash"
+    let tdMode: String
     let tgtCcy: String
     let tradeId: String
     let uTime: String
@@ -82,9 +82,15 @@ struct OrderItem: Encodable, Sendable {
         cTime = String(order.createdAt)
         cancelSource = order.state == .canceled ? "1" : ""
         clOrdId = order.clientOrderID
-        let receivesBase = order.side == .buy
+        // Spot fees are in what the order receives; SWAP fees in the settlement currency.
+        let receivesBase = order.side == .buy && order.swap == nil
         feeCcy = receivesBase ? instrument.base : instrument.quote
         fee = Amount.text(units: -Int128(order.fee), scale: receivesBase ? instrument.baseScale : instrument.quoteScale)
+        instType = instrument.type.rawValue
+        lever = order.swap?.leverage.description ?? ""
+        posSide = order.swap?.positionSide.rawValue ?? ""
+        reduceOnly = order.swap?.reduceOnly == true ? "true" : "false"
+        tdMode = order.tradeMode
         fillPx = order.lastFill.map { Amount(units: $0.price, scale: instrument.tickSize.scale).text } ?? ""
         fillSz = order.lastFill.map { Amount(units: $0.size, scale: instrument.lotSize.scale).text } ?? ""
         fillTime = order.lastFill.map { String($0.time) } ?? ""
@@ -93,7 +99,7 @@ struct OrderItem: Encodable, Sendable {
         ordId = String(order.id)
         ordType = order.type.rawValue
         px = order.price.map { Amount(units: $0, scale: instrument.tickSize.scale).text } ?? ""
-        rebateCcy = receivesBase ? instrument.quote : instrument.base
+        rebateCcy = order.swap != nil || receivesBase ? instrument.quote : instrument.base
         side = order.side.rawValue
         state = order.state.rawValue
         sz = Amount(units: order.size, scale: sizeScale).text
@@ -115,14 +121,15 @@ struct FillItem: Encodable, Sendable {
     /// The same fee under the names of OKX's WebSocket `orders` channel, for clients that read those.
     let fillFee: String
     let fillFeeCcy: String
-    let fillPnl = "0"
+    /// SWAP fills: the profit or loss this side's position realised by what the fill closed.
+    let fillPnl: String
     let fillPx: String
     let fillSz: String
     let fillTime: String
     let instId: String
-    let instType = "SPOT"
+    let instType: String
     let ordId: String
-    let posSide = "net"
+    let posSide: String
     let side: String
     /// `1` buy, `2` sell (this side's).
     let subType: String
@@ -139,9 +146,14 @@ struct FillItem: Encodable, Sendable {
         let side = taker ? fill.side : fill.side.opposite
         billId = String(fill.tradeID)
         execType = taker ? "T" : "M"
-        feeCcy = side == .buy ? instrument.base : instrument.quote
+        let receivesBase = side == .buy && instrument.type == .spot
+        feeCcy = receivesBase ? instrument.base : instrument.quote
         fee = Amount.text(
-            units: -Int128(taker ? fill.takerFee : fill.makerFee), scale: side == .buy ? instrument.baseScale : instrument.quoteScale)
+            units: -Int128(taker ? fill.takerFee : fill.makerFee), scale: receivesBase ? instrument.baseScale : instrument.quoteScale)
+        instType = instrument.type.rawValue
+        fillPnl = Amount.text(units: Int128(taker ? fill.takerPnl : fill.makerPnl), scale: instrument.quoteScale)
+        let positionSide = taker ? fill.takerPositionSide : fill.makerPositionSide
+        posSide = positionSide.isEmpty ? "net" : positionSide
         feeRate = (taker ? fill.takerFeeRate : fill.makerFeeRate).text
         fillFee = fee
         fillFeeCcy = feeCcy

@@ -78,4 +78,68 @@ enum PortableMigrations {
         )
         """,
     ]
+
+    /// SWAP positions: each order's margin mode, position side, reduce-only flag and leverage; each fill's realised
+    /// profit or loss per side; positions (one row per account, instrument, margin mode and side, kept at zero once
+    /// closed) and the closed ones' history. `identity` is the database's auto-increment id column.
+    static func positions(identity: String) -> [String] {
+        [
+            "ALTER TABLE spot_order ADD COLUMN td_mode TEXT NOT NULL DEFAULT 'cash'",
+            "ALTER TABLE spot_order ADD COLUMN pos_side TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE spot_order ADD COLUMN reduce_only BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE spot_order ADD COLUMN lever TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE fill ADD COLUMN taker_pnl BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE fill ADD COLUMN maker_pnl BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE position (
+                \(identity),
+                account_uid TEXT NOT NULL,
+                inst_id TEXT NOT NULL,
+                mgn_mode TEXT NOT NULL,
+                pos_side TEXT NOT NULL,
+                pos BIGINT NOT NULL,
+                open_value BIGINT NOT NULL,
+                margin BIGINT NOT NULL CHECK (margin >= 0),
+                lever TEXT NOT NULL,
+                realized_pnl BIGINT NOT NULL,
+                fee BIGINT NOT NULL,
+                funding_fee BIGINT NOT NULL,
+                max_pos BIGINT NOT NULL,
+                opened BIGINT NOT NULL,
+                opened_value BIGINT NOT NULL,
+                closed BIGINT NOT NULL,
+                closed_value BIGINT NOT NULL,
+                last_trade_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (account_uid, inst_id, mgn_mode, pos_side)
+            )
+            """,
+            """
+            CREATE TABLE position_history (
+                \(identity),
+                pos_id BIGINT NOT NULL,
+                account_uid TEXT NOT NULL,
+                inst_id TEXT NOT NULL,
+                mgn_mode TEXT NOT NULL,
+                pos_side TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                close_type BIGINT NOT NULL,
+                lever TEXT NOT NULL,
+                realized_pnl BIGINT NOT NULL,
+                fee BIGINT NOT NULL,
+                funding_fee BIGINT NOT NULL,
+                max_pos BIGINT NOT NULL,
+                opened BIGINT NOT NULL,
+                opened_value BIGINT NOT NULL,
+                closed BIGINT NOT NULL,
+                closed_value BIGINT NOT NULL,
+                last_trade_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX position_history_account ON position_history(account_uid, id)",
+        ]
+    }
 }

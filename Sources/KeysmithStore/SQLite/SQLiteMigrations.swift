@@ -438,6 +438,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v22-swaps") { db in
             try db.execute(sql: PortableMigrations.swaps.joined(separator: ";\n"))
         }
+        migrator.registerMigration("v23-positions") { db in
+            try db.execute(sql: PortableMigrations.positions(identity: "id INTEGER PRIMARY KEY AUTOINCREMENT").joined(separator: ";\n"))
+        }
         return migrator
     }
 }

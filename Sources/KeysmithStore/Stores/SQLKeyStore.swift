@@ -40,13 +40,14 @@ public struct SQLKeyStore: KeyStore {
         async throws(StoreError) -> Bool
     {
         try await database.write { tx throws(StoreError) in
-            let open = try tx.exists(
+            let openOrders = try tx.exists(
                 """
                 SELECT 1 FROM spot_order JOIN instrument ON instrument.inst_id = spot_order.inst_id
                 WHERE spot_order.account_uid = \(accountUID) AND spot_order.state IN ('live', 'partially_filled')
                 AND instrument.inst_type = 'SWAP' LIMIT 1
                 """)
-            if open { throw StoreError.limitReached(.openSwapOrders, "the account has open SWAP orders") }
+            let openPositions = try tx.exists("SELECT 1 FROM position WHERE account_uid = \(accountUID) AND pos != 0 LIMIT 1")
+            if openOrders || openPositions { throw StoreError.limitReached(.openSwapOrders, "the account has open SWAP orders or positions") }
             let changed = try tx.execute(
                 "UPDATE account SET acct_lv = \(level.rawValue), pos_mode = \(positionMode.rawValue) WHERE uid = \(accountUID)")
             guard changed == 1 else { return false }

@@ -10,8 +10,10 @@ public struct SQLOrderStore: OrderStore {
         self.database = database
     }
 
-    public func place(_ placement: OrderPlacement, audit: AuditRecord) async throws(StoreError) -> (order: Order, fills: [Fill]) {
-        let (order, fills) = try await database.write { tx throws(StoreError) in
+    public func place(_ placement: OrderPlacement, audit: AuditRecord) async throws(StoreError)
+        -> (order: Order, fills: [Fill], positions: [Position])
+    {
+        try await database.write { tx throws(StoreError) in
             var order = placement.order
             if !order.clientOrderID.isEmpty,
                 try tx.exists("SELECT 1 FROM spot_order WHERE account_uid = \(order.account) AND client_order_id = \(order.clientOrderID)")
@@ -21,11 +23,13 @@ public struct SQLOrderStore: OrderStore {
             order.id = try SQLLedgerStore.insert(
                 """
                 INSERT INTO spot_order (client_order_id, tag, account_uid, api_key, inst_id, side, ord_type, price, size, tgt_ccy,
-                filled, filled_notional, filled_value, state, frozen, fee, notional, created_at, updated_at)
+                filled, filled_notional, filled_value, state, frozen, fee, notional, created_at, updated_at, td_mode, pos_side,
+                reduce_only, lever)
                 VALUES (\(order.clientOrderID), \(order.tag), \(order.account), \(order.apiKey), \(order.instrument),
                 \(order.side.rawValue), \(order.type.rawValue), \(order.price), \(order.size), \(order.targetCurrency), \(order.filled),
                 \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(order.fee),
-                \(placement.notional), \(order.createdAt), \(order.updatedAt))
+                \(placement.notional), \(order.createdAt), \(order.updatedAt), \(order.tradeMode), \(order.swap?.positionSide.rawValue ?? ""),
+                \(order.swap?.reduceOnly == true ? 1 : 0), \(order.swap?.leverage.description ?? ""))
                 RETURNING id
                 """, in: tx)
             var fills: [Fill] = []
@@ -37,10 +41,10 @@ public struct SQLOrderStore: OrderStore {
                 fill.tradeID = try SQLLedgerStore.insert(
                     """
                     INSERT INTO fill (inst_id, taker_order, maker_order, taker_uid, maker_uid, side, price, size, notional, time,
-                    taker_fee, maker_fee, taker_fee_rate, maker_fee_rate)
+                    taker_fee, maker_fee, taker_fee_rate, maker_fee_rate, taker_pnl, maker_pnl)
                     VALUES (\(fill.instrument), \(fill.takerOrder), \(fill.makerOrder), \(fill.takerAccount), \(fill.makerAccount),
                     \(fill.side.rawValue), \(fill.price), \(fill.size), \(fill.notional), \(fill.time), \(fill.takerFee), \(fill.makerFee),
-                    \(fill.takerFeeRate.text), \(fill.makerFeeRate.text))
+                    \(fill.takerFeeRate.text), \(fill.makerFeeRate.text), \(fill.takerPnl), \(fill.makerPnl))
                     RETURNING trade_id
                     """, in: tx)
                 fills.append(fill)
@@ -68,12 +72,12 @@ public struct SQLOrderStore: OrderStore {
                 }
                 try SQLLedgerStore.apply(movement, kind: "order", reference: String(order.id), at: order.createdAt, in: tx)
             }
+            let positions = try Self.save(placement.positions, closed: placement.closedPositions, fills: fills, in: tx)
             var record = audit
             record.target = String(order.id)
             try AuditLog.append([record], in: tx)
-            return (order, fills)
+            return (order, fills, positions)
         }
-        return (order, fills)
     }
 
     public func cancel(_ order: Order, release: LedgerMovement?, at time: Int64, audit: AuditRecord) async throws(StoreError) -> Order {
@@ -172,12 +176,13 @@ public struct SQLOrderStore: OrderStore {
     /// A fill with both orders' clOrdId and tag.
     static let fillColumns = """
         SELECT fill.*, t.client_order_id AS taker_cl_ord_id, t.tag AS taker_tag, m.client_order_id AS maker_cl_ord_id,
-        m.tag AS maker_tag FROM fill LEFT JOIN spot_order t ON t.id = fill.taker_order LEFT JOIN spot_order m ON m.id = fill.maker_order
+        m.tag AS maker_tag, t.pos_side AS taker_pos_side, m.pos_side AS maker_pos_side FROM fill LEFT JOIN spot_order t ON t.id = fill.taker_order LEFT JOIN spot_order m ON m.id = fill.maker_order
         """
 
     /// A public trade: no order's clOrdId or tag.
     static let publicFillColumns = """
-        SELECT fill.*, NULL AS taker_cl_ord_id, NULL AS taker_tag, NULL AS maker_cl_ord_id, NULL AS maker_tag FROM fill
+        SELECT fill.*, NULL AS taker_cl_ord_id, NULL AS taker_tag, NULL AS maker_cl_ord_id, NULL AS maker_tag,
+        NULL AS taker_pos_side, NULL AS maker_pos_side FROM fill
         """
 
     /// An order (`o`) with its latest fill.
@@ -200,6 +205,10 @@ public struct SQLOrderStore: OrderStore {
         fill.takerTag = try row("taker_tag", as: String?.self) ?? ""
         fill.makerClientOrderID = try row("maker_cl_ord_id", as: String?.self) ?? ""
         fill.makerTag = try row("maker_tag", as: String?.self) ?? ""
+        fill.takerPositionSide = try row("taker_pos_side", as: String?.self) ?? ""
+        fill.makerPositionSide = try row("maker_pos_side", as: String?.self) ?? ""
+        fill.takerPnl = try row("taker_pnl")
+        fill.makerPnl = try row("maker_pnl")
         return fill
     }
 
@@ -207,12 +216,19 @@ public struct SQLOrderStore: OrderStore {
         guard let side = OrderSide(rawValue: try row("side")), let type = OrderType(rawValue: try row("ord_type")),
             let state = OrderState(rawValue: try row("state"))
         else { throw StoreError.database("unreadable order \(try row("id", as: Int64.self))") }
-        return Order(
+        var order = Order(
             id: try row("id"), clientOrderID: try row("client_order_id"), tag: try row("tag"), account: try row("account_uid"),
             apiKey: try row("api_key"), instrument: try row("inst_id"), side: side, type: type, price: try row("price"),
             size: try row("size"), targetCurrency: try row("tgt_ccy"), filled: try row("filled"),
             filledNotional: try row("filled_notional"), filledValue: try row("filled_value"), state: state, frozen: try row("frozen"),
             fee: try row("fee"), lastFill: try lastFill(row), createdAt: try row("created_at"), updatedAt: try row("updated_at"))
+        if let margin = MarginMode(rawValue: try row("td_mode")) {
+            guard let side = PositionSide(rawValue: try row("pos_side")),
+                let leverage = Amount(parsing: try row("lever", as: String.self), scale: Leverage.scale).flatMap({ Leverage(hundredths: $0.units) })
+            else { throw StoreError.database("unreadable SWAP order \(order.id)") }
+            order.swap = SwapTerms(marginMode: margin, positionSide: side, reduceOnly: try row("reduce_only", as: Int64.self) != 0, leverage: leverage)
+        }
+        return order
     }
 
     private static func lastFill(_ row: SQLRow) throws(StoreError) -> LastFill? {

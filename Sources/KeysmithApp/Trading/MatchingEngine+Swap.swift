@@ -1,0 +1,336 @@
+import KeysmithCore
+import KeysmithStore
+
+/// Linear perpetual swaps on the same books as spot: a SWAP order is sized in contracts and settled in the quote
+/// currency (USDT). Each fill moves both sides' positions (``Position/apply(_:price:size:instrument:leverage:trade:at:)``):
+/// what it opens sets margin aside in the ``LedgerEntry/clearing`` account, what it closes releases its share of the
+/// margin with the profit or loss it realised, and each side pays its fee rate on the contracts' value. A resting
+/// order freezes the margin its remaining contracts would hold at its leverage and its maker fee (only the fee for an
+/// order that closes a position), so a maker always has what its fills cost.
+extension MatchingEngine {
+    func placeSwap(_ request: OrderRequest, inst: Instrument, key: APIKey, account: Account, origin: AuditOrigin)
+        async throws(OKXError) -> Order
+    {
+        let (marginMode, positionSide) = try SwapOrderRules.check(
+            level: account.level, mode: account.positionMode, tradeMode: request.tradeMode, positionSide: request.positionSide)
+        guard let side = OrderSide(rawValue: request.side) else { throw OKXError.parameterError("side") }
+        guard let type = OrderType(rawValue: request.type) else { throw OKXError.parameterError("ordType") }
+        if let target = request.targetCurrency, !target.isEmpty {
+            throw OKXError.parameterError("tgtCcy").with(message: "Parameter tgtCcy error: SWAP orders are sized in contracts")
+        }
+        let size = try Self.size(request.size, inst: inst, quoteSized: false)
+        let price = type == .market ? nil : try Self.limitPrice(request.price, inst: inst)
+        let store = self.store, uid = account.uid
+        let settings = try await mapped { @Sendable () async throws(StoreError) in try await store.leverageSettings(account: uid) }
+        let leverage = settings.leverage(instrument: inst.id, marginMode: marginMode, side: positionSide)
+        let terms = SwapTerms(
+            marginMode: marginMode, positionSide: positionSide, reduceOnly: positionSide == .net && request.reduceOnly,
+            leverage: leverage)
+        let positionKey = PositionKey(account: uid, instrument: inst.id, marginMode: marginMode, side: positionSide)
+        if terms.closes(side) { try checkClosable(size, side: side, key: positionKey, inst: inst) }
+
+        let book = books[inst.id] ?? OrderBook()
+        var matches = book.plan(side: side, limit: price, size: size)
+        let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
+        // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
+        let cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
+        if cancelledAtOnce { matches = [] }
+        let now = clock.milliseconds
+        let notional = try Self.swapNotional(price: price, size: size, matches: matches, inst: inst)
+        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
+
+        var order = Order(
+            clientOrderID: request.clientOrderID, tag: request.tag, account: uid, apiKey: key.apiKey, instrument: inst.id, side: side,
+            type: type, price: price, size: size, targetCurrency: "", createdAt: now, updatedAt: now)
+        order.swap = terms
+        var plan = SwapPlan(inst: inst, now: now, known: positions)
+        let schedule = fees.current
+        let takerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).taker
+        for match in matches {
+            guard let maker = open[match.maker.id], maker.swap != nil else { throw OKXError.systemError }
+            let makerRate = schedule.rates(account: maker.account, instrumentType: InstrumentType.swap.rawValue).maker
+            try plan.fill(match, taker: &order, takerRate: takerRate, maker: maker, makerRate: makerRate)
+        }
+        let rests = !cancelledAtOnce && (type == .limit || type == .postOnly) && order.filled < size
+        if rests, let price {
+            let makerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).maker
+            guard let hold = Self.swapHold(inst: inst, price: price, remaining: size - order.filled, terms: terms, side: side, rate: makerRate)
+            else { throw Self.tooLarge }
+            plan.entries.append(
+                LedgerEntry(account: uid, kind: .trading, currency: inst.quote, availableDelta: -hold, frozenDelta: hold))
+            order.frozen = hold
+            order.state = order.filled > 0 ? .partiallyFilled : .live
+        } else {
+            order.state = order.filled == size ? .filled : .canceled
+        }
+        plan.cancelExcessReductions(open: open, taker: order)
+        var placement = OrderPlacement(
+            order: order, makers: plan.makers, fills: plan.fills,
+            movements: plan.entries.isEmpty ? [] : [LedgerMovement(entries: plan.entries)], notional: notional)
+        placement.positions = plan.positions.values.sorted { ($0.key.account, $0.id) < ($1.key.account, $1.id) }
+        placement.closedPositions = plan.closed
+        let audit = origin.record(
+            at: now, account: uid, target: "",
+            details: [
+                "instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? "",
+                "tdMode": marginMode.rawValue, "posSide": positionSide.rawValue, "reduceOnly": terms.reduceOnly ? "true" : "false",
+            ])
+        let stored: (order: Order, fills: [Fill], positions: [Position])
+        do {
+            stored = try await self.store.place(placement, audit: audit)
+        } catch where error.kind == .insufficientFunds {
+            throw OKXError.insufficientMargin(inst.quote)
+        } catch where error.kind == .outOfRange {
+            throw Self.tooLarge
+        } catch {
+            throw error.okxError
+        }
+        for position in stored.positions { positions[position.key] = position }
+        settle(stored.order, price: price, matches: matches, makers: plan.makers, on: book)
+        return stored.order
+    }
+
+    /// An order that closes `key`'s position (reduce-only, or the closing side of a leg) may close at most what the
+    /// position holds beyond the account's other open closing orders: 51170 when a one-way position runs the
+    /// order's way, 51169 when there is nothing (left) to close, 51000 when the order is larger.
+    private func checkClosable(_ size: Int64, side: OrderSide, key: PositionKey, inst: Instrument) throws(OKXError) {
+        let position = positions[key]
+        if key.side == .net, let position, position.isOpen, position.closable(by: side) == 0 {
+            throw OKXError.reduceOnlySameDirection
+        }
+        let pending = open.values.reduce(Int64(0)) { total, other in
+            other.closes(key, side: side) ? total + (other.size - other.filled) : total
+        }
+        let left = (position?.closable(by: side) ?? 0) - pending
+        guard left > 0 else { throw OKXError.noPositionToReduce }
+        guard size <= left else {
+            let text = Amount(units: left, scale: inst.lotSize.scale).text
+            throw OKXError.parameterError("sz").with(
+                message: "Parameter sz error: this order may close at most \(text) contracts, what the position holds beyond other closing orders")
+        }
+    }
+
+    /// What a SWAP order counts in USDT towards its key's limits: the value of its contracts at its price, or of its
+    /// matches for a market order (51000 when that does not fit 64 bits).
+    private static func swapNotional(price: Int64?, size: Int64, matches: [Match], inst: Instrument) throws(OKXError) -> Int64 {
+        if let price {
+            guard let value = inst.contractValue(price: price, size: size) else { throw tooLarge }
+            return value
+        }
+        var total: Int64 = 0
+        for match in matches {
+            guard let value = inst.contractValue(price: match.price, size: match.size), let next = sum(total, value) else { throw tooLarge }
+            total = next
+        }
+        return total
+    }
+
+    /// What a resting SWAP order freezes for `remaining` contracts at `price`: the margin they would hold at its
+    /// leverage (none for an order that closes a position) and the maker fee on their value, rounded up.
+    static func swapHold(inst: Instrument, price: Int64, remaining: Int64, terms: SwapTerms, side: OrderSide, rate: Amount) -> Int64? {
+        let value = Int128(price) * Int128(remaining)
+        guard let margin = terms.closes(side) ? 0 : inst.margin(value: value, leverage: terms.leverage),
+            let worth = inst.settlementUnits(value, roundingUp: true)
+        else { return nil }
+        return sum(margin, FeeRates.charge(worth, at: rate))
+    }
+}
+
+/// The fills of one SWAP placement as they are worked out: positions as they become, ledger lines, makers, fills.
+private struct SwapPlan {
+    let inst: Instrument
+    let now: Int64
+    /// The engine's positions before this placement.
+    let known: [PositionKey: Position]
+    var positions: [PositionKey: Position] = [:]
+    var closed: [ClosedPosition] = []
+    var entries: [LedgerEntry] = []
+    var makers: [Order] = []
+    var fills: [Fill] = []
+
+    init(inst: Instrument, now: Int64, known: [PositionKey: Position]) {
+        self.inst = inst
+        self.now = now
+        self.known = known
+    }
+
+    private static let tooLarge = OKXError.parameterError("sz").with(message: "Parameter sz error: the order's size or value is too large")
+
+    /// One match: both positions move, the maker's frozen margin and fee pay its side, the taker pays from what is
+    /// available (the database refuses a balance that would go below zero: 51008).
+    mutating func fill(_ match: Match, taker order: inout Order, takerRate: Amount, maker original: Order, makerRate: Amount)
+        throws(OKXError)
+    {
+        var maker = makers.last(where: { $0.id == original.id }) ?? original
+        guard let makerTerms = maker.swap, let takerTerms = order.swap else { throw OKXError.systemError }
+        let index = Int64(fills.count)
+        guard let paid = inst.contractValue(price: match.price, size: match.size) else { throw Self.tooLarge }
+        let exact = inst.value(price: match.price, size: match.size)
+        // The maker's frozen balance holds the margin of its remaining contracts and a fee reserve: this fill
+        // releases the margin share of the contracts it takes, and pays the fee from the reserve (never beyond it).
+        let remaining = maker.size - maker.filled
+        guard let reserved = Self.reservedMargin(inst, maker.price ?? match.price, remaining, makerTerms, maker.side),
+            let reservedAfter = Self.reservedMargin(inst, maker.price ?? match.price, remaining - match.size, makerTerms, maker.side)
+        else { throw Self.tooLarge }
+        let marginRelease = reserved - reservedAfter
+        let takerFee = FeeRates.charge(paid, at: takerRate)
+        let makerFee = max(0, min(FeeRates.charge(paid, at: makerRate), maker.frozen - reserved))
+
+        let takerKey = PositionKey(account: order.account, instrument: inst.id, marginMode: takerTerms.marginMode, side: takerTerms.positionSide)
+        let makerKey = PositionKey(account: maker.account, instrument: inst.id, marginMode: makerTerms.marginMode, side: makerTerms.positionSide)
+        let takerChange = try move(takerKey, order.side, match, fee: takerFee, leverage: takerTerms.leverage, trade: index)
+        let makerChange = try move(makerKey, maker.side, match, fee: makerFee, leverage: makerTerms.leverage, trade: index)
+
+        guard let takerLine = Self.exact(Int128(takerChange.payout) - Int128(takerChange.addedMargin) - Int128(takerFee)),
+            let makerLine = Self.exact(Int128(marginRelease) - Int128(makerChange.addedMargin) + Int128(makerChange.payout)),
+            let clearing = Self.exact(
+                Int128(takerChange.addedMargin) + Int128(makerChange.addedMargin) - Int128(takerChange.payout) - Int128(makerChange.payout))
+        else { throw Self.tooLarge }
+        entries.append(
+            LedgerEntry(
+                account: order.account, kind: .trading, currency: inst.quote, availableDelta: takerLine,
+                trade: TradeLine(order: 0, trade: index, fee: takerFee)))
+        entries.append(
+            LedgerEntry(
+                account: maker.account, kind: .trading, currency: inst.quote, availableDelta: makerLine,
+                frozenDelta: -(marginRelease + makerFee), trade: TradeLine(order: maker.id, trade: index, fee: makerFee)))
+        if clearing != 0 {
+            entries.append(LedgerEntry(account: LedgerEntry.clearing, kind: .trading, currency: inst.quote, availableDelta: clearing))
+        }
+        if takerFee + makerFee > 0 {
+            entries.append(LedgerEntry(account: LedgerEntry.fees, kind: .trading, currency: inst.quote, availableDelta: takerFee + makerFee))
+        }
+
+        guard let makerNotional = MatchingEngine.sum(maker.filledNotional, paid), let makerFees = MatchingEngine.sum(maker.fee, makerFee),
+            let takerNotional = MatchingEngine.sum(order.filledNotional, paid), let takerFees = MatchingEngine.sum(order.fee, takerFee)
+        else { throw Self.tooLarge }
+        maker.filled += match.size
+        maker.filledNotional = makerNotional
+        maker.filledValue = Order.accumulated(maker.filledValue, exact)
+        maker.fee = makerFees
+        maker.frozen -= marginRelease + makerFee
+        maker.updatedAt = now
+        maker.state = maker.filled == maker.size ? .filled : .partiallyFilled
+        if maker.state == .filled && maker.frozen > 0 {
+            // What the fee reserve kept beyond the fees it paid returns to the maker.
+            entries.append(
+                LedgerEntry(account: maker.account, kind: .trading, currency: inst.quote, availableDelta: maker.frozen, frozenDelta: -maker.frozen))
+            maker.frozen = 0
+        }
+        if let at = makers.firstIndex(where: { $0.id == maker.id }) { makers[at] = maker } else { makers.append(maker) }
+        order.filled += match.size
+        order.filledNotional = takerNotional
+        order.filledValue = Order.accumulated(order.filledValue, exact)
+        order.fee = takerFees
+
+        var fill = Fill(
+            instrument: inst.id, takerOrder: 0, makerOrder: maker.id, takerAccount: order.account, makerAccount: maker.account,
+            side: order.side, price: match.price, size: match.size, notional: paid, time: now)
+        fill.takerFee = takerFee
+        fill.makerFee = makerFee
+        fill.takerFeeRate = takerRate
+        fill.makerFeeRate = makerRate
+        fill.takerPnl = takerChange.pnl
+        fill.makerPnl = makerChange.pnl
+        fills.append(fill)
+    }
+
+    /// Moves one side's position by a fill, charging it the fee; a position the fill closes entirely is kept for
+    /// `positions-history`.
+    private mutating func move(_ key: PositionKey, _ side: OrderSide, _ match: Match, fee: Int64, leverage: Leverage, trade: Int64)
+        throws(OKXError) -> PositionChange
+    {
+        var position = positions[key] ?? known[key] ?? Position(key: key, leverage: leverage, at: now)
+        guard let fees = MatchingEngine.sum(position.fee, fee) else { throw Self.tooLarge }
+        position.fee = fees
+        guard let change = position.apply(side, price: match.price, size: match.size, instrument: inst, leverage: leverage, trade: trade, at: now)
+        else { throw Self.tooLarge }
+        if let closedPosition = change.closedPosition { closed.append(closedPosition) }
+        positions[key] = position
+        return change
+    }
+
+    /// Closing orders the placement left larger than their positions (a position that other orders reduced or
+    /// turned over) are cancelled, newest first, each releasing what it froze.
+    mutating func cancelExcessReductions(open: [Int64: Order], taker: Order) {
+        for (key, position) in positions {
+            for side in [OrderSide.buy, .sell] {
+                var pending: Int64 = taker.state.isOpen && taker.closes(key, side: side) ? taker.size - taker.filled : 0
+                var candidates: [Order] = []
+                for var order in open.values where order.closes(key, side: side) {
+                    if let updated = makers.last(where: { $0.id == order.id }) { order = updated }
+                    guard order.state.isOpen else { continue }
+                    pending += order.size - order.filled
+                    candidates.append(order)
+                }
+                let closable = position.closable(by: side)
+                for var order in candidates.sorted(by: { $0.id > $1.id }) where pending > closable {
+                    pending -= order.size - order.filled
+                    if order.frozen > 0 {
+                        entries.append(
+                            LedgerEntry(
+                                account: order.account, kind: .trading, currency: inst.quote, availableDelta: order.frozen,
+                                frozenDelta: -order.frozen))
+                    }
+                    order.frozen = 0
+                    order.state = .canceled
+                    order.updatedAt = now
+                    if let at = makers.firstIndex(where: { $0.id == order.id }) { makers[at] = order } else { makers.append(order) }
+                }
+            }
+        }
+    }
+
+    /// The margin a maker's `remaining` contracts hold frozen (none for an order that closes a position).
+    private static func reservedMargin(_ inst: Instrument, _ price: Int64, _ remaining: Int64, _ terms: SwapTerms, _ side: OrderSide)
+        -> Int64?
+    {
+        terms.closes(side) ? 0 : inst.margin(value: Int128(price) * Int128(remaining), leverage: terms.leverage)
+    }
+
+    private static func exact(_ value: Int128) -> Int64? { Int64(exactly: value) }
+}
+
+extension SwapTerms {
+    /// Whether an order in `side` with these terms closes its position: a reduce-only one-way order, or the closing
+    /// side of a leg (a sell of the long leg, a buy of the short one).
+    func closes(_ side: OrderSide) -> Bool {
+        switch positionSide {
+        case .net: reduceOnly
+        case .long: side == .sell
+        case .short: side == .buy
+        }
+    }
+}
+
+extension Order {
+    /// Whether this is an open order closing the position `key` in `side`.
+    func closes(_ key: PositionKey, side: OrderSide) -> Bool {
+        guard let swap, state.isOpen, self.side == side, account == key.account, instrument == key.instrument else { return false }
+        return swap.marginMode == key.marginMode && swap.positionSide == key.side && swap.closes(side)
+    }
+}
+
+extension MatchingEngine {
+    /// The account's open positions as stored, each with the contracts its open closing orders already claim.
+    public func openPositions(of account: String) async throws(OKXError) -> [(position: Position, pending: Int64)] {
+        try await load()
+        let store = self.store
+        let found = try await mapped { @Sendable () async throws(StoreError) in try await store.openPositions(account: account) }
+        return found.map { position in
+            let side: OrderSide = position.direction > 0 ? .sell : .buy
+            let pending = open.values.reduce(Int64(0)) { total, order in
+                order.closes(position.key, side: side) ? total + (order.size - order.filled) : total
+            }
+            return (position, pending)
+        }
+    }
+
+    /// The account's closed positions, newest first.
+    public func positionHistory(of account: String, instrument: String?, page: Page) async throws(OKXError) -> [PositionRecord] {
+        let store = self.store
+        return try await mapped { @Sendable () async throws(StoreError) in
+            try await store.positionHistory(account: account, instrument: instrument, matching: page)
+        }
+    }
+}

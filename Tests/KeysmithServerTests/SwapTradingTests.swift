@@ -1,0 +1,201 @@
+import Foundation
+import KeysmithApp
+import KeysmithCore
+import KeysmithServer
+import KeysmithStore
+import Testing
+
+/// Perpetual swaps traded: positions opened and closed by fills, margin held by the clearing account, realised
+/// profit and loss, fees at the SWAP rates, reduce-only rules, long/short legs. Figures at OKX's default SWAP rates
+/// (maker 0.02 %, taker 0.05 %) and the default 10× leverage; BTC-USDT-SWAP contracts are 0.01 BTC.
+@Suite struct SwapTradingTests {
+    static func swap(
+        _ side: String, sz: String, px: String? = nil, posSide: String? = nil, reduceOnly: Bool = false, tdMode: String = "cross"
+    ) -> String {
+        var fields = [
+            #""instId":"BTC-USDT-SWAP""#, #""tdMode":"\#(tdMode)""#, #""side":"\#(side)""#, #""sz":"\#(sz)""#,
+            #""ordType":"\#(px == nil ? "market" : "limit")""#,
+        ]
+        if let px { fields.append(#""px":"\#(px)""#) }
+        if let posSide { fields.append(#""posSide":"\#(posSide)""#) }
+        if reduceOnly { fields.append(#""reduceOnly":true"#) }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func sCode(_ reply: OKXReply) -> String? { reply.data.first?["sCode"] as? String }
+
+    @Test
+    func aLongOpensAndClosesAtAProfitThatBothSidesAndTheLedgerAgreeOn() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let taker = try await h.trader("swaptaker", usdt: "10000")
+            // A resting sell of 2 contracts at 30000 (600 USDT) freezes its margin (60) and maker fee (0.12).
+            let ask = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
+            #expect(Self.sCode(ask) == "0", "\(ask.raw)")
+            #expect(try await h.available(maker.account, .trading) == "9939.88")
+            let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil)
+            #expect((book.data.first?["asks"] as? [[String]])?.first == ["30000", "2", "0", "1"], "\(book.raw)")
+
+            // The taker buys them: 60 margin and 0.3 fee; the maker's frozen margin now holds its short.
+            let buy = try await h.order(Self.swap("buy", sz: "2"), as: taker.key)
+            let buyID = try #require(buy.data.first?["ordId"] as? String, "\(buy.raw)")
+            #expect(try await h.available(taker.account, .trading) == "9939.7")
+            #expect(try await h.available(maker.account, .trading) == "9939.88")
+            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(buyID)", as: taker.key)
+            let item = try #require(order.data.first)
+            let fields: [String: String] = [
+                "state": "filled", "avgPx": "30000", "accFillSz": "2", "instType": "SWAP", "tdMode": "cross", "posSide": "net",
+                "lever": "10", "fee": "-0.3", "feeCcy": "USDT", "reduceOnly": "false",
+            ]
+            for (field, value) in fields { #expect(item[field] as? String == value, "\(field) in \(order.raw)") }
+
+            // At a pinned mark of 31000 the long is 20 USDT up and the short 20 down.
+            let inst = try await h.installation.engine.instrument("BTC-USDT-SWAP")
+            try await h.installation.marks.pin(inst, at: "31000", origin: .test)
+            let long = try await h.call(.get, "/api/v5/account/positions?instType=SWAP", as: taker.key)
+            let position = try #require(long.data.first, "\(long.raw)")
+            let expected: [String: String] = [
+                "instId": "BTC-USDT-SWAP", "pos": "2", "avgPx": "30000", "markPx": "31000", "upl": "20", "mgnMode": "cross",
+                "posSide": "net", "lever": "10", "imr": "62", "notionalUsd": "620", "fee": "-0.3", "realizedPnl": "-0.3",
+                "availPos": "2", "ccy": "USDT",
+            ]
+            for (field, value) in expected { #expect(position[field] as? String == value, "\(field) in \(long.raw)") }
+            // The balance counts the margin the clearing account holds for the position, and its profit at the mark.
+            let balance = try await h.call(.get, "/api/v5/account/balance?ccy=USDT", as: taker.key)
+            let usdt = try #require((balance.data.first?["details"] as? [[String: Any]])?.first, "\(balance.raw)")
+            let balanceFields: [String: String] = [
+                "availBal": "9939.7", "cashBal": "9999.7", "frozenBal": "60", "ordFrozen": "0", "upl": "20", "eq": "10019.7", "imr": "62",
+                "mmr": "2.48",
+            ]
+            for (field, value) in balanceFields { #expect(usdt[field] as? String == value, "\(field) in \(balance.raw)") }
+            #expect(balance.data.first?["upl"] as? String == "20" && balance.data.first?["totalEq"] as? String == "10019.7")
+            let short = try await h.call(.get, "/api/v5/account/positions", as: maker.key)
+            #expect(short.data.first?["pos"] as? String == "-2" && short.data.first?["upl"] as? String == "-20", "\(short.raw)")
+
+            // The maker closes its short with a reduce-only bid (it freezes only its fee, 0.124); the taker sells
+            // into it, reduce-only too: +20 for the long, -20 for the short, the margins back, fees 0.31 and 0.124.
+            let bid = try await h.order(Self.swap("buy", sz: "2", px: "31000", reduceOnly: true), as: maker.key)
+            #expect(Self.sCode(bid) == "0", "\(bid.raw)")
+            #expect(try await h.available(maker.account, .trading) == "9939.756")
+            let sell = try await h.order(Self.swap("sell", sz: "2", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(sell) == "0", "\(sell.raw)")
+            #expect(try await h.available(taker.account, .trading) == "10019.39")
+            #expect(try await h.available(maker.account, .trading) == "9979.756")
+            let clearing = try await h.ledger.clearingBalances().first { $0.kind == .trading && $0.currency == "USDT" }
+            #expect((clearing?.available ?? 0) == 0 && (clearing?.frozen ?? 0) == 0)
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.isEmpty)
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: maker.key).data.isEmpty)
+
+            let history = try await h.call(.get, "/api/v5/account/positions-history?instType=SWAP", as: taker.key)
+            let closed = try #require(history.data.first, "\(history.raw)")
+            let closedFields: [String: String] = [
+                "direction": "long", "openAvgPx": "30000", "closeAvgPx": "31000", "pnl": "20", "fee": "-0.61",
+                "realizedPnl": "19.39", "closeTotalPos": "2", "openMaxPos": "2", "type": "2", "posSide": "net", "mgnMode": "cross",
+            ]
+            for (field, value) in closedFields { #expect(closed[field] as? String == value, "\(field) in \(history.raw)") }
+            let makerHistory = try await h.call(.get, "/api/v5/account/positions-history", as: maker.key)
+            #expect(makerHistory.data.first?["direction"] as? String == "short" && makerHistory.data.first?["pnl"] as? String == "-20")
+            let fills = try await h.call(.get, "/api/v5/trade/fills?instId=BTC-USDT-SWAP", as: taker.key)
+            #expect(fills.data.map { $0["fillPnl"] as? String } == ["20", "0"], "\(fills.raw)")
+            #expect(fills.data.allSatisfy { $0["instType"] as? String == "SWAP" && $0["feeCcy"] as? String == "USDT" })
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
+
+    @Test
+    func reduceOnlyOrdersOnlyEverCloseAndShortMarginIsRefusedWithNothingMoved() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let taker = try await h.trader("swaptaker", usdt: "10000")
+            let nothing = try await h.order(Self.swap("sell", sz: "1", px: "40000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(nothing) == "51169", "\(nothing.raw)")
+
+            // A long of 1 contract.
+            _ = try await h.order(Self.swap("sell", sz: "3", px: "30000"), as: maker.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "1"), as: taker.key)) == "0")
+            let sameWay = try await h.order(Self.swap("buy", sz: "1", px: "29000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(sameWay) == "51170", "\(sameWay.raw)")
+            let tooLarge = try await h.order(Self.swap("sell", sz: "2", px: "40000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(tooLarge) == "51000", "\(tooLarge.raw)")
+            let closing = try await h.order(Self.swap("sell", sz: "1", px: "40000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(closing) == "0", "\(closing.raw)")
+            let more = try await h.order(Self.swap("sell", sz: "0.5", px: "40000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(more) == "51169", "\(more.raw)")
+
+            // The position turns short through an ordinary sell: the reduce-only sell has nothing left to close
+            // and is cancelled with what it froze returned.
+            let before = try await h.available(taker.account, .trading)
+            _ = try await h.order(Self.swap("buy", sz: "2", px: "29000"), as: maker.key)
+            let turn = try await h.order(Self.swap("sell", sz: "2"), as: taker.key)
+            #expect(Self.sCode(turn) == "0", "\(turn.raw)")
+            let closingID = try #require(closing.data.first?["ordId"] as? String)
+            let cancelled = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: taker.key)
+            #expect(cancelled.data.first?["state"] as? String == "canceled", "\(cancelled.raw)")
+            let positions = try await h.call(.get, "/api/v5/account/positions", as: taker.key)
+            #expect(positions.data.first?["pos"] as? String == "-1", "\(positions.raw)")
+            #expect(try await h.call(.get, "/api/v5/trade/orders-pending?instType=SWAP", as: taker.key).data.isEmpty)
+            #expect(before != (try await h.available(taker.account, .trading)))
+
+            // Short of margin: 51008, and nothing moved (balance, book, positions).
+            let poor = try await h.trader("swappoor1", usdt: "10")
+            func levels() async throws -> [[[String]]] {
+                let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first
+                return [book?["asks"] as? [[String]] ?? [], book?["bids"] as? [[String]] ?? []]
+            }
+            let book = try await levels()
+            #expect(book != [[], []])
+            let refused = try await h.order(Self.swap("buy", sz: "1"), as: poor.key)
+            #expect(Self.sCode(refused) == "51008" && (refused.data.first?["sMsg"] as? String)?.contains("margin") == true, "\(refused.raw)")
+            let resting = try await h.order(Self.swap("buy", sz: "1", px: "20000"), as: poor.key)
+            #expect(Self.sCode(resting) == "51008", "\(resting.raw)")
+            #expect(try await h.available(poor.account, .trading) == "10")
+            #expect(try await levels() == book)
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: poor.key).data.isEmpty)
+
+            // Settings wait for the position to close: 59000.
+            let mode = try await h.call(.post, "/api/v5/account/set-position-mode", body: #"{"posMode":"long_short_mode"}"#, as: taker.key)
+            #expect(mode.code == "59000", "\(mode.raw)")
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_010_000_000])
+        }
+    }
+
+    @Test
+    func longShortLegsAreSeparatePositionsAndACancelReturnsTheMargin() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let hedger = try await h.trader("swaphedge", usdt: "10000")
+            let mode = try await h.call(.post, "/api/v5/account/set-position-mode", body: #"{"posMode":"long_short_mode"}"#, as: hedger.key)
+            #expect(mode.code == "0", "\(mode.raw)")
+            // A resting isolated long at 5×: margin 300 × 1 / 5 = 60 and fee 0.06 frozen; cancelling returns them.
+            let lever = try await h.call(
+                .post, "/api/v5/account/set-leverage", body: #"{"instId":"BTC-USDT-SWAP","lever":"5","mgnMode":"isolated","posSide":"long"}"#,
+                as: hedger.key)
+            #expect(lever.code == "0", "\(lever.raw)")
+            let bid = try await h.order(Self.swap("buy", sz: "1", px: "30000", posSide: "long", tdMode: "isolated"), as: hedger.key)
+            #expect(Self.sCode(bid) == "0", "\(bid.raw)")
+            #expect(try await h.available(hedger.account, .trading) == "9939.94")
+            let id = try #require(bid.data.first?["ordId"] as? String)
+            let cancel = try await h.call(
+                .post, "/api/v5/trade/cancel-order", body: #"{"instId":"BTC-USDT-SWAP","ordId":"\#(id)"}"#, as: hedger.key)
+            #expect(cancel.code == "0", "\(cancel.raw)")
+            #expect(try await h.available(hedger.account, .trading) == "10000")
+
+            // Both legs open against the maker's orders: long 1 (isolated, 5×) and short 1 (cross, 10×).
+            _ = try await h.order(Self.swap("sell", sz: "1", px: "30000"), as: maker.key)
+            _ = try await h.order(Self.swap("buy", sz: "1", px: "29900"), as: maker.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "1", posSide: "long", tdMode: "isolated"), as: hedger.key)) == "0")
+            #expect(Self.sCode(try await h.order(Self.swap("sell", sz: "1", posSide: "short"), as: hedger.key)) == "0")
+            let legs = try await h.call(.get, "/api/v5/account/positions", as: hedger.key)
+            let bySide = Dictionary(legs.data.map { ($0["posSide"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(bySide["long"]?["pos"] as? String == "1" && bySide["long"]?["margin"] as? String == "60", "\(legs.raw)")
+            #expect(bySide["long"]?["mgnMode"] as? String == "isolated" && bySide["long"]?["lever"] as? String == "5")
+            #expect(bySide["short"]?["pos"] as? String == "1" && bySide["short"]?["avgPx"] as? String == "29900", "\(legs.raw)")
+            // Closing the long leg is a sell with posSide long; a leg closes no more than it holds.
+            let tooMuch = try await h.order(Self.swap("sell", sz: "2", px: "35000", posSide: "long", tdMode: "isolated"), as: hedger.key)
+            #expect(Self.sCode(tooMuch) == "51000", "\(tooMuch.raw)")
+            let noShortToClose = try await h.order(Self.swap("buy", sz: "1", px: "20000", posSide: "short", tdMode: "isolated"), as: hedger.key)
+            #expect(Self.sCode(noShortToClose) == "51169", "\(noShortToClose.raw)")
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
+}
