@@ -7,6 +7,8 @@ public struct FillQuery: Sendable, Hashable {
     /// Only the fills of this order (the caller's side of it).
     public var orderID: Int64?
     public var page: Page
+    /// Only fills of this instrument type (`SPOT`, `SWAP`).
+    public var instrumentType: String?
 
     public init(instrument: String? = nil, orderID: Int64? = nil, page: Page = Page()) {
         self.instrument = instrument

@@ -9,6 +9,8 @@ public struct OrderQuery: Sendable, Hashable {
     public var type: OrderType?
     public var state: OrderState?
     public var page: Page
+    /// Only orders of this instrument type (`SPOT`, `SWAP`).
+    public var instrumentType: String?
 
     public init(open: Bool, instrument: String? = nil, type: OrderType? = nil, state: OrderState? = nil, page: Page = Page()) {
         self.open = open

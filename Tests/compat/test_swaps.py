@@ -5,6 +5,7 @@ import time
 import ccxt
 import okx.Account as Account
 import okx.PublicData as PublicData
+import okx.Trade as Trade
 import pytest
 
 from conftest import Credentials
@@ -125,3 +126,75 @@ def test_a_key_scoped_to_swaps_from_the_cli(server):
     assert '"sCode":"50120"' in str(refused_spot.value) and "may not trade SPOT" in str(refused_spot.value)
     refused = server.cli("apikey", "create", "--subaccount", "bot01trader", "--label", "bad", "--products", "futures", check=False)
     assert refused.returncode != 0 and "products" in refused.stderr
+
+
+def swap_trader(server, name: str, usdt: str):
+    """A ccxt (defaultType swap) trader on sub-account `name` whose trading balance holds `usdt` USDT."""
+    if name != "bot01trader":
+        server.cli("subaccount", "create", name)
+    out = server.cli_json("apikey", "create", "--subaccount", name, "--label", "swaps", "--perm", "read_only,trade",
+                          "--ip", "127.0.0.1", "--rate-limit", "unlimited")
+    creds = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    server.cli("deposit", "--account", name, "--ccy", "USDT", "--amt", usdt)
+    ex = swap_exchange(server, creds)
+    ex.load_markets()
+    ex.transfer("USDT", float(usdt), "funding", "trading")
+    return ex, creds
+
+
+def pin_mark(server, ex, price: str) -> None:
+    """Pins BTC-USDT-SWAP's mark with the CLI and waits until the running server reads it (it reloads pins each second)."""
+    server.cli("mark", "set", "BTC-USDT-SWAP", price)
+    deadline = time.monotonic() + 15
+    while float(ex.fetch_mark_price(SWAP)["markPrice"] or 0) != float(price):
+        assert time.monotonic() < deadline, "the server never read the pinned mark"
+        time.sleep(0.1)
+
+
+def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
+    maker, _ = swap_trader(server, "bot01trader", "10000")
+    taker, creds = swap_trader(server, "bot02trader", "10000")
+    taker.set_leverage(5, SWAP, {"mgnMode": "cross"})
+    ask = maker.create_order(SWAP, "limit", "sell", 2, 30000, {"tdMode": "cross"})
+    assert [o["id"] for o in maker.fetch_open_orders(SWAP)] == [ask["id"]]
+    bid = taker.create_order(SWAP, "market", "buy", 2, None, {"tdMode": "cross"})
+    filled = taker.fetch_order(bid["id"], SWAP)
+    assert filled["status"] == "closed" and filled["filled"] == 2 and filled["average"] == 30000
+    # 2 contracts of 0.01 BTC at 30000: 600 USDT, 120 of margin at 5x, a taker fee of 0.3.
+    assert filled["fee"]["cost"] == 0.3 and filled["fee"]["currency"] == "USDT"
+    pin_mark(server, taker, "31000")
+    [position] = taker.fetch_positions([SWAP])
+    assert position["symbol"] == SWAP and position["side"] == "long" and position["contracts"] == 2
+    assert position["entryPrice"] == 30000 and position["markPrice"] == 31000 and position["unrealizedPnl"] == 20
+    assert position["leverage"] == 5 and position["marginMode"] == "cross" and position["notional"] == 620
+    [short] = maker.fetch_positions([SWAP])
+    assert short["side"] == "short" and short["contracts"] == 2 and short["unrealizedPnl"] == -20
+    balance = taker.fetch_balance()
+    assert balance["USDT"]["free"] == 9879.7 and balance["USDT"]["total"] == 10019.7
+
+    # Closed at the mark: +20 realised, a taker fee of 0.31.
+    maker.create_order(SWAP, "limit", "buy", 2, 31000, {"tdMode": "cross", "reduceOnly": True})
+    with pytest.raises(ccxt.ExchangeError) as same_way:
+        taker.create_order(SWAP, "market", "buy", 1, None, {"tdMode": "cross", "reduceOnly": True})
+    assert "51170" in str(same_way.value)
+    taker.create_order(SWAP, "market", "sell", 2, None, {"tdMode": "cross", "reduceOnly": True})
+    assert taker.fetch_positions([SWAP]) == []
+    assert taker.fetch_balance()["USDT"]["total"] == 10019.39
+    trades = taker.fetch_my_trades(SWAP)
+    assert sorted(t["price"] for t in trades) == [30000, 31000] and all(t["fee"]["currency"] == "USDT" for t in trades)
+
+    # python-okx reads the same position history and refuses an order that needs more margin than there is.
+    account = Account.AccountAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
+    history = account.get_positions_history(instType="SWAP")
+    assert history["code"] == "0" and history["data"][0]["pnl"] == "20" and history["data"][0]["direction"] == "long"
+    assert history["data"][0]["realizedPnl"] == "19.39" and history["data"][0]["closeAvgPx"] == "31000"
+    trade = Trade.TradeAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
+    refused = trade.place_order(instId="BTC-USDT-SWAP", tdMode="isolated", side="buy", ordType="limit", sz="10000", px="30000")
+    assert refused["code"] == "1" and refused["data"][0]["sCode"] == "51008", refused
+    placed = trade.place_order(instId="BTC-USDT-SWAP", tdMode="isolated", side="buy", ordType="limit", sz="1", px="29000",
+                               clOrdId="okxswap1")
+    assert placed["code"] == "0", placed
+    pending = trade.get_order_list(instType="SWAP")
+    assert pending["data"][0]["clOrdId"] == "okxswap1" and pending["data"][0]["tdMode"] == "isolated"
+    assert pending["data"][0]["posSide"] == "net" and pending["data"][0]["lever"] == "10"
+    assert account.get_positions(instType="SWAP")["data"] == []

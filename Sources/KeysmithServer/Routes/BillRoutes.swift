@@ -110,8 +110,8 @@ struct BillItem: Encodable, Sendable {
         fillTime = bill.fillTime.map(String.init) ?? ""
         from = bill.from?.rawValue ?? ""
         instId = bill.instrument ?? ""
-        instType = isTrade ? "SPOT" : ""
-        mgnMode = isTrade ? "cash" : ""
+        instType = isTrade ? (instrument?.type ?? .spot).rawValue : ""
+        mgnMode = isTrade && instrument?.type != .swap ? "cash" : ""
         switch (bill.from, bill.to) {
         case (.funding?, .trading?): notes = "From Funding Account"
         case (.trading?, .funding?): notes = "To Funding Account"

@@ -120,11 +120,12 @@ struct TradeRoutes {
     func list(_ request: Request, _ context: AppRequestContext, _ listing: OrderListing) async throws -> OKXResponse<OrderItem> {
         let cached = try context.requireKey()
         let params = OKXParameters(query: request.uri.query)
-        // OKX requires instType on the history listings (50014 without it); only SPOT exists here.
+        // OKX requires instType on the history listings (50014 without it); SPOT and SWAP exist here.
         let type = listing == .pending ? params.optional("instType") : try params.required("instType")
-        if let type, type != "SPOT" { return OKXResponse([]) }
+        if let type, InstrumentType(rawValue: type) == nil { return OKXResponse([]) }
         var query = OrderQuery(
             open: listing == .pending, instrument: params.optional("instId"), page: try params.page(reach: listing.window, now: clock.milliseconds))
+        query.instrumentType = type
         if let text = params.optional("ordType") {
             guard let type = OrderType(rawValue: text) else { throw OKXError.parameterError("ordType") }
             query.type = type
@@ -142,10 +143,11 @@ struct TradeRoutes {
         let cached = try context.requireKey()
         let params = OKXParameters(query: request.uri.query)
         let type = listing == .recent ? params.optional("instType") : try params.required("instType")
-        if let type, type != "SPOT" { return OKXResponse([]) }
-        let query = FillQuery(
+        if let type, InstrumentType(rawValue: type) == nil { return OKXResponse([]) }
+        var query = FillQuery(
             instrument: params.optional("instId"), orderID: try params.wholeNumber("ordId"),
             page: try params.page(reach: listing.window, now: clock.milliseconds))
+        query.instrumentType = type
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let found = try await mapped { () async throws(StoreError) in try await orders.fills(account: cached.account.uid, matching: query) }
         return OKXResponse(found.compactMap { fill in

@@ -115,6 +115,8 @@ public struct SQLOrderStore: OrderStore {
             """
             \(unsafe: Self.orderColumns) WHERE o.account_uid = \(account) AND (o.state IN ('live', 'partially_filled')) = \(query.open)
             AND (CAST(\(query.instrument) AS TEXT) IS NULL OR o.inst_id = \(query.instrument))
+            AND (CAST(\(query.instrumentType) AS TEXT) IS NULL
+                OR o.inst_id IN (SELECT inst_id FROM instrument WHERE inst_type = \(query.instrumentType)))
             AND (CAST(\(query.type?.rawValue) AS TEXT) IS NULL OR o.ord_type = \(query.type?.rawValue))
             AND (CAST(\(query.state?.rawValue) AS TEXT) IS NULL OR o.state = \(query.state?.rawValue))
             AND (CAST(\(page.after) AS BIGINT) IS NULL OR o.id < \(page.after))
@@ -136,6 +138,8 @@ public struct SQLOrderStore: OrderStore {
             """
             \(unsafe: Self.fillColumns) WHERE (fill.taker_uid = \(account) OR fill.maker_uid = \(account))
             AND (CAST(\(query.instrument) AS TEXT) IS NULL OR fill.inst_id = \(query.instrument))
+            AND (CAST(\(query.instrumentType) AS TEXT) IS NULL
+                OR fill.inst_id IN (SELECT inst_id FROM instrument WHERE inst_type = \(query.instrumentType)))
             AND (CAST(\(query.orderID) AS BIGINT) IS NULL
                 OR (fill.taker_order = \(query.orderID) AND fill.taker_uid = \(account))
                 OR (fill.maker_order = \(query.orderID) AND fill.maker_uid = \(account)))
