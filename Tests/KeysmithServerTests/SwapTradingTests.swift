@@ -198,4 +198,39 @@ import Testing
             try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
         }
     }
+
+    @Test
+    func closePositionSellsTheWholePositionAtTheMarketAndCancelsClosingOrdersWhenAsked() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let taker = try await h.trader("swaptaker", usdt: "10000")
+            _ = try await h.order(Self.swap("sell", sz: "3", px: "30000"), as: maker.key)
+            _ = try await h.order(Self.swap("buy", sz: "2", px: "29000"), as: maker.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2"), as: taker.key)) == "0")
+            let pending = try await h.order(Self.swap("sell", sz: "1", px: "40000", reduceOnly: true), as: taker.key)
+            #expect(Self.sCode(pending) == "0", "\(pending.raw)")
+
+            let body = #"{"instId":"BTC-USDT-SWAP","mgnMode":"cross","clOrdId":"closeall1"}"#
+            let claimed = try await h.order(body, as: taker.key, path: "/api/v5/trade/close-position")
+            #expect(claimed.code == "51000" && claimed.msg.contains("autoCxl"), "\(claimed.raw)")
+            let wrongMode = try await h.order(
+                #"{"instId":"BTC-USDT-SWAP","mgnMode":"isolated","autoCxl":true}"#, as: taker.key, path: "/api/v5/trade/close-position")
+            #expect(wrongMode.code == "51023", "\(wrongMode.raw)")
+
+            let closed = try await h.order(
+                #"{"instId":"BTC-USDT-SWAP","mgnMode":"cross","autoCxl":true,"clOrdId":"closeall1"}"#, as: taker.key,
+                path: "/api/v5/trade/close-position")
+            #expect(closed.code == "0" && closed.data.first?["clOrdId"] as? String == "closeall1", "\(closed.raw)")
+            #expect(closed.data.first?["posSide"] as? String == "net" && closed.data.first?["instId"] as? String == "BTC-USDT-SWAP")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.isEmpty)
+            #expect(try await h.call(.get, "/api/v5/trade/orders-pending?instType=SWAP", as: taker.key).data.isEmpty)
+            // Sold at the maker's bid of 29000: 20 lost, fees 0.3 and 0.29.
+            let history = try await h.call(.get, "/api/v5/account/positions-history", as: taker.key)
+            #expect(history.data.first?["pnl"] as? String == "-20" && history.data.first?["fee"] as? String == "-0.59", "\(history.raw)")
+            #expect(try await h.available(taker.account, .trading) == "9979.41")
+            let again = try await h.order(#"{"instId":"BTC-USDT-SWAP","mgnMode":"cross"}"#, as: taker.key, path: "/api/v5/trade/close-position")
+            #expect(again.code == "51023", "\(again.raw)")
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
 }

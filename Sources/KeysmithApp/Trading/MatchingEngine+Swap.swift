@@ -334,3 +334,44 @@ extension MatchingEngine {
         }
     }
 }
+
+extension MatchingEngine {
+    /// `trade/close-position`: closes the whole position of `instrument` in `marginMode` (on `positionSide` in
+    /// long/short mode) with a market order, with every check an order gets. The position's pending closing orders
+    /// are cancelled first when `autoCancel`; otherwise they are refused as claiming the contracts (51000 autoCxl).
+    /// 51023 when there is no such position.
+    public func closePosition(
+        instrument: String, marginMode: String, positionSide: String?, autoCancel: Bool, clientOrderID: String, tag: String, key: APIKey,
+        account: Account, origin: AuditOrigin
+    ) async throws(OKXError) -> Order {
+        try await load()
+        guard let inst = instruments[instrument] else { throw OKXError.instrumentDoesNotExist }
+        guard inst.type == .swap else {
+            throw OKXError.parameterError("instId").with(message: "Parameter instId error: \(instrument) is not a SWAP instrument")
+        }
+        let (margin, side) = try SwapOrderRules.check(
+            level: account.level, mode: account.positionMode, tradeMode: marginMode, positionSide: positionSide)
+        let positionKey = PositionKey(account: account.uid, instrument: inst.id, marginMode: margin, side: side)
+        guard let position = positions[positionKey], position.isOpen else { throw OKXError.positionDoesNotExist }
+        let closing: OrderSide = position.direction > 0 ? .sell : .buy
+        let pending = open.values.filter { $0.closes(positionKey, side: closing) }.sorted { $0.id < $1.id }
+        if !pending.isEmpty {
+            guard autoCancel else {
+                throw OKXError.parameterError("autoCxl").with(
+                    message: "Parameter autoCxl error: the position has pending closing orders; cancel them or send autoCxl true")
+            }
+            for order in pending {
+                _ = try await cancel(instrument: inst.id, orderID: String(order.id), clientOrderID: nil, account: account, origin: origin)
+            }
+        }
+        guard let current = positions[positionKey], current.isOpen else { throw OKXError.positionDoesNotExist }
+        let request = OrderRequest(
+            instrument: inst.id, tradeMode: margin.rawValue, side: closing.rawValue, type: OrderType.market.rawValue,
+            size: Amount(units: current.magnitude, scale: inst.lotSize.scale).text, clientOrderID: clientOrderID, tag: tag,
+            positionSide: side.rawValue, reduceOnly: side == .net)
+        switch await place(request, key: key, account: account, origin: origin) {
+        case .placed(let order): return order
+        case .refused(let error, _, _): throw error
+        }
+    }
+}

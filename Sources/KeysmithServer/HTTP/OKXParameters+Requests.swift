@@ -15,13 +15,7 @@ extension OrderRequest {
                 message: "Parameter \(name) error: Keysmith does not place take-profit, stop-loss or other attached orders")
         }
         let clientOrderID = try params.clientIdentifier("clOrdId")
-        // ccxt sends reduceOnly as a JSON boolean, python-okx as "true" or "" (absent).
-        let reduceOnly: Bool
-        switch params.optional("reduceOnly") {
-        case nil, "false": reduceOnly = false
-        case "true": reduceOnly = true
-        default: throw OKXError.parameterError("reduceOnly").with(message: "Parameter reduceOnly error: true or false")
-        }
+        let reduceOnly = try params.flag("reduceOnly")
         self.init(
             instrument: try params.required("instId"), tradeMode: try params.required("tdMode"), side: try params.required("side"),
             type: try params.required("ordType"), size: try params.required("sz"), price: params.optional("px"),
@@ -50,5 +44,16 @@ extension WithdrawalRequest {
             currency: try params.required("ccy"), amount: try params.required("amt"), address: try params.required("toAddr"),
             destination: params.optional("dest"), chain: params.optional("chain"), fee: params.optional("fee"),
             clientID: try params.clientIdentifier("clientId"))
+    }
+}
+
+extension OKXParameters {
+    /// A boolean flag: ccxt sends it as a JSON boolean, python-okx as "true" or "" (absent); false when absent.
+    func flag(_ name: String) throws(OKXError) -> Bool {
+        switch optional(name) {
+        case nil, "false": return false
+        case "true": return true
+        default: throw OKXError.parameterError(name).with(message: "Parameter \(name) error: true or false")
+        }
     }
 }

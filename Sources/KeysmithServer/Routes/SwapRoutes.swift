@@ -32,6 +32,19 @@ struct SwapRoutes {
             let changed = try await accounts.setModes(cached.account, level: level, origin: context.auditOrigin(request))
             return OKXResponse([["acctLv": changed.level.rawValue]])
         }
+        trade.post("trade/close-position") { request, context in
+            let cached = try context.requireKey()
+            let params = try OKXParameters(jsonBody: context.body)
+            let order = try await engine.closePosition(
+                instrument: try params.required("instId"), marginMode: try params.required("mgnMode"), positionSide: params.optional("posSide"),
+                autoCancel: try params.flag("autoCxl"), clientOrderID: try params.clientIdentifier("clOrdId"),
+                tag: String((params.optional("tag") ?? "").prefix(16)), key: cached.key, account: cached.account,
+                origin: context.auditOrigin(request))
+            return OKXResponse([
+                ClosePositionItem(
+                    clOrdId: order.clientOrderID, instId: order.instrument, posSide: order.swap?.positionSide.rawValue ?? "net", tag: order.tag)
+            ])
+        }
         trade.post("account/set-leverage") { request, context in
             let cached = try context.requireKey()
             let params = try OKXParameters(jsonBody: context.body)
@@ -166,4 +179,12 @@ struct TierItem: Encodable, Sendable {
         self.tier = String(tier.tier)
         uly = family
     }
+}
+
+/// A `trade/close-position` answer item.
+struct ClosePositionItem: Encodable, Sendable {
+    let clOrdId: String
+    let instId: String
+    let posSide: String
+    let tag: String
 }
