@@ -38,6 +38,7 @@ public struct Installation: Sendable {
     public let leverage: LeverageService
     /// Mark prices of the perpetuals (the spot index, or the operator's pin).
     public let marks: MarkPriceService
+    public let funding: FundingService
     /// Maintenance windows (`system/status`; trading stops while one of the trading service runs).
     public let maintenance: MaintenanceService
     /// The fee schedule and accounts' fee levels (`account/trade-fee`; charged on every fill).
@@ -146,9 +147,12 @@ public struct Installation: Sendable {
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.orders = audit.orders
         self.fees = FeeService(store: audit.fees, clock: clock)
-        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock)
+        let markSource = MarkSource()
+        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock, marks: markSource)
         self.leverage = LeverageService(store: audit.orders, clock: clock)
         self.marks = MarkPriceService(store: audit.orders, engine: engine, clock: clock)
+        markSource.attach(marks)
+        self.funding = FundingService(engine: engine, marks: marks, store: audit.orders, clock: clock)
         self.maintenance = MaintenanceService(store: audit.maintenance, clock: clock)
         self.keys = KeyService(
             store: store, sealer: sealer, passphrases: passphrases, fingerprints: fingerprints, clock: clock, cooldown: cooldown,
@@ -214,7 +218,7 @@ public struct Installation: Sendable {
 
     /// The background services a serving node runs beside its HTTP server, in start order (the service group stops
     /// them in reverse): the key cache's poll and (on PostgreSQL) its change listener, usage and audit writers, the
-    /// expiry watcher, cooled-down key changes, alert delivery, the settings watcher (maintenance windows, fees), and audit retention when `auditRetention` is set.
+    /// expiry watcher, cooled-down key changes, alert delivery, the settings watcher (maintenance windows, fees), funding settlements, and audit retention when `auditRetention` is set.
     public func lifecycleServices(
         auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, logger: Logger
     ) -> [any Service] {
@@ -225,6 +229,7 @@ public struct Installation: Sendable {
                 checkpointInterval: auditCheckpointInterval, logger: logger),
             AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
             SettingsWatcher(maintenance: maintenance, fees: fees, marks: marks, logger: logger),
+            FundingScheduler(funding: funding, logger: logger),
         ]
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))

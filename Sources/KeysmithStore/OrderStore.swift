@@ -35,6 +35,19 @@ public protocol OrderStore: Sendable {
     func openPositions(account: String) async throws(StoreError) -> [Position]
     /// The account's closed positions in `page` (cursors are history ids), newest first.
     func positionHistory(account: String, instrument: String?, matching page: Page) async throws(StoreError) -> [PositionRecord]
+    /// Records a funding settlement with its movement and what it did to each position (margin taken, funding
+    /// received or paid), and the audit event; `.duplicate` when the instrument was already settled at that time.
+    func settleFunding(_ settlement: FundingSettlement, movement: LedgerMovement?, positions: [FundingChange], audit: AuditRecord)
+        async throws(StoreError)
+    /// The instrument's settlements in `page` (cursors are funding times), newest first.
+    func fundingSettlements(instrument: String, matching page: Page) async throws(StoreError) -> [FundingSettlement]
+    /// Asks the serving process to settle `instrument` now (`keysmith funding settle`); returns the request's id.
+    func requestFunding(instrument: String, at time: Int64) async throws(StoreError) -> Int64
+    /// Requests not settled yet, oldest first, and marking one settled.
+    func pendingFundingRequests() async throws(StoreError) -> [(id: Int64, instrument: String)]
+    func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError)
+    /// When a request was settled (nil while pending, or unknown).
+    func fundingRequestSettled(_ id: Int64) async throws(StoreError) -> Int64?
     /// The mark prices the operator pinned, as text per instrument.
     func markPins() async throws(StoreError) -> [String: String]
     /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.
@@ -79,5 +92,19 @@ public struct PositionRecord: Sendable, Hashable {
         self.id = id
         self.closed = closed
         self.type = type
+    }
+}
+
+/// What a funding settlement did to one position: margin it took (funding the account's available balance could
+/// not pay) and the funding received (positive) or paid (negative).
+public struct FundingChange: Sendable, Hashable {
+    public var position: Int64
+    public var marginTaken: Int64
+    public var funding: Int64
+
+    public init(position: Int64, marginTaken: Int64, funding: Int64) {
+        self.position = position
+        self.marginTaken = marginTaken
+        self.funding = funding
     }
 }

@@ -21,6 +21,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Subject: Sendable, Hashable {
         // .duplicate
         case subAccountName, masterAccount, keyLabel, app, alertSink, consoleUser, clientOrderID
+        /// An instrument settled at a funding time already (by another node, or twice).
+        case fundingSettlement
         /// A currency's decimals cannot change once it has ledger entries.
         case currencyScale
         /// An instrument's tick and lot decimals cannot change once it has orders.

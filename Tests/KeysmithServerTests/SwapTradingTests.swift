@@ -24,11 +24,18 @@ import Testing
 
     static func sCode(_ reply: OKXReply) -> String? { reply.data.first?["sCode"] as? String }
 
+    /// Pins BTC-USDT-SWAP's mark (SWAP orders are priced within 5 % of it).
+    static func pin(_ h: Harness, _ price: String) async throws {
+        let inst = try await h.installation.engine.instrument("BTC-USDT-SWAP")
+        try await h.installation.marks.pin(inst, at: price, origin: .test)
+    }
+
     @Test
     func aLongOpensAndClosesAtAProfitThatBothSidesAndTheLedgerAgreeOn() async throws {
         try await Harness.run { h in
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let taker = try await h.trader("swaptaker", usdt: "10000")
+            try await Self.pin(h, "30000")
             // A resting sell of 2 contracts at 30000 (600 USDT) freezes its margin (60) and maker fee (0.12).
             let ask = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
             #expect(Self.sCode(ask) == "0", "\(ask.raw)")
@@ -49,9 +56,12 @@ import Testing
             ]
             for (field, value) in fields { #expect(item[field] as? String == value, "\(field) in \(order.raw)") }
 
+            // The position keeps the leverage it opened at: changing it waits for the position to close.
+            let relever = try await h.call(
+                .post, "/api/v5/account/set-leverage", body: #"{"instId":"BTC-USDT-SWAP","lever":"5","mgnMode":"cross"}"#, as: taker.key)
+            #expect(relever.code == "59000", "\(relever.raw)")
             // At a pinned mark of 31000 the long is 20 USDT up and the short 20 down.
-            let inst = try await h.installation.engine.instrument("BTC-USDT-SWAP")
-            try await h.installation.marks.pin(inst, at: "31000", origin: .test)
+            try await Self.pin(h, "31000")
             let long = try await h.call(.get, "/api/v5/account/positions?instType=SWAP", as: taker.key)
             let position = try #require(long.data.first, "\(long.raw)")
             let expected: [String: String] = [
@@ -107,6 +117,7 @@ import Testing
         try await Harness.run { h in
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let taker = try await h.trader("swaptaker", usdt: "10000")
+            try await Self.pin(h, "30000")
             let nothing = try await h.order(Self.swap("sell", sz: "1", px: "40000", reduceOnly: true), as: taker.key)
             #expect(Self.sCode(nothing) == "51169", "\(nothing.raw)")
 
@@ -164,6 +175,7 @@ import Testing
         try await Harness.run { h in
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let hedger = try await h.trader("swaphedge", usdt: "10000")
+            try await Self.pin(h, "30000")
             let mode = try await h.call(.post, "/api/v5/account/set-position-mode", body: #"{"posMode":"long_short_mode"}"#, as: hedger.key)
             #expect(mode.code == "0", "\(mode.raw)")
             // A resting isolated long at 5×: margin 300 × 1 / 5 = 60 and fee 0.06 frozen; cancelling returns them.
@@ -204,6 +216,7 @@ import Testing
         try await Harness.run { h in
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let taker = try await h.trader("swaptaker", usdt: "10000")
+            try await Self.pin(h, "30000")
             _ = try await h.order(Self.swap("sell", sz: "3", px: "30000"), as: maker.key)
             _ = try await h.order(Self.swap("buy", sz: "2", px: "29000"), as: maker.key)
             #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2"), as: taker.key)) == "0")
@@ -231,6 +244,106 @@ import Testing
             let again = try await h.order(#"{"instId":"BTC-USDT-SWAP","mgnMode":"cross"}"#, as: taker.key, path: "/api/v5/trade/close-position")
             #expect(again.code == "51023", "\(again.raw)")
             try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
+
+    @Test
+    func ordersArePricedNearTheMarkAndMakersThatCannotTakeTheirMatchAreCancelledNotBlocking() async throws {
+        try await Harness.run { h in
+            let a = try await h.trader("swapalice", usdt: "1000")
+            let b = try await h.trader("swapbobby", usdt: "10000")
+            let noMark = try await h.order(Self.swap("buy", sz: "1", px: "30000"), as: b.key)
+            #expect(Self.sCode(noMark) == "51006", "\(noMark.raw)")
+            try await Self.pin(h, "30000")
+            let far = try await h.order(Self.swap("buy", sz: "1", px: "31500.1"), as: b.key)
+            #expect(Self.sCode(far) == "51006" && (far.data.first?["sMsg"] as? String)?.contains("31500") == true, "\(far.raw)")
+
+            // A is long 10; it rests an ordinary sell of 10 and, behind it, a reduce-only sell of 10. A buy of 20
+            // takes the first (A is flat) and finds the second with nothing to close: cancelled, and A never goes
+            // short.
+            _ = try await h.order(Self.swap("sell", sz: "10", px: "30000"), as: b.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "10"), as: a.key)) == "0")
+            let ordinary = try await h.order(Self.swap("sell", sz: "10", px: "29990"), as: a.key)
+            let closing = try await h.order(Self.swap("sell", sz: "10", px: "30000", reduceOnly: true), as: a.key)
+            #expect(Self.sCode(ordinary) == "0" && Self.sCode(closing) == "0", "\(ordinary.raw) \(closing.raw)")
+            let sweep = try await h.order(Self.swap("buy", sz: "20", px: "30000"), as: b.key)
+            #expect(Self.sCode(sweep) == "0", "\(sweep.raw)")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.isEmpty)
+            let closingID = try #require(closing.data.first?["ordId"] as? String)
+            let cancelled = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: a.key)
+            #expect(cancelled.data.first?["state"] as? String == "canceled", "\(cancelled.raw)")
+            // B's bid rests for what was not filled, and the book still matches.
+            let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil)
+            #expect((book.data.first?["bids"] as? [[String]])?.first == ["30000", "10", "0", "1"], "\(book.raw)")
+            #expect(Self.sCode(try await h.order(Self.swap("sell", sz: "1"), as: a.key)) == "0")
+            try await h.expectBalancedBooks(deposited: ["USDT": 11_000_000_000])
+        }
+    }
+
+    @Test
+    func aMakerThatCannotPayItsLossIsCancelledAndTheTakerTradesOn() async throws {
+        try await Harness.run { h in
+            let a = try await h.trader("swapalice", usdt: "100")
+            let b = try await h.trader("swapbobby", usdt: "10000")
+            try await Self.pin(h, "30000")
+            let lever = try await h.call(
+                .post, "/api/v5/account/set-leverage", body: #"{"instId":"BTC-USDT-SWAP","lever":"100","mgnMode":"cross"}"#, as: a.key)
+            #expect(lever.code == "0", "\(lever.raw)")
+            // A is long 1 at 30000 with 3 USDT of margin, and rests a reduce-only sell at 28500: a 15 USDT loss,
+            // 12 beyond its margin, which it then moves out of the trading account.
+            _ = try await h.order(Self.swap("sell", sz: "1", px: "30000"), as: b.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "1"), as: a.key)) == "0")
+            let closing = try await h.order(Self.swap("sell", sz: "1", px: "28500", reduceOnly: true), as: a.key)
+            #expect(Self.sCode(closing) == "0", "\(closing.raw)")
+            let left = try await h.available(a.account, .trading)
+            _ = try await h.ledger.transfer(TransferRequest(currency: "USDT", amount: left, from: "18", to: "6"), by: a.account, origin: .test)
+            _ = try await h.order(Self.swap("buy", sz: "1", px: "28500"), as: b.key)
+            let closingID = try #require(closing.data.first?["ordId"] as? String)
+            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: a.key)
+            #expect(order.data.first?["state"] as? String == "canceled", "\(order.raw)")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.first?["pos"] as? String == "1")
+            let bids = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first?["bids"] as? [[String]]
+            #expect(bids?.first == ["28500", "1", "0", "1"])
+            try await h.expectBalancedBooks(deposited: ["USDT": 10_100_000_000])
+        }
+    }
+
+    @Test
+    func concurrentClosingOrdersCloseAPositionOnce() async throws {
+        try await Harness.run { h in
+            let a = try await h.trader("swapalice", usdt: "1000")
+            let b = try await h.trader("swapbobby", usdt: "10000")
+            try await Self.pin(h, "30000")
+            _ = try await h.order(Self.swap("sell", sz: "10", px: "30000"), as: b.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "10"), as: a.key)) == "0")
+            _ = try await h.order(Self.swap("buy", sz: "20", px: "30000"), as: b.key)
+            // Two closing orders reach the engine at once: the second is planned on what the first committed.
+            let key = try await h.installation.keys.create(
+                NewKeyRequest(account: a.account, label: "race", permissions: [.readOnly, .trade], allowlist: .empty, rateLimit: .unlimited),
+                origin: .test
+            ).key
+            let requests = (1...6).map { n in
+                OrderRequest(
+                    instrument: "BTC-USDT-SWAP", tradeMode: "cross", side: "sell", type: "market", size: "10", clientOrderID: "close\(n)",
+                    reduceOnly: true)
+            }
+            let engine = h.installation.engine, account = a.account
+            let codes = await withTaskGroup(of: String.self) { group in
+                for request in requests {
+                    group.addTask {
+                        switch await engine.place(request, key: key, account: account, origin: .test) {
+                        case .placed: "0"
+                        case .refused(let error, _, _): error.code
+                        }
+                    }
+                }
+                return await group.reduce(into: [String]()) { $0.append($1) }.sorted()
+            }
+            #expect(codes == ["0"] + Array(repeating: "51169", count: 5), "\(codes)")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.isEmpty)
+            let bids = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first?["bids"] as? [[String]]
+            #expect(bids?.first == ["30000", "10", "0", "1"])
+            try await h.expectBalancedBooks(deposited: ["USDT": 11_000_000_000])
         }
     }
 }

@@ -25,6 +25,7 @@ extension StoreError {
         case .app, .linkedKeys: return OKXError.parameterError("app").with(message: "Parameter app error: \(detail)")
         case .consoleUser: return OKXError.alreadyExists("email").with(message: detail)
         case .clientOrderID: return .clientOrderIDExists
+        case .fundingSettlement: return OKXError.alreadyExists("fundingTime").with(message: detail)
         case .openOrder: return .cancelFailed
         case .currencyScale: return OKXError.parameterError("ccy").with(message: detail)
         case .instrumentScale: return OKXError.parameterError("instId").with(message: detail)

@@ -75,6 +75,12 @@ public struct LedgerService: Sendable {
         try await mapped { () async throws(StoreError) in try await store.balances(account: account.uid) }
     }
 
+    /// The available trading balance of `currency` of the account `uid` (0 when it never held any).
+    public func tradingAvailable(account uid: String, currency: String) async throws(OKXError) -> Int64 {
+        let balances = try await mapped { () async throws(StoreError) in try await store.balances(account: uid) }
+        return balances.first { $0.kind == .trading && $0.currency == currency }?.available ?? 0
+    }
+
     /// What the ``LedgerEntry/clearing`` account holds: the margin of every open SWAP position, less what closed
     /// positions were paid beyond their own.
     public func clearingBalances() async throws(OKXError) -> [StoredBalance] {

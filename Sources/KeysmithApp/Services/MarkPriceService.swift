@@ -1,3 +1,4 @@
+import Synchronization
 import KeysmithCore
 import KeysmithStore
 
@@ -78,5 +79,22 @@ public final class MarkPriceService: Sendable {
         let step = Int128(tick.units)
         guard step > 0, let value = Int64(exactly: units - units % step) else { return nil }
         return Amount(units: value, scale: tick.scale)
+    }
+}
+
+/// The matching engine's way to the ``MarkPriceService``, which is built on the engine and attached once it exists.
+public final class MarkSource: Sendable {
+    private let service = Mutex<MarkPriceService?>(nil)
+
+    public init() {}
+
+    public func attach(_ marks: MarkPriceService) {
+        service.withLock { $0 = marks }
+    }
+
+    /// The mark price of `swap`; nil before a service is attached or while it has none.
+    func mark(of swap: Instrument) async throws(OKXError) -> Amount? {
+        guard let marks = service.withLock({ $0 }) else { return nil }
+        return try await marks.mark(of: swap)
     }
 }

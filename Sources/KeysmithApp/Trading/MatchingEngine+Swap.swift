@@ -19,7 +19,16 @@ extension MatchingEngine {
             throw OKXError.parameterError("tgtCcy").with(message: "Parameter tgtCcy error: SWAP orders are sized in contracts")
         }
         let size = try Self.size(request.size, inst: inst, quoteSized: false)
+        if type == .market && size > inst.maximumMarketSize.units {
+            throw OKXError.parameterError("sz").with(message: "Parameter sz error: a market order is at most \(inst.maximumMarketSize.text) contracts")
+        }
         let price = type == .market ? nil : try Self.limitPrice(request.price, inst: inst)
+        let limits = try await priceLimits(inst)
+        if let price, side == .buy && price > limits.highest || side == .sell && price < limits.lowest {
+            throw OKXError.priceOutsideLimit(
+                highest: Amount(units: limits.highest, scale: inst.tickSize.scale).text,
+                lowest: Amount(units: limits.lowest, scale: inst.tickSize.scale).text)
+        }
         let store = self.store, uid = account.uid
         let settings = try await mapped { @Sendable () async throws(StoreError) in try await store.leverageSettings(account: uid) }
         let leverage = settings.leverage(instrument: inst.id, marginMode: marginMode, side: positionSide)
@@ -30,27 +39,50 @@ extension MatchingEngine {
         if terms.closes(side) { try checkClosable(size, side: side, key: positionKey, inst: inst) }
 
         let book = books[inst.id] ?? OrderBook()
-        var matches = book.plan(side: side, limit: price, size: size)
-        let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
-        // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
-        let cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
-        if cancelledAtOnce { matches = [] }
         let now = clock.milliseconds
-        let notional = try Self.swapNotional(price: price, size: size, matches: matches, inst: inst)
-        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
-
-        var order = Order(
-            clientOrderID: request.clientOrderID, tag: request.tag, account: uid, apiKey: key.apiKey, instrument: inst.id, side: side,
-            type: type, price: price, size: size, targetCurrency: "", createdAt: now, updatedAt: now)
-        order.swap = terms
-        var plan = SwapPlan(inst: inst, now: now, known: positions)
         let schedule = fees.current
         let takerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).taker
-        for match in matches {
-            guard let maker = open[match.maker.id], maker.swap != nil else { throw OKXError.systemError }
-            let makerRate = schedule.rates(account: maker.account, instrumentType: InstrumentType.swap.rawValue).maker
-            try plan.fill(match, taker: &order, takerRate: takerRate, maker: maker, makerRate: makerRate)
+        // Makers that cannot take their match — a closing order whose position the placement already closed, an
+        // account that cannot pay a loss beyond the margin its order releases — are cancelled, and the order is
+        // matched again without them, so no maker blocks the book.
+        var working = book
+        var dropped: [Order] = []
+        var matches: [Match]
+        var plan: SwapPlan
+        var cancelledAtOnce: Bool
+        var order: Order
+        while true {
+            // A market order trades no further than the price limit on its side.
+            matches = working.plan(side: side, limit: price ?? (side == .buy ? limits.highest : limits.lowest), size: size)
+            let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
+            // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
+            cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
+            if cancelledAtOnce { matches = [] }
+            order = Order(
+                clientOrderID: request.clientOrderID, tag: request.tag, account: uid, apiKey: key.apiKey, instrument: inst.id, side: side,
+                type: type, price: price, size: size, targetCurrency: "", createdAt: now, updatedAt: now)
+            order.swap = terms
+            plan = SwapPlan(inst: inst, now: now, known: positions)
+            var unfit: [Int64] = []
+            for match in matches {
+                guard let maker = open[match.maker.id], maker.swap != nil else { throw OKXError.systemError }
+                let makerRate = schedule.rates(account: maker.account, instrumentType: InstrumentType.swap.rawValue).maker
+                guard try plan.fill(match, taker: &order, takerRate: takerRate, maker: maker, makerRate: makerRate) else {
+                    unfit = [maker.id]
+                    break
+                }
+            }
+            if unfit.isEmpty { unfit = try await makersShortOfFunds(plan, currency: inst.quote) }
+            guard !unfit.isEmpty else { break }
+            for id in unfit {
+                guard let maker = open[id], let makerPrice = maker.price else { continue }
+                working.remove(id: id, side: maker.side, price: makerPrice)
+                dropped.append(maker)
+            }
         }
+        for maker in dropped { plan.cancel(maker) }
+        let notional = try Self.swapNotional(price: price, size: size, matches: matches, inst: inst)
+        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
         let rests = !cancelledAtOnce && (type == .limit || type == .postOnly) && order.filled < size
         if rests, let price {
             let makerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).maker
@@ -74,6 +106,7 @@ extension MatchingEngine {
             details: [
                 "instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? "",
                 "tdMode": marginMode.rawValue, "posSide": positionSide.rawValue, "reduceOnly": terms.reduceOnly ? "true" : "false",
+                "canceled": plan.cancelled.map(String.init).joined(separator: ","),
             ])
         let stored: (order: Order, fills: [Fill], positions: [Position])
         do {
@@ -88,6 +121,33 @@ extension MatchingEngine {
         for position in stored.positions { positions[position.key] = position }
         settle(stored.order, price: price, matches: matches, makers: plan.makers, on: book)
         return stored.order
+    }
+
+    /// OKX's price limits of a SWAP order: a buy at most, and a sell at least, ``priceBand`` away from the mark
+    /// (rounded to the tick, inward); a market order trades no further. 51006 while the instrument has no mark price.
+    func priceLimits(_ inst: Instrument) async throws(OKXError) -> (lowest: Int64, highest: Int64) {
+        guard let mark = try await markSource.mark(of: inst)?.rescaled(to: inst.tickSize.scale), mark.units > 0 else {
+            throw OKXError.priceOutsideLimit(highest: "", lowest: "").with(
+                message: "Order price is not within the price limit: \(inst.id) has no mark price yet (no spot price of \(inst.family) and no pin)")
+        }
+        let value = Int128(mark.units), (percent, hundred) = (Int128(Self.priceBand), Int128(100))
+        let highest = value * (hundred + percent) / hundred
+        let (low, remainder) = (value * (hundred - percent)).quotientAndRemainder(dividingBy: hundred)
+        let tick = Int128(inst.tickSize.units)
+        let up = (low + (remainder > 0 ? 1 : 0) + tick - 1) / tick * tick
+        return (Int64(clamping: max(up, tick)), Int64(clamping: highest / tick * tick))
+    }
+
+    /// How far from the mark a SWAP order may be priced, in percent.
+    static let priceBand: Int64 = 5
+
+    /// Maker orders of accounts whose available balance cannot pay what the plan's fills take from it.
+    private func makersShortOfFunds(_ plan: SwapPlan, currency: String) async throws(OKXError) -> [Int64] {
+        var short: [Int64] = []
+        for (account, draw) in plan.draws.sorted(by: { $0.key < $1.key }) {
+            if try await ledger.tradingAvailable(account: account, currency: currency) < draw { short += plan.drawing[account] ?? [] }
+        }
+        return short
     }
 
     /// An order that closes `key`'s position (reduce-only, or the closing side of a leg) may close at most what the
@@ -147,6 +207,12 @@ private struct SwapPlan {
     var entries: [LedgerEntry] = []
     var makers: [Order] = []
     var fills: [Fill] = []
+    /// What makers' fills take from their accounts' available balances (beyond their frozen ones), and which
+    /// orders take it.
+    var draws: [String: Int64] = [:]
+    var drawing: [String: [Int64]] = [:]
+    /// Orders the placement cancelled.
+    var cancelled: [Int64] = []
 
     init(inst: Instrument, now: Int64, known: [PositionKey: Position]) {
         self.inst = inst
@@ -158,11 +224,17 @@ private struct SwapPlan {
 
     /// One match: both positions move, the maker's frozen margin and fee pay its side, the taker pays from what is
     /// available (the database refuses a balance that would go below zero: 51008).
+    /// False (and nothing changed) when the maker closes a position that can no longer take the whole match.
     mutating func fill(_ match: Match, taker order: inout Order, takerRate: Amount, maker original: Order, makerRate: Amount)
-        throws(OKXError)
+        throws(OKXError) -> Bool
     {
         var maker = makers.last(where: { $0.id == original.id }) ?? original
         guard let makerTerms = maker.swap, let takerTerms = order.swap else { throw OKXError.systemError }
+        let makerKey = PositionKey(account: maker.account, instrument: inst.id, marginMode: makerTerms.marginMode, side: makerTerms.positionSide)
+        if makerTerms.closes(maker.side) {
+            let position = positions[makerKey] ?? known[makerKey]
+            guard (position?.closable(by: maker.side) ?? 0) >= match.size else { return false }
+        }
         let index = Int64(fills.count)
         guard let paid = inst.contractValue(price: match.price, size: match.size) else { throw Self.tooLarge }
         let exact = inst.value(price: match.price, size: match.size)
@@ -177,7 +249,6 @@ private struct SwapPlan {
         let makerFee = max(0, min(FeeRates.charge(paid, at: makerRate), maker.frozen - reserved))
 
         let takerKey = PositionKey(account: order.account, instrument: inst.id, marginMode: takerTerms.marginMode, side: takerTerms.positionSide)
-        let makerKey = PositionKey(account: maker.account, instrument: inst.id, marginMode: makerTerms.marginMode, side: makerTerms.positionSide)
         let takerChange = try move(takerKey, order.side, match, fee: takerFee, leverage: takerTerms.leverage, trade: index)
         let makerChange = try move(makerKey, maker.side, match, fee: makerFee, leverage: makerTerms.leverage, trade: index)
 
@@ -186,6 +257,11 @@ private struct SwapPlan {
             let clearing = Self.exact(
                 Int128(takerChange.addedMargin) + Int128(makerChange.addedMargin) - Int128(takerChange.payout) - Int128(makerChange.payout))
         else { throw Self.tooLarge }
+        if makerLine < 0 {
+            // A loss beyond the margin the fill releases: paid from what the maker has available.
+            draws[maker.account, default: 0] = draws[maker.account, default: 0].addingClamped(-makerLine)
+            drawing[maker.account, default: []].append(maker.id)
+        }
         entries.append(
             LedgerEntry(
                 account: order.account, kind: .trading, currency: inst.quote, availableDelta: takerLine,
@@ -233,6 +309,7 @@ private struct SwapPlan {
         fill.takerPnl = takerChange.pnl
         fill.makerPnl = makerChange.pnl
         fills.append(fill)
+        return true
     }
 
     /// Moves one side's position by a fill, charging it the fee; a position the fill closes entirely is kept for
@@ -241,10 +318,14 @@ private struct SwapPlan {
         throws(OKXError) -> PositionChange
     {
         var position = positions[key] ?? known[key] ?? Position(key: key, leverage: leverage, at: now)
-        guard let fees = MatchingEngine.sum(position.fee, fee) else { throw Self.tooLarge }
+        // A fill that closes the position and opens the other way charges each part its share of the fee.
+        let (closes, opens) = position.split(side, size: match.size)
+        let closingFee = opens == 0 ? fee : Int64(Int128(fee) * Int128(closes) / Int128(match.size))
+        guard let fees = MatchingEngine.sum(position.fee, closingFee) else { throw Self.tooLarge }
         position.fee = fees
         guard let change = position.apply(side, price: match.price, size: match.size, instrument: inst, leverage: leverage, trade: trade, at: now)
         else { throw Self.tooLarge }
+        position.fee += fee - closingFee
         if let closedPosition = change.closedPosition { closed.append(closedPosition) }
         positions[key] = position
         return change
@@ -264,21 +345,27 @@ private struct SwapPlan {
                     candidates.append(order)
                 }
                 let closable = position.closable(by: side)
-                for var order in candidates.sorted(by: { $0.id > $1.id }) where pending > closable {
+                for order in candidates.sorted(by: { $0.id > $1.id }) where pending > closable {
                     pending -= order.size - order.filled
-                    if order.frozen > 0 {
-                        entries.append(
-                            LedgerEntry(
-                                account: order.account, kind: .trading, currency: inst.quote, availableDelta: order.frozen,
-                                frozenDelta: -order.frozen))
-                    }
-                    order.frozen = 0
-                    order.state = .canceled
-                    order.updatedAt = now
-                    if let at = makers.firstIndex(where: { $0.id == order.id }) { makers[at] = order } else { makers.append(order) }
+                    cancel(order)
                 }
             }
         }
+    }
+
+    /// Cancels an open order in this placement, releasing what it froze.
+    mutating func cancel(_ original: Order) {
+        var order = makers.last(where: { $0.id == original.id }) ?? original
+        guard order.state.isOpen else { return }
+        if order.frozen > 0 {
+            entries.append(
+                LedgerEntry(account: order.account, kind: .trading, currency: inst.quote, availableDelta: order.frozen, frozenDelta: -order.frozen))
+        }
+        order.frozen = 0
+        order.state = .canceled
+        order.updatedAt = now
+        cancelled.append(order.id)
+        if let at = makers.firstIndex(where: { $0.id == order.id }) { makers[at] = order } else { makers.append(order) }
     }
 
     /// The margin a maker's `remaining` contracts hold frozen (none for an order that closes a position).
@@ -344,6 +431,17 @@ extension MatchingEngine {
         instrument: String, marginMode: String, positionSide: String?, autoCancel: Bool, clientOrderID: String, tag: String, key: APIKey,
         account: Account, origin: AuditOrigin
     ) async throws(OKXError) -> Order {
+        try await exclusively { () async throws(OKXError) in
+            try await closeHoldingTheEngine(
+                instrument: instrument, marginMode: marginMode, positionSide: positionSide, autoCancel: autoCancel,
+                clientOrderID: clientOrderID, tag: tag, key: key, account: account, origin: origin)
+        }
+    }
+
+    private func closeHoldingTheEngine(
+        instrument: String, marginMode: String, positionSide: String?, autoCancel: Bool, clientOrderID: String, tag: String, key: APIKey,
+        account: Account, origin: AuditOrigin
+    ) async throws(OKXError) -> Order {
         try await load()
         guard let inst = instruments[instrument] else { throw OKXError.instrumentDoesNotExist }
         guard inst.type == .swap else {
@@ -361,7 +459,8 @@ extension MatchingEngine {
                     message: "Parameter autoCxl error: the position has pending closing orders; cancel them or send autoCxl true")
             }
             for order in pending {
-                _ = try await cancel(instrument: inst.id, orderID: String(order.id), clientOrderID: nil, account: account, origin: origin)
+                _ = try await cancelHoldingTheEngine(
+                    instrument: inst.id, orderID: String(order.id), clientOrderID: nil, account: account, origin: origin)
             }
         }
         guard let current = positions[positionKey], current.isOpen else { throw OKXError.positionDoesNotExist }
@@ -369,7 +468,7 @@ extension MatchingEngine {
             instrument: inst.id, tradeMode: margin.rawValue, side: closing.rawValue, type: OrderType.market.rawValue,
             size: Amount(units: current.magnitude, scale: inst.lotSize.scale).text, clientOrderID: clientOrderID, tag: tag,
             positionSide: side.rawValue, reduceOnly: side == .net)
-        switch await place(request, key: key, account: account, origin: origin) {
+        switch await placeHoldingTheEngine(request, key: key, account: account, origin: origin) {
         case .placed(let order): return order
         case .refused(let error, _, _): throw error
         }

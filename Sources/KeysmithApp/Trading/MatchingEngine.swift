@@ -15,7 +15,7 @@ import KeysmithStore
 /// ```
 public actor MatchingEngine {
     let store: any OrderStore
-    private let ledger: LedgerService
+    let ledger: LedgerService
     let fees: FeeService
     let clock: any WallClock
     var books: [String: OrderBook] = [:]
@@ -24,8 +24,17 @@ public actor MatchingEngine {
     var positions: [PositionKey: Position] = [:]
     var instruments: [String: Instrument] = [:]
     private var loaded = false
+    /// While the first load runs: who waits for it.
+    private var loadWaiters: [CheckedContinuation<Void, Never>]?
+    /// Whether a change holds the engine (``exclusively(_:)``), and who waits for it.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    public init(store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock) {
+    /// Where SWAP orders find the mark price their price limits are measured from.
+    let markSource: MarkSource
+
+    public init(store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock, marks: MarkSource = MarkSource()) {
+        self.markSource = marks
         self.store = store
         self.ledger = ledger
         self.fees = fees
@@ -35,6 +44,13 @@ public actor MatchingEngine {
     // MARK: - Placing and cancelling
 
     public func place(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin) async -> OrderOutcome {
+        await acquire()
+        defer { release() }
+        return await placeHoldingTheEngine(request, key: key, account: account, origin: origin)
+    }
+
+    /// ``place(_:key:account:origin:)`` for a caller that already has the engine to itself.
+    func placeHoldingTheEngine(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin) async -> OrderOutcome {
         do {
             try await load()
             return .placed(try await placeValidated(request, key: key, account: account, origin: origin))
@@ -45,6 +61,16 @@ public actor MatchingEngine {
 
     /// Cancels an open order of the account by id or clOrdId (51400 when it is not open or not found).
     public func cancel(instrument: String, orderID: String?, clientOrderID: String?, account: Account, origin: AuditOrigin)
+        async throws(OKXError) -> Order
+    {
+        try await exclusively { () async throws(OKXError) in
+            try await cancelHoldingTheEngine(
+                instrument: instrument, orderID: orderID, clientOrderID: clientOrderID, account: account, origin: origin)
+        }
+    }
+
+    /// ``cancel(instrument:orderID:clientOrderID:account:origin:)`` for a caller that has the engine to itself.
+    func cancelHoldingTheEngine(instrument: String, orderID: String?, clientOrderID: String?, account: Account, origin: AuditOrigin)
         async throws(OKXError) -> Order
     {
         try await load()
@@ -85,6 +111,29 @@ public actor MatchingEngine {
             throw OKXError.eitherParameterRequired("ordId", "clOrdId")
         }
         return order?.account == account.uid ? order : nil
+    }
+
+    // MARK: - One change at a time
+
+    /// Runs `body` with the engine to itself: a placement, cancel or settlement plans on the books, open orders and
+    /// positions and writes to the store across suspension points, so the next one waits until it has applied
+    /// what it committed (first come, first served).
+    func exclusively<T>(_ body: () async throws(OKXError) -> T) async throws(OKXError) -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 
     // MARK: - Market data
@@ -271,8 +320,8 @@ public actor MatchingEngine {
         var updated = book
         updated.apply(matches)
         for maker in makers {
-            if !maker.state.isOpen, open[maker.id] != nil, let price = maker.price, !matches.contains(where: { $0.maker.id == maker.id }) {
-                // A maker closed without a fill of this placement (a reduce-only order left with nothing to reduce).
+            if !maker.state.isOpen, let price = maker.price {
+                // Filled (already gone), or cancelled by the placement (a closing order left with nothing to close).
                 updated.remove(id: maker.id, side: maker.side, price: price)
             }
             open[maker.id] = maker.state.isOpen ? maker : nil
@@ -443,6 +492,17 @@ public actor MatchingEngine {
     /// Instruments and open orders, once.
     func load() async throws(OKXError) {
         guard !loaded else { return }
+        if loadWaiters != nil {
+            // Another call is loading: wait for it (and load again if it failed).
+            await withCheckedContinuation { loadWaiters?.append($0) }
+            return try await load()
+        }
+        loadWaiters = []
+        defer {
+            let waiters = loadWaiters ?? []
+            loadWaiters = nil
+            for waiter in waiters { waiter.resume() }
+        }
         let scales = (try await ledger.currencies()).scales
         for instrument in try await ledger.instruments() {
             instruments[instrument.id] = instrument.withCurrencyScales(

@@ -99,6 +99,12 @@ extension OKXError {
     public static func insufficientMargin(_ currency: String) -> OKXError {
         OKXError(code: "51008", message: "Order failed. Insufficient \(currency) margin in account", httpStatus: 200)
     }
+    /// A SWAP order priced beyond the limits around the mark price.
+    public static func priceOutsideLimit(highest: String, lowest: String) -> OKXError {
+        OKXError(
+            code: "51006", message: "Order price is not within the price limit (max buy price: \(highest) min sell price: \(lowest))",
+            httpStatus: 200)
+    }
     /// A reduce-only order (or a closing order of a long/short leg) with no position to close on its side.
     public static let noPositionToReduce = OKXError(
         code: "51169", message: "Order placement failed because you don't have any positions in this direction for this contract.",

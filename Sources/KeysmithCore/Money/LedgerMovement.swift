@@ -15,6 +15,9 @@ public struct LedgerEntry: Sendable, Hashable {
     /// The exchange's account for perpetual swaps: it holds the margin of every open position (in its trading
     /// balance) and pays what closing positions release and realise.
     public static let clearing = "swap-clearing"
+    /// The exchange's insurance fund for perpetual swaps: it keeps what funding rounding leaves over and covers
+    /// what a position could not pay.
+    public static let insurance = "swap-insurance"
 
     public var account: String
     public var kind: BalanceKind

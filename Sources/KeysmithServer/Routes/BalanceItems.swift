@@ -54,6 +54,7 @@ struct TradingBalance: Encodable, Sendable {
         let scales = currencies.scales
         var total = Amount.zero(scale: 8)
         var totals = MarginTotals()
+        for held in margins.values { totals.add(held) }
         details = balances.filter { $0.kind == .trading }.map { balance in
             let scale = scales[balance.currency] ?? 8
             let money = { (units: Int128) in Amount.text(units: units, scale: scale) }
@@ -63,7 +64,6 @@ struct TradingBalance: Encodable, Sendable {
             let equity = Amount(units: Int64(clamping: equityUnits), scale: scale)
             let usd = prices[balance.currency].flatMap { equity.value(at: $0, scale: 8) } ?? .zero(scale: 8)
             total = total.adding(usd) ?? total
-            if let held { totals.add(held) }
             let futures = { (value: (MarginTotals) -> Int64) in held.map { money(Int128(value($0))) } ?? "" }
             return Detail(
                 availBal: money(Int128(balance.available)), availEq: money(Int128(balance.available)), cashBal: money(cash),
@@ -120,14 +120,6 @@ struct MarginTotals: Sendable {
         } else {
             isolatedEquity = isolatedEquity.addingClamped(position.margin.addingClamped(valued.profit))
         }
-    }
-}
-
-extension Int64 {
-    /// The sum, or the nearest bound where it would not fit.
-    func addingClamped(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
 

@@ -223,8 +223,9 @@ struct PositionHistoryItem: Encodable, Sendable {
         openAvgPx = inst.averagePrice(value: position.openedValue, filled: position.opened)
         openMaxPos = Amount(units: position.maximumSize, scale: inst.lotSize.scale).text
         pnl = money(Int128(position.realizedPnl))
-        // The profit over the margin the largest position held at its leverage.
-        let margin = inst.margin(value: Int128(position.openedValue), leverage: position.leverage) ?? 0
+        // The profit over the margin the largest position held at its leverage (at the average opening price).
+        let largest = position.opened > 0 ? Int128(position.openedValue) * Int128(position.maximumSize) / Int128(position.opened) : 0
+        let margin = inst.margin(value: largest, leverage: position.leverage) ?? 0
         pnlRatio = ratioText(Int128(position.realizedPnl), Int128(margin))
         posId = String(position.id)
         posSide = position.key.side.rawValue

@@ -20,7 +20,8 @@ public enum DatabaseCopy {
         ("console_signin_failure", nil, "user_id, network"), ("console_session", nil, "key"), ("maintenance_window", "id", "id"),
         ("fee_rate", nil, "level, inst_type"), ("account_fee_level", nil, "account_uid"),
         ("leverage_setting", nil, "account_uid, inst_id, mgn_mode, pos_side"), ("mark_price_pin", nil, "inst_id"),
-        ("position", "id", "id"), ("position_history", "id", "id"),
+        ("position", "id", "id"), ("position_history", "id", "id"), ("funding_settlement", nil, "inst_id, funding_time"),
+        ("funding_request", "id", "id"),
     ]
 
     /// SQLite tables that are not copied: GRDB's migration record (PostgreSQL keeps its own).

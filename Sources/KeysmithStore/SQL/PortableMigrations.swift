@@ -81,7 +81,8 @@ enum PortableMigrations {
 
     /// SWAP positions: each order's margin mode, position side, reduce-only flag and leverage; each fill's realised
     /// profit or loss per side; positions (one row per account, instrument, margin mode and side, kept at zero once
-    /// closed) and the closed ones' history. `identity` is the database's auto-increment id column.
+    /// closed) and the closed ones' history; funding settlements, and the operator's requests to settle now.
+    /// `identity` is the database's auto-increment id column.
     static func positions(identity: String) -> [String] {
         [
             "ALTER TABLE spot_order ADD COLUMN td_mode TEXT NOT NULL DEFAULT 'cash'",
@@ -140,6 +141,25 @@ enum PortableMigrations {
             )
             """,
             "CREATE INDEX position_history_account ON position_history(account_uid, id)",
+            """
+            CREATE TABLE funding_settlement (
+                inst_id TEXT NOT NULL,
+                funding_time BIGINT NOT NULL,
+                rate TEXT NOT NULL,
+                mark TEXT NOT NULL,
+                method TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (inst_id, funding_time)
+            )
+            """,
+            """
+            CREATE TABLE funding_request (
+                \(identity),
+                inst_id TEXT NOT NULL,
+                requested_at BIGINT NOT NULL,
+                settled_at BIGINT
+            )
+            """,
         ]
     }
 }

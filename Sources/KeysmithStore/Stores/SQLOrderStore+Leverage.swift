@@ -20,6 +20,16 @@ extension SQLOrderStore {
                 let subject: StoreError.Subject = setting.marginMode == .cross ? .openCrossOrders : .openIsolatedOrders
                 throw StoreError.limitReached(subject, "the account has open \(setting.instrument) orders")
             }
+            // A position keeps the leverage it opened at (its margin was set aside at it): settings wait for it to close.
+            if try tx.exists(
+                """
+                SELECT 1 FROM position WHERE account_uid = \(account) AND inst_id = \(setting.instrument)
+                AND mgn_mode = \(setting.marginMode.rawValue) AND pos != 0
+                AND (CAST(\(setting.side?.rawValue) AS TEXT) IS NULL OR pos_side = \(setting.side?.rawValue)) LIMIT 1
+                """)
+            {
+                throw StoreError.limitReached(.openSwapOrders, "the account has an open \(setting.instrument) position")
+            }
             try tx.execute(
                 """
                 INSERT INTO leverage_setting (account_uid, inst_id, mgn_mode, pos_side, lever, updated_at)
