@@ -93,7 +93,7 @@ public func buildRouter(
     SubAccountRoutes(accounts: installation.accounts, keys: installation.keys).register(read: read, trade: trade)
     SwapRoutes(
         accounts: installation.accounts, leverage: installation.leverage, engine: installation.engine, marks: installation.marks,
-        clock: installation.clock)
+        funding: installation.funding, clock: installation.clock)
         .register(public: api, read: read, trade: trade)
     PositionRoutes(engine: installation.engine, marks: installation.marks, clock: installation.clock).register(read: read)
     try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)

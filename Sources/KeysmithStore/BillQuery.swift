@@ -10,6 +10,8 @@ public struct BillQuery: Sendable, Hashable {
     public var type: String?
     /// OKX bill subtype (`1` buy, `2` sell, `11` transfer in, `12` transfer out).
     public var subType: String?
+    /// `cash` (spot), `cross` or `isolated`.
+    public var marginMode: String?
     /// Cursors are bill ids; `begin`/`end` bound the time the balance changed.
     public var page: Page
 
@@ -31,7 +33,7 @@ public struct Bill: Sendable, Hashable {
     /// The ledger line's id (`billId`).
     public var id: Int64
     public var currency: String
-    /// OKX `type` (`1` transfer, `2` trade) and `subType`; "" where a line recorded before bills were kept does not tell.
+    /// OKX `type` (`1` transfer, `2` trade, `8` funding fee) and `subType`; "" where a line recorded before bills were kept does not tell.
     public var type: String
     public var subType: String
     /// The balance change (`balChg`), fee included.
@@ -53,6 +55,10 @@ public struct Bill: Sendable, Hashable {
     /// For a transfer: the two balances it went between.
     public var from: BalanceKind?
     public var to: BalanceKind?
+    /// For a trade: the order's `tdMode` (`cash` for spot); "" otherwise.
+    public var marginMode = ""
+    /// For a SWAP fill: the profit or loss this side realised.
+    public var pnl: Int64 = 0
 
     public init(
         id: Int64, currency: String, type: String, subType: String, change: Int64, balance: Int64, fee: Int64, time: Int64,

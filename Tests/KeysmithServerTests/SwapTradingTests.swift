@@ -346,4 +346,57 @@ import Testing
             try await h.expectBalancedBooks(deposited: ["USDT": 11_000_000_000])
         }
     }
+
+    @Test
+    func fundingMovesFromLongsToShortsThroughTheLedgerAndReadsBackAsOKXDoes() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let taker = try await h.trader("swaptaker", usdt: "10000")
+            try await Self.pin(h, "30000")
+            _ = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2"), as: taker.key)) == "0")
+            // No swap book and no spot price: the premium is 0, the rate OKX's interest of 0.01 % per period.
+            let rate = try await h.call(.get, "/api/v5/public/funding-rate?instId=BTC-USDT-SWAP", as: nil)
+            let quoted = try #require(rate.data.first, "\(rate.raw)")
+            let now = h.clock.milliseconds, interval = Funding.defaultInterval
+            #expect(quoted["fundingRate"] as? String == "0.0001" && quoted["premium"] as? String == "0", "\(rate.raw)")
+            #expect(quoted["fundingTime"] as? String == String((now / interval + 1) * interval))
+            #expect(quoted["nextFundingTime"] as? String == String((now / interval + 2) * interval))
+            #expect(quoted["maxFundingRate"] as? String == "0.00375" && quoted["minFundingRate"] as? String == "-0.00375")
+
+            // The long pays 600 × 0.01 % = 0.06 to the short.
+            let swap = try await h.installation.engine.instrument("BTC-USDT-SWAP")
+            let first = try await h.installation.funding.settleNow(swap, origin: .test)
+            #expect(first.positions == 2 && first.paid == 60_000 && first.received == 60_000)
+            #expect(try await h.available(taker.account, .trading) == "9939.64")
+            #expect(try await h.available(maker.account, .trading) == "9939.94")
+            let long = try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.first
+            #expect(long?["fundingFee"] as? String == "-0.06" && long?["realizedPnl"] as? String == "-0.36")
+            let bills = try await h.call(.get, "/api/v5/account/bills?type=8", as: taker.key)
+            let bill = try #require(bills.data.first, "\(bills.raw)")
+            #expect(bill["subType"] as? String == "173" && bill["balChg"] as? String == "-0.06" && bill["instId"] as? String == "BTC-USDT-SWAP")
+            #expect(bill["instType"] as? String == "SWAP", "\(bills.raw)")
+            let income = try await h.call(.get, "/api/v5/account/bills?type=8", as: maker.key).data.first
+            #expect(income?["subType"] as? String == "174" && income?["balChg"] as? String == "0.06")
+            let trades = try await h.call(.get, "/api/v5/account/bills?type=2&instType=SWAP", as: taker.key)
+            #expect(trades.data.first?["subType"] as? String == "3" && trades.data.first?["mgnMode"] as? String == "cross", "\(trades.raw)")
+
+            // A long whose account has nothing available pays from its margin: the clearing account pays.
+            let left = try await h.available(taker.account, .trading)
+            _ = try await h.ledger.transfer(TransferRequest(currency: "USDT", amount: left, from: "18", to: "6"), by: taker.account, origin: .test)
+            h.clock.advance(by: 1)
+            _ = try await h.installation.funding.settleNow(swap, origin: .test)
+            let clearing = try await h.ledger.clearingBalances().first { $0.kind == .trading && $0.currency == "USDT" }
+            #expect(clearing?.available == 119_940_000)
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.first?["fundingFee"] as? String == "-0.12")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: maker.key).data.first?["fundingFee"] as? String == "0.12")
+            let history = try await h.call(.get, "/api/v5/public/funding-rate-history?instId=BTC-USDT-SWAP", as: nil)
+            #expect(history.data.count == 2 && history.data.allSatisfy { $0["realizedRate"] as? String == "0.0001" }, "\(history.raw)")
+            let settled = try await h.installation.auditStore.events(after: 0, limit: 10_000).filter { $0.record.details["fundingRate"] != nil }
+            #expect(settled.count == 2)
+            // The same instrument and time twice: refused, nothing moves.
+            await #expect(throws: OKXError.self) { try await h.installation.funding.settleNow(swap, origin: .test) }
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
 }

@@ -155,6 +155,7 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     maker, _ = swap_trader(server, "bot01trader", "10000")
     taker, creds = swap_trader(server, "bot02trader", "10000")
     taker.set_leverage(5, SWAP, {"mgnMode": "cross"})
+    pin_mark(server, taker, "30000")  # SWAP orders are priced within 5 % of the mark
     ask = maker.create_order(SWAP, "limit", "sell", 2, 30000, {"tdMode": "cross"})
     assert [o["id"] for o in maker.fetch_open_orders(SWAP)] == [ask["id"]]
     bid = taker.create_order(SWAP, "market", "buy", 2, None, {"tdMode": "cross"})
@@ -172,6 +173,16 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     balance = taker.fetch_balance()
     assert balance["USDT"]["free"] == 9879.7 and balance["USDT"]["total"] == 10019.7
 
+    # Funding, settled now by the running server at the operator's request: the long pays 620 x 0.01 %.
+    assert taker.fetch_funding_rate(SWAP)["fundingRate"] == 0.0001
+    settled = server.cli_json("funding", "settle", "--inst", "BTC-USDT-SWAP")
+    assert settled[0]["fundingRate"] == "0.0001" and settled[0]["markPx"] == "31000", settled
+    [paid] = taker.fetch_funding_history(SWAP)
+    assert paid["amount"] == -0.062 and paid["code"] == "USDT" and paid["symbol"] == SWAP
+    [received] = maker.fetch_funding_history(SWAP)
+    assert received["amount"] == 0.062
+    assert [r["fundingRate"] for r in taker.fetch_funding_rate_history(SWAP)] == [0.0001]
+
     # Closed at the mark: +20 realised, a taker fee of 0.31.
     maker.create_order(SWAP, "limit", "buy", 2, 31000, {"tdMode": "cross", "reduceOnly": True})
     with pytest.raises(ccxt.ExchangeError) as same_way:
@@ -179,7 +190,7 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     assert "51170" in str(same_way.value)
     taker.create_order(SWAP, "market", "sell", 2, None, {"tdMode": "cross", "reduceOnly": True})
     assert taker.fetch_positions([SWAP]) == []
-    assert taker.fetch_balance()["USDT"]["total"] == 10019.39
+    assert taker.fetch_balance()["USDT"]["total"] == 10019.328
     trades = taker.fetch_my_trades(SWAP)
     assert sorted(t["price"] for t in trades) == [30000, 31000] and all(t["fee"]["currency"] == "USDT" for t in trades)
 
@@ -187,7 +198,8 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     account = Account.AccountAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
     history = account.get_positions_history(instType="SWAP")
     assert history["code"] == "0" and history["data"][0]["pnl"] == "20" and history["data"][0]["direction"] == "long"
-    assert history["data"][0]["realizedPnl"] == "19.39" and history["data"][0]["closeAvgPx"] == "31000"
+    assert history["data"][0]["realizedPnl"] == "19.328" and history["data"][0]["closeAvgPx"] == "31000"
+    assert history["data"][0]["fundingFee"] == "-0.062"
     trade = Trade.TradeAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
     refused = trade.place_order(instId="BTC-USDT-SWAP", tdMode="isolated", side="buy", ordType="limit", sz="10000", px="30000")
     assert refused["code"] == "1" and refused["data"][0]["sCode"] == "51008", refused

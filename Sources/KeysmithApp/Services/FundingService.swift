@@ -72,6 +72,12 @@ public final class FundingService: Sendable {
             nextFundingTime: next + interval, lastSettled: last)
     }
 
+    /// The settlements of `swap` in `page` (cursors are funding times), newest first.
+    public func history(_ swap: Instrument, page: Page) async throws(OKXError) -> [FundingSettlement] {
+        let store = self.store, id = swap.id
+        return try await mapped { () async throws(StoreError) in try await store.fundingSettlements(instrument: id, matching: page) }
+    }
+
     /// Settles `swap` now at the current rate and mark (the operator's `funding settle`).
     public func settleNow(_ swap: Instrument, origin: AuditOrigin) async throws(OKXError) -> FundingOutcome {
         try await settle(swap, at: clock.milliseconds, method: "manual", origin: origin)

@@ -33,14 +33,12 @@ struct BillRoutes {
         let params = OKXParameters(query: query)
         let instrumentType = params.optional("instType")
         if let instrumentType, !FeeSchedule.instrumentTypes.contains(instrumentType) { throw OKXError.parameterError("instType") }
-        // Spot trades in cash: a margin mode selects none of them.
-        if let mode = params.optional("mgnMode") {
-            guard ["isolated", "cross"].contains(mode) else { throw OKXError.parameterError("mgnMode") }
-            return OKXResponse([])
-        }
-        let billQuery = BillQuery(
+        let mode = params.optional("mgnMode")
+        if let mode, !["isolated", "cross"].contains(mode) { throw OKXError.parameterError("mgnMode") }
+        var billQuery = BillQuery(
             currency: params.optional("ccy")?.uppercased(), instrument: params.optional("instId"), instrumentType: instrumentType,
             type: params.optional("type"), subType: params.optional("subType"), page: try params.page(reach: reach, now: clock.milliseconds))
+        billQuery.marginMode = mode
         let found = try await ledger.bills(of: account, matching: billQuery)
         let scales = try await ledger.currencies().scales
         let instruments = Dictionary(try await engine.allInstruments().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -85,7 +83,7 @@ struct BillItem: Encodable, Sendable {
     let mgnMode: String
     let notes: String
     let ordId: String
-    let pnl = "0"
+    let pnl: String
     let posBal = "0"
     let posBalChg = "0"
     let px: String
@@ -110,8 +108,10 @@ struct BillItem: Encodable, Sendable {
         fillTime = bill.fillTime.map(String.init) ?? ""
         from = bill.from?.rawValue ?? ""
         instId = bill.instrument ?? ""
-        instType = isTrade ? (instrument?.type ?? .spot).rawValue : ""
-        mgnMode = isTrade && instrument?.type != .swap ? "cash" : ""
+        let isFunding = bill.type == "8"
+        instType = isTrade || isFunding ? (instrument?.type ?? .spot).rawValue : ""
+        mgnMode = isTrade ? (bill.marginMode.isEmpty ? "cash" : bill.marginMode) : ""
+        pnl = amount(Int128(bill.pnl))
         switch (bill.from, bill.to) {
         case (.funding?, .trading?): notes = "From Funding Account"
         case (.trading?, .funding?): notes = "To Funding Account"

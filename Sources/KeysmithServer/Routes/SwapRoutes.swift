@@ -9,11 +9,22 @@ struct SwapRoutes {
     let leverage: LeverageService
     let engine: MatchingEngine
     let marks: MarkPriceService
+    let funding: FundingService
     let clock: any WallClock
 
     func register(public api: RouterGroup<AppRequestContext>, read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
         api.get("public/position-tiers") { request, _ in try await tiers(OKXParameters(query: request.uri.query)) }
         api.get("public/mark-price") { request, _ in try await markPrices(OKXParameters(query: request.uri.query)) }
+        api.get("public/funding-rate") { request, _ in
+            let swap = try await swap(try OKXParameters(query: request.uri.query).required("instId"))
+            return OKXResponse([FundingRateItem(try await funding.quote(swap), now: clock.milliseconds)])
+        }
+        api.get("public/funding-rate-history") { request, _ in
+            let params = OKXParameters(query: request.uri.query)
+            let swap = try await swap(try params.required("instId"))
+            let settlements = try await funding.history(swap, page: try params.page(maximum: 400, now: clock.milliseconds))
+            return OKXResponse(settlements.map { FundingHistoryItem($0) })
+        }
         trade.post("account/set-position-mode") { request, context in
             let cached = try context.requireKey()
             let params = try OKXParameters(jsonBody: context.body)
@@ -187,4 +198,56 @@ struct ClosePositionItem: Encodable, Sendable {
     let instId: String
     let posSide: String
     let tag: String
+}
+
+/// A `public/funding-rate` item: the current period's rate (from the premium now) and when it settles.
+struct FundingRateItem: Encodable, Sendable {
+    let formulaType = "withRate"
+    let fundingRate: String
+    let fundingTime: String
+    let impactValue = ""
+    let instId: String
+    let instType = "SWAP"
+    let interestRate: String
+    let maxFundingRate: String
+    let method = "current_period"
+    let minFundingRate: String
+    let nextFundingRate = ""
+    let nextFundingTime: String
+    let premium: String
+    let settFundingRate: String
+    let settState = "settled"
+    let ts: String
+
+    init(_ quote: FundingQuote, now: Int64) {
+        fundingRate = quote.rate.text
+        fundingTime = String(quote.fundingTime)
+        instId = quote.instrument
+        interestRate = Funding.interest.text
+        maxFundingRate = Funding.maximum.text
+        minFundingRate = Funding.minimum.text
+        nextFundingTime = String(quote.nextFundingTime)
+        premium = quote.premium.text
+        settFundingRate = quote.lastSettled?.rate.text ?? ""
+        ts = String(now)
+    }
+}
+
+/// A `public/funding-rate-history` item: a settlement's rate, as settled.
+struct FundingHistoryItem: Encodable, Sendable {
+    let formulaType = "withRate"
+    let fundingRate: String
+    let fundingTime: String
+    let instId: String
+    let instType = "SWAP"
+    let method: String
+    let realizedRate: String
+
+    init(_ settlement: FundingSettlement) {
+        fundingRate = settlement.rate.text
+        fundingTime = String(settlement.time)
+        instId = settlement.instrument
+        method = settlement.method == "manual" ? "current_period" : settlement.method
+        realizedRate = settlement.rate.text
+    }
 }

@@ -6,22 +6,27 @@ extension SQLLedgerStore {
     /// reconciles with the balances.
     public func bills(account: String, matching query: BillQuery) async throws(StoreError) -> [Bill] {
         let page = query.page
-        // Trade bills are spot; a listing of another instrument type has none yet, nor does a type or subtype that
-        // no bill has (answered at once rather than by reading the whole history for nothing).
-        if let type = query.instrumentType, type != "SPOT" { return [] }
-        let kinds: [String: String] = ["1": "transfer", "2": "order"]
+        // A type or subtype that no bill has is answered at once rather than by reading the whole history for nothing.
+        let kinds: [String: String] = ["1": "transfer", "2": "order", "8": "funding"]
         if let type = query.type, kinds[type] == nil { return [] }
-        if let subType = query.subType, !["1", "2", "11", "12"].contains(subType) { return [] }
+        if let subType = query.subType, !["1", "2", "3", "4", "5", "6", "11", "12", "173", "174"].contains(subType) { return [] }
         let movementKind = query.type.flatMap { kinds[$0] }
         let found = try await database.fetchAll(
             """
             SELECT * FROM (
                 SELECT e.id, e.ccy, e.available_delta + e.frozen_delta AS bal_chg, e.balance_after, e.fee, m.created_at AS ts,
-                e.order_id, e.trade_id, o.client_order_id, o.tag, f.inst_id, f.price, f.time AS fill_time, f.taker_order,
-                t.from_kind, t.to_kind,
-                CASE WHEN m.kind = 'transfer' THEN '1' ELSE '2' END AS bill_type,
+                e.order_id, e.trade_id, o.client_order_id, o.tag,
+                COALESCE(f.inst_id, CASE WHEN m.kind = 'funding' THEN m.reference END) AS inst_id, f.price, f.time AS fill_time,
+                f.taker_order, t.from_kind, t.to_kind, COALESCE(o.td_mode, '') AS mgn_mode,
+                CASE WHEN f.taker_order = e.order_id THEN f.taker_pnl WHEN f.maker_order = e.order_id THEN f.maker_pnl ELSE 0 END AS pnl,
+                CASE WHEN m.kind = 'transfer' THEN '1' WHEN m.kind = 'funding' THEN '8' ELSE '2' END AS bill_type,
                 CASE WHEN m.kind = 'transfer' THEN (CASE WHEN e.available_delta + e.frozen_delta > 0 THEN '11' ELSE '12' END)
-                    WHEN o.side = 'buy' THEN '1' WHEN o.side = 'sell' THEN '2' ELSE '' END AS bill_sub_type
+                    WHEN m.kind = 'funding' THEN (CASE WHEN e.available_delta + e.frozen_delta > 0 THEN '174' ELSE '173' END)
+                    WHEN o.td_mode IS NULL OR o.td_mode = 'cash' THEN (CASE o.side WHEN 'buy' THEN '1' WHEN 'sell' THEN '2' ELSE '' END)
+                    WHEN o.pos_side = 'long' THEN (CASE o.side WHEN 'buy' THEN '3' ELSE '5' END)
+                    WHEN o.pos_side = 'short' THEN (CASE o.side WHEN 'sell' THEN '4' ELSE '6' END)
+                    WHEN o.reduce_only != 0 THEN (CASE o.side WHEN 'sell' THEN '5' ELSE '6' END)
+                    ELSE (CASE o.side WHEN 'buy' THEN '3' ELSE '4' END) END AS bill_sub_type
                 FROM ledger_entry e JOIN movement m ON m.id = e.movement_id
                 LEFT JOIN spot_order o ON o.id = e.order_id
                 LEFT JOIN fill f ON f.trade_id = e.trade_id
@@ -34,7 +39,9 @@ extension SQLLedgerStore {
             ) AS bill
             WHERE (CAST(\(query.subType) AS TEXT) IS NULL OR bill_sub_type = \(query.subType))
             AND (CAST(\(query.instrument) AS TEXT) IS NULL OR inst_id = \(query.instrument))
-            AND (CAST(\(query.instrumentType) AS TEXT) IS NULL OR bill_type = '2')
+            AND (CAST(\(query.instrumentType) AS TEXT) IS NULL
+                OR inst_id IN (SELECT inst_id FROM instrument WHERE inst_type = \(query.instrumentType)))
+            AND (CAST(\(query.marginMode) AS TEXT) IS NULL OR mgn_mode = \(query.marginMode))
             AND (CAST(\(page.begin) AS BIGINT) IS NULL OR ts >= \(page.begin))
             AND (CAST(\(page.end) AS BIGINT) IS NULL OR ts <= \(page.end))
             ORDER BY id \(unsafe: page.readsOldestFirst ? "ASC" : "DESC") LIMIT \(page.limit)
@@ -44,7 +51,7 @@ extension SQLLedgerStore {
 
     static func bill(_ row: SQLRow) throws(StoreError) -> Bill {
         let orderID: Int64? = try row("order_id"), takerOrder: Int64? = try row("taker_order")
-        return Bill(
+        var bill = Bill(
             id: try row("id"), currency: try row("ccy"), type: try row("bill_type"), subType: try row("bill_sub_type"),
             change: try row("bal_chg"), balance: try row("balance_after", as: Int64?.self) ?? 0, fee: try row("fee"),
             time: try row("ts"), orderID: orderID, clientOrderID: try row("client_order_id", as: String?.self) ?? "",
@@ -53,5 +60,8 @@ extension SQLLedgerStore {
             taker: orderID.flatMap { id in takerOrder.map { $0 == id } },
             from: (try row("from_kind", as: String?.self)).flatMap(BalanceKind.init(rawValue:)),
             to: (try row("to_kind", as: String?.self)).flatMap(BalanceKind.init(rawValue:)))
+        bill.marginMode = try row("mgn_mode")
+        bill.pnl = try row("pnl", as: Int64?.self) ?? 0
+        return bill
     }
 }
