@@ -29,8 +29,13 @@ public protocol OrderStore: Sendable {
     /// Records a leverage setting; `.limitReached` (`openCrossOrders`/`openIsolatedOrders`) while the account has
     /// open orders of the instrument.
     func setLeverage(_ setting: LeverageSetting, account: String, at time: Int64, audit: AuditRecord) async throws(StoreError)
+    /// Records a liquidation: the liquidated positions closed and the insurance fund's taking them over, the
+    /// liquidated accounts' closing orders cancelled, the movement, and an audit event per liquidated position.
+    func liquidate(_ liquidation: Liquidation, audit: AuditRecord) async throws(StoreError) -> [Position]
     /// Every SWAP position that ever opened (those closed are kept at zero), to rebuild the engine on start.
     func positions() async throws(StoreError) -> [Position]
+    /// Whether any position is open (anywhere).
+    func anyOpenPosition() async throws(StoreError) -> Bool
     /// The account's open positions, oldest first.
     func openPositions(account: String) async throws(StoreError) -> [Position]
     /// The account's closed positions in `page` (cursors are history ids), newest first.
@@ -106,5 +111,40 @@ public struct FundingChange: Sendable, Hashable {
         self.position = position
         self.marginTaken = marginTaken
         self.funding = funding
+    }
+}
+
+/// What one liquidation pass over an instrument writes.
+public struct Liquidation: Sendable {
+    public var instrument: String
+    /// Positions as they are after it (the liquidated ones at zero, the insurance fund's), naming trade ids.
+    public var positions: [Position]
+    /// The liquidated positions as they closed, and an audit record's details for each.
+    public var closed: [ClosedPosition]
+    public var details: [[String: String]]
+    public var movement: LedgerMovement?
+    /// Closing orders of the liquidated positions, cancelled (their releases are in the movement).
+    public var cancelled: [Order]
+
+    public init(
+        instrument: String, positions: [Position], closed: [ClosedPosition], details: [[String: String]], movement: LedgerMovement?,
+        cancelled: [Order]
+    ) {
+        self.instrument = instrument
+        self.positions = positions
+        self.closed = closed
+        self.details = details
+        self.movement = movement
+        self.cancelled = cancelled
+    }
+
+    /// One event per liquidated position, from `template` (its account and details).
+    func audits(_ template: AuditRecord) -> [AuditRecord] {
+        zip(closed, details).map { record, details in
+            var event = template
+            event.account = record.position.key.account
+            event.details = details
+            return event
+        }
     }
 }

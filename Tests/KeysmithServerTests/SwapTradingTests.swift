@@ -399,4 +399,43 @@ import Testing
             try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
         }
     }
+
+    @Test
+    func aPositionAtItsMaintenanceMarginIsLiquidatedIntoTheInsuranceFundAndTheLedgerBalances() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("swapmaker", usdt: "10000")
+            let taker = try await h.trader("swaptaker", usdt: "10000")
+            try await Self.pin(h, "30000")
+            _ = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
+            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2", tdMode: "isolated"), as: taker.key)) == "0")
+            let closing = try await h.order(Self.swap("sell", sz: "2", px: "31000", reduceOnly: true, tdMode: "isolated"), as: taker.key)
+            #expect(Self.sCode(closing) == "0", "\(closing.raw)")
+            // 60 of margin on 600: liquidated where 60 + (p − 30000) × 0.02 no longer exceeds 0.4 % of p × 0.02.
+            let long = try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.first
+            #expect(long?["liqPx"] as? String == "27108.4" && long?["margin"] as? String == "60", "\(String(describing: long))")
+
+            let funding = h.installation.funding
+            try await Self.pin(h, "27108.5")
+            #expect(await funding.liquidateDue(logger: h.logs.logger) == 0)
+            try await Self.pin(h, "27108.4")
+            #expect(await funding.liquidateDue(logger: h.logs.logger) == 1, "\(h.logs.text)")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: taker.key).data.isEmpty)
+            let history = try await h.call(.get, "/api/v5/account/positions-history", as: taker.key).data.first
+            #expect(history?["type"] as? String == "3" && history?["closeAvgPx"] as? String == "27000", "\(String(describing: history))")
+            #expect(history?["pnl"] as? String == "-60")
+            // The account lost the position's margin and nothing else; its closing order is cancelled.
+            #expect(try await h.available(taker.account, .trading) == "9939.7")
+            let closingID = try #require(closing.data.first?["ordId"] as? String)
+            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: taker.key)
+            #expect(order.data.first?["state"] as? String == "canceled")
+            // The insurance fund holds the contracts at the bankruptcy price; the short keeps its position.
+            let fund = try await h.installation.orders.openPositions(account: LedgerEntry.insurance)
+            #expect(fund.map(\.size) == [200] && fund.first?.openValue == 270_000 * 200, "\(fund)")
+            #expect(try await h.call(.get, "/api/v5/account/positions", as: maker.key).data.first?["pos"] as? String == "-2")
+            let events = try await h.installation.auditStore.events(after: 0, limit: 10_000).filter { $0.record.action == "position.liquidate" }
+            #expect(events.count == 1 && events.first?.record.account == taker.account.uid && events.first?.record.details["bkPx"] == "27000")
+            #expect(await funding.liquidateDue(logger: h.logs.logger) == 0)
+            try await h.expectBalancedBooks(deposited: ["USDT": 20_000_000_000])
+        }
+    }
 }

@@ -124,6 +124,23 @@ public final class FundingService: Sendable {
         }
     }
 
+    /// Liquidates the positions the mark prices put at or under their maintenance margin (see
+    /// ``MatchingEngine/liquidate(_:mark:origin:)``); returns how many.
+    @discardableResult
+    public func liquidateDue(logger: Logger) async -> Int {
+        var count = 0
+        do {
+            guard try await engine.anyOpenPosition() else { return 0 }
+            for swap in try await engine.allInstruments() where swap.type == .swap {
+                guard let mark = try await marks.mark(of: swap) else { continue }
+                count += try await engine.liquidate(swap, mark: mark, origin: .system("position.liquidate")).count
+            }
+        } catch {
+            logger.backgroundFailure("liquidating positions failed", error: error)
+        }
+        return count
+    }
+
     /// Settles what `keysmith funding settle` asked for, oldest request first.
     public func processRequests(logger: Logger) async {
         let store = self.store
@@ -145,13 +162,15 @@ public final class FundingService: Sendable {
     }
 }
 
-/// Settles funding at each funding time and the operator's queued requests, checking every second.
+/// Every second: liquidates what the mark prices call for, then settles the operator's queued funding requests and
+/// funding at each funding time.
 public struct FundingScheduler: Service {
     let funding: FundingService
     let logger: Logger
 
     public func run() async throws {
         await repeatUntilShutdown(every: .seconds(1)) {
+            await funding.liquidateDue(logger: logger)
             await funding.processRequests(logger: logger)
             await funding.settleDue(logger: logger)
         }

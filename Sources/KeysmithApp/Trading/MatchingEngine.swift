@@ -24,6 +24,7 @@ public actor MatchingEngine {
     var positions: [PositionKey: Position] = [:]
     var instruments: [String: Instrument] = [:]
     private var loaded = false
+    var isLoaded: Bool { loaded }
     /// While the first load runs: who waits for it.
     private var loadWaiters: [CheckedContinuation<Void, Never>]?
     /// Whether a change holds the engine (``exclusively(_:)``), and who waits for it.

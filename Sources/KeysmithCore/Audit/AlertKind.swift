@@ -13,6 +13,8 @@ public enum AlertKind: String, Sendable, Hashable, Codable, CaseIterable {
     case keyNewIP = "key.new_ip"
     case withdrawalRequested = "withdrawal.requested"
     case auditVerifyFailed = "audit.verify_failed"
+    /// The server closed a SWAP position whose margin fell to its maintenance margin at the mark price.
+    case positionLiquidated = "position.liquidated"
     /// Sent by `keysmith alerts test` only.
     case test = "test"
 
@@ -49,6 +51,8 @@ public enum AlertKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .keyNewIP: return "API key \(record.actor) used from a new IP address\(from)"
         case .withdrawalRequested: return "Withdrawal requested\(by): \(record.details["amount"] ?? "") \(record.details["ccy"] ?? "")"
         case .auditVerifyFailed: return "Audit chain verification failed: \(record.details["problem"] ?? "unknown problem")"
+        case .positionLiquidated:
+            return "Position \(record.details["posId"] ?? "") of account \(record.account) in \(record.target) liquidated at \(record.details["bkPx"] ?? "")"
         case .test: return "Test alert from Keysmith\(by)"
         }
     }

@@ -257,3 +257,64 @@ extension Instrument {
         settlementUnits(Int128(price) * Int128(size), roundingUp: false)
     }
 }
+
+extension Position {
+    /// The profit or loss (settlement units, rounded down) of the position valued at `price`.
+    public func profit(at price: Int64, instrument: Instrument) -> Int64? {
+        instrument.settlementUnits(Int128(direction) * (Int128(price) * Int128(magnitude) - Int128(openValue)), roundingUp: false)
+    }
+
+    /// The bankruptcy price: where the position's loss takes its whole margin — the lowest tick price at which a
+    /// long still keeps `margin + profit ≥ 0`, the highest for a short. Nil for no position.
+    public func bankruptcyPrice(instrument: Instrument) -> Int64? {
+        guard isOpen else { return nil }
+        return boundary(instrument: instrument) { price in
+            guard let profit = profit(at: price, instrument: instrument) else { return false }
+            return Int128(margin) + Int128(profit) >= 0
+        }
+    }
+
+    /// The liquidation price: the first tick price at which the margin and the profit at it no longer exceed the
+    /// maintenance margin there (`maintenance(value)` of the notional) — the highest such price for a long, the
+    /// lowest for a short. Nil for no position, or when no price liquidates it.
+    public func liquidationPrice(instrument: Instrument, maintenance: (Int64) -> Int64) -> Int64? {
+        guard isOpen else { return nil }
+        // The first price that is safe, one tick beyond the liquidation price.
+        let safe = boundary(instrument: instrument) { price in
+            guard let profit = profit(at: price, instrument: instrument),
+                let notional = instrument.settlementUnits(Int128(price) * Int128(magnitude), roundingUp: false)
+            else { return false }
+            return Int128(margin) + Int128(profit) > Int128(maintenance(notional))
+        }
+        guard let safe else { return nil }
+        let tick = instrument.tickSize.units
+        let price = direction > 0 ? safe - tick : safe + tick
+        return price > 0 ? price : nil
+    }
+
+    /// The tick price where `holds` starts to hold — for a long the lowest price where it does (it holds above),
+    /// for a short the highest (it holds below); found by bisection from 1 tick to twice the average price (a
+    /// position's loss takes its whole margin, at any leverage from 1, within that range).
+    private func boundary(instrument: Instrument, _ holds: (Int64) -> Bool) -> Int64? {
+        let tick = max(1, instrument.tickSize.units)
+        let average = Int128(openValue) / Int128(max(1, magnitude))
+        var low: Int64 = 1, high = Int64(clamping: (2 * average) / Int128(tick) + 2)  // in ticks
+        if direction > 0 {
+            guard holds(high * tick) else { return nil }
+            if holds(low * tick) { return low * tick }
+            while high - low > 1 {
+                let middle = low + (high - low) / 2
+                if holds(middle * tick) { high = middle } else { low = middle }
+            }
+            return high * tick
+        } else {
+            guard holds(low * tick) else { return nil }
+            if holds(high * tick) { return high * tick }
+            while high - low > 1 {
+                let middle = low + (high - low) / 2
+                if holds(middle * tick) { low = middle } else { high = middle }
+            }
+            return low * tick
+        }
+    }
+}

@@ -50,4 +50,14 @@ public enum PositionTiers {
         let tiers = tiers(of: instrument)
         return tiers.first { size.magnitude <= $0.maximumSize.units.magnitude } ?? tiers.last
     }
+
+    /// The maintenance margin of a position of `size` contracts worth `notional` settlement units: its tier's rate
+    /// of the notional, rounded up.
+    public static func maintenance(of instrument: Instrument, size: Int64, notional: Int64) -> Int64 {
+        guard let rate = tier(of: instrument, size: size)?.maintenanceRate else { return 0 }
+        var divisor: Int128 = 1
+        for _ in 0..<rate.scale { divisor *= 10 }
+        let (quotient, remainder) = (Int128(notional) * Int128(rate.units)).quotientAndRemainder(dividingBy: divisor)
+        return Int64(clamping: quotient + (remainder > 0 ? 1 : 0))
+    }
 }

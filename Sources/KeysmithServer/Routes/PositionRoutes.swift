@@ -91,8 +91,8 @@ struct PositionItem: Encodable, Sendable {
     let lever: String
     let liab = ""
     let liabCcy = ""
-    /// Keysmith does not liquidate yet: no liquidation price.
-    let liqPx = ""
+    /// The mark price at which the server liquidates the position.
+    let liqPx: String
     let margin: String
     let markPx: String
     let mgnMode: String
@@ -127,6 +127,9 @@ struct PositionItem: Encodable, Sendable {
         fundingFee = money(Int128(position.fundingFee))
         instId = position.key.instrument
         lever = position.leverage.description
+        liqPx = position.liquidationPrice(instrument: inst) {
+            PositionTiers.maintenance(of: inst, size: position.magnitude, notional: $0)
+        }.map { Amount(units: $0, scale: inst.tickSize.scale).text } ?? ""
         margin = position.key.marginMode == .isolated ? money(Int128(position.margin)) : ""
         markPx = mark?.text ?? ""
         mgnMode = position.key.marginMode.rawValue
@@ -168,16 +171,7 @@ struct PositionValuation {
         self.profit = profit
         self.notional = notional
         self.initial = initial
-        let rate = PositionTiers.tier(of: inst, size: position.magnitude)?.maintenanceRate
-        maintenance = rate.map { Self.charge(notional, $0) } ?? 0
-    }
-
-    /// `units × rate`, rounded up.
-    private static func charge(_ units: Int64, _ rate: Amount) -> Int64 {
-        var divisor: Int128 = 1
-        for _ in 0..<rate.scale { divisor *= 10 }
-        let (quotient, remainder) = (Int128(units) * Int128(rate.units)).quotientAndRemainder(dividingBy: divisor)
-        return Int64(clamping: quotient + (remainder > 0 ? 1 : 0))
+        maintenance = PositionTiers.maintenance(of: inst, size: position.magnitude, notional: notional)
     }
 }
 

@@ -3,10 +3,13 @@ import KeysmithCore
 extension SQLOrderStore {
     /// Writes the positions a placement moved (one row per account, instrument, margin mode and side) and a history
     /// row for each one it closed entirely; positions name their last fill by its index until the fills are stored.
-    static func save(_ positions: [Position], closed: [ClosedPosition], fills: [Fill], in tx: SQLTransaction) throws(StoreError)
-        -> [Position]
-    {
+    /// `fills` nil: the positions name trade ids already (a liquidation, which has no fill). `closeType` is OKX's
+    /// `type` of the history rows (2 closed, 3 liquidated).
+    static func save(
+        _ positions: [Position], closed: [ClosedPosition], fills: [Fill]?, closeType: Int = 2, in tx: SQLTransaction
+    ) throws(StoreError) -> [Position] {
         func trade(_ index: Int64) throws(StoreError) -> Int64 {
+            guard let fills else { return index }
             guard fills.indices.contains(Int(index)) else { throw StoreError.database("a position names no fill") }
             return fills[Int(index)].tradeID
         }
@@ -41,7 +44,7 @@ extension SQLOrderStore {
                 INSERT INTO position_history (pos_id, account_uid, inst_id, mgn_mode, pos_side, direction, close_type, lever,
                 realized_pnl, fee, funding_fee, max_pos, opened, opened_value, closed, closed_value, last_trade_id, created_at,
                 updated_at) VALUES (\(id), \(key.account), \(key.instrument), \(key.marginMode.rawValue), \(key.side.rawValue),
-                \(record.long ? "long" : "short"), 2, \(position.leverage.description), \(position.realizedPnl), \(position.fee),
+                \(record.long ? "long" : "short"), \(closeType), \(position.leverage.description), \(position.realizedPnl), \(position.fee),
                 \(position.fundingFee), \(position.maximumSize), \(position.opened), \(position.openedValue), \(position.closed),
                 \(position.closedValue), \(try trade(position.lastTrade)), \(position.createdAt), \(position.updatedAt))
                 """)
@@ -49,8 +52,31 @@ extension SQLOrderStore {
         return saved
     }
 
+    public func liquidate(_ liquidation: Liquidation, audit: AuditRecord) async throws(StoreError) -> [Position] {
+        try await database.write { tx throws(StoreError) in
+            for order in liquidation.cancelled {
+                let changed = try tx.execute(
+                    """
+                    UPDATE spot_order SET state = 'canceled', frozen = 0, updated_at = \(order.updatedAt)
+                    WHERE id = \(order.id) AND state IN ('live', 'partially_filled')
+                    """)
+                guard changed == 1 else { throw StoreError.notFound(.openOrder, "order \(order.id) is not open") }
+            }
+            if let movement = liquidation.movement {
+                try SQLLedgerStore.apply(movement, kind: "liquidation", reference: liquidation.instrument, at: audit.time, in: tx)
+            }
+            let saved = try Self.save(liquidation.positions, closed: liquidation.closed, fills: nil, closeType: 3, in: tx)
+            try AuditLog.append(liquidation.audits(audit), in: tx)
+            return saved
+        }
+    }
+
     public func positions() async throws(StoreError) -> [Position] {
         try await database.fetchAll("SELECT * FROM position ORDER BY id", Self.position)
+    }
+
+    public func anyOpenPosition() async throws(StoreError) -> Bool {
+        try await database.value("SELECT 1 FROM position WHERE pos != 0 LIMIT 1", as: Int64?.self) != nil
     }
 
     public func openPositions(account: String) async throws(StoreError) -> [Position] {
