@@ -24,6 +24,23 @@ import Testing
 
     static func sCode(_ reply: OKXReply) -> String? { reply.data.first?["sCode"] as? String }
 
+    /// `long` buys `sz` contracts at 30000 from a sell `short` rests there.
+    static func open(_ h: Harness, long: KeyCredentials, short: KeyCredentials, sz: String, tdMode: String = "cross") async throws {
+        #expect(sCode(try await h.order(swap("sell", sz: sz, px: "30000"), as: short)) == "0")
+        #expect(sCode(try await h.order(swap("buy", sz: sz, tdMode: tdMode), as: long)) == "0")
+    }
+
+    /// The state of the order a placement answered.
+    static func state(of placed: OKXReply, _ h: Harness, as key: KeyCredentials) async throws -> String? {
+        let id = try #require(placed.data.first?["ordId"] as? String, "\(placed.raw)")
+        return try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(id)", as: key).data.first?["state"] as? String
+    }
+
+    /// The best bid of BTC-USDT-SWAP's book.
+    static func bestBid(_ h: Harness) async throws -> [String]? {
+        (try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first?["bids"] as? [[String]])?.first
+    }
+
     /// Pins BTC-USDT-SWAP's mark (SWAP orders are priced within 5 % of it).
     static func pin(_ h: Harness, _ price: String) async throws {
         let inst = try await h.installation.engine.instrument("BTC-USDT-SWAP")
@@ -139,9 +156,7 @@ import Testing
             _ = try await h.order(Self.swap("buy", sz: "2", px: "29000"), as: maker.key)
             let turn = try await h.order(Self.swap("sell", sz: "2"), as: taker.key)
             #expect(Self.sCode(turn) == "0", "\(turn.raw)")
-            let closingID = try #require(closing.data.first?["ordId"] as? String)
-            let cancelled = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: taker.key)
-            #expect(cancelled.data.first?["state"] as? String == "canceled", "\(cancelled.raw)")
+            #expect(try await Self.state(of: closing, h, as: taker.key) == "canceled")
             let positions = try await h.call(.get, "/api/v5/account/positions", as: taker.key)
             #expect(positions.data.first?["pos"] as? String == "-1", "\(positions.raw)")
             #expect(try await h.call(.get, "/api/v5/trade/orders-pending?instType=SWAP", as: taker.key).data.isEmpty)
@@ -261,17 +276,14 @@ import Testing
             // A is long 10; it rests an ordinary sell of 10 and, behind it, a reduce-only sell of 10. A buy of 20
             // takes the first (A is flat) and finds the second with nothing to close: cancelled, and A never goes
             // short.
-            _ = try await h.order(Self.swap("sell", sz: "10", px: "30000"), as: b.key)
-            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "10"), as: a.key)) == "0")
+            try await Self.open(h, long: a.key, short: b.key, sz: "10")
             let ordinary = try await h.order(Self.swap("sell", sz: "10", px: "29990"), as: a.key)
             let closing = try await h.order(Self.swap("sell", sz: "10", px: "30000", reduceOnly: true), as: a.key)
             #expect(Self.sCode(ordinary) == "0" && Self.sCode(closing) == "0", "\(ordinary.raw) \(closing.raw)")
             let sweep = try await h.order(Self.swap("buy", sz: "20", px: "30000"), as: b.key)
             #expect(Self.sCode(sweep) == "0", "\(sweep.raw)")
             #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.isEmpty)
-            let closingID = try #require(closing.data.first?["ordId"] as? String)
-            let cancelled = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: a.key)
-            #expect(cancelled.data.first?["state"] as? String == "canceled", "\(cancelled.raw)")
+            #expect(try await Self.state(of: closing, h, as: a.key) == "canceled")
             // B's bid rests for what was not filled, and the book still matches.
             let book = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil)
             #expect((book.data.first?["bids"] as? [[String]])?.first == ["30000", "10", "0", "1"], "\(book.raw)")
@@ -291,19 +303,15 @@ import Testing
             #expect(lever.code == "0", "\(lever.raw)")
             // A is long 1 at 30000 with 3 USDT of margin, and rests a reduce-only sell at 28500: a 15 USDT loss,
             // 12 beyond its margin, which it then moves out of the trading account.
-            _ = try await h.order(Self.swap("sell", sz: "1", px: "30000"), as: b.key)
-            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "1"), as: a.key)) == "0")
+            try await Self.open(h, long: a.key, short: b.key, sz: "1")
             let closing = try await h.order(Self.swap("sell", sz: "1", px: "28500", reduceOnly: true), as: a.key)
             #expect(Self.sCode(closing) == "0", "\(closing.raw)")
             let left = try await h.available(a.account, .trading)
             _ = try await h.ledger.transfer(TransferRequest(currency: "USDT", amount: left, from: "18", to: "6"), by: a.account, origin: .test)
             _ = try await h.order(Self.swap("buy", sz: "1", px: "28500"), as: b.key)
-            let closingID = try #require(closing.data.first?["ordId"] as? String)
-            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: a.key)
-            #expect(order.data.first?["state"] as? String == "canceled", "\(order.raw)")
+            #expect(try await Self.state(of: closing, h, as: a.key) == "canceled")
             #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.first?["pos"] as? String == "1")
-            let bids = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first?["bids"] as? [[String]]
-            #expect(bids?.first == ["28500", "1", "0", "1"])
+            #expect(try await Self.bestBid(h) == ["28500", "1", "0", "1"])
             try await h.expectBalancedBooks(deposited: ["USDT": 10_100_000_000])
         }
     }
@@ -314,8 +322,7 @@ import Testing
             let a = try await h.trader("swapalice", usdt: "1000")
             let b = try await h.trader("swapbobby", usdt: "10000")
             try await Self.pin(h, "30000")
-            _ = try await h.order(Self.swap("sell", sz: "10", px: "30000"), as: b.key)
-            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "10"), as: a.key)) == "0")
+            try await Self.open(h, long: a.key, short: b.key, sz: "10")
             _ = try await h.order(Self.swap("buy", sz: "20", px: "30000"), as: b.key)
             // Two closing orders reach the engine at once: the second is planned on what the first committed.
             let key = try await h.installation.keys.create(
@@ -341,8 +348,7 @@ import Testing
             }
             #expect(codes == ["0"] + Array(repeating: "51169", count: 5), "\(codes)")
             #expect(try await h.call(.get, "/api/v5/account/positions", as: a.key).data.isEmpty)
-            let bids = try await h.call(.get, "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=5", as: nil).data.first?["bids"] as? [[String]]
-            #expect(bids?.first == ["30000", "10", "0", "1"])
+            #expect(try await Self.bestBid(h) == ["30000", "10", "0", "1"])
             try await h.expectBalancedBooks(deposited: ["USDT": 11_000_000_000])
         }
     }
@@ -353,8 +359,7 @@ import Testing
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let taker = try await h.trader("swaptaker", usdt: "10000")
             try await Self.pin(h, "30000")
-            _ = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
-            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2"), as: taker.key)) == "0")
+            try await Self.open(h, long: taker.key, short: maker.key, sz: "2")
             // No swap book and no spot price: the premium is 0, the rate OKX's interest of 0.01 % per period.
             let rate = try await h.call(.get, "/api/v5/public/funding-rate?instId=BTC-USDT-SWAP", as: nil)
             let quoted = try #require(rate.data.first, "\(rate.raw)")
@@ -406,8 +411,7 @@ import Testing
             let maker = try await h.trader("swapmaker", usdt: "10000")
             let taker = try await h.trader("swaptaker", usdt: "10000")
             try await Self.pin(h, "30000")
-            _ = try await h.order(Self.swap("sell", sz: "2", px: "30000"), as: maker.key)
-            #expect(Self.sCode(try await h.order(Self.swap("buy", sz: "2", tdMode: "isolated"), as: taker.key)) == "0")
+            try await Self.open(h, long: taker.key, short: maker.key, sz: "2", tdMode: "isolated")
             let closing = try await h.order(Self.swap("sell", sz: "2", px: "31000", reduceOnly: true, tdMode: "isolated"), as: taker.key)
             #expect(Self.sCode(closing) == "0", "\(closing.raw)")
             // 60 of margin on 600: liquidated where 60 + (p − 30000) × 0.02 no longer exceeds 0.4 % of p × 0.02.
@@ -425,9 +429,7 @@ import Testing
             #expect(history?["pnl"] as? String == "-60")
             // The account lost the position's margin and nothing else; its closing order is cancelled.
             #expect(try await h.available(taker.account, .trading) == "9939.7")
-            let closingID = try #require(closing.data.first?["ordId"] as? String)
-            let order = try await h.call(.get, "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId=\(closingID)", as: taker.key)
-            #expect(order.data.first?["state"] as? String == "canceled")
+            #expect(try await Self.state(of: closing, h, as: taker.key) == "canceled")
             // The insurance fund holds the contracts at the bankruptcy price; the short keeps its position.
             let fund = try await h.installation.orders.openPositions(account: LedgerEntry.insurance)
             #expect(fund.map(\.size) == [200] && fund.first?.openValue == 270_000 * 200, "\(fund)")
