@@ -48,9 +48,9 @@ public protocol OrderStore: Sendable {
     func fundingSettlements(instrument: String, matching page: Page) async throws(StoreError) -> [FundingSettlement]
     /// Asks the serving process to settle `instrument` now (`keysmith funding settle`); returns the request's id.
     func requestFunding(instrument: String, at time: Int64) async throws(StoreError) -> Int64
-    /// Requests not settled yet, oldest first, and marking one settled.
+    /// Requests not settled yet, oldest first; claiming one (false when another node claimed it first).
     func pendingFundingRequests() async throws(StoreError) -> [(id: Int64, instrument: String)]
-    func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError)
+    func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool
     /// When a request was settled (nil while pending, or unknown).
     func fundingRequestSettled(_ id: Int64) async throws(StoreError) -> Int64?
     /// The mark prices the operator pinned, as text per instrument.

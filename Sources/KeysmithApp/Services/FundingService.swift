@@ -38,9 +38,10 @@ public final class FundingService: Sendable {
         self.interval = interval ?? Self.configuredInterval
     }
 
-    /// `KEYSMITH_FUNDING_INTERVAL` (seconds, at least 60), else eight hours.
+    /// `KEYSMITH_FUNDING_INTERVAL` (seconds, from 60 to a year), else eight hours.
     static var configuredInterval: Int64 {
-        guard let text = ProcessInfo.processInfo.environment["KEYSMITH_FUNDING_INTERVAL"], let seconds = Int64(text), seconds >= 60
+        guard let text = ProcessInfo.processInfo.environment["KEYSMITH_FUNDING_INTERVAL"], let seconds = Int64(text),
+            (60...31_622_400).contains(seconds)
         else { return Funding.defaultInterval }
         return seconds * 1000
     }
@@ -129,14 +130,22 @@ public final class FundingService: Sendable {
     @discardableResult
     public func liquidateDue(logger: Logger) async -> Int {
         var count = 0
+        let swaps: [Instrument]
         do {
             guard try await engine.anyOpenPosition() else { return 0 }
-            for swap in try await engine.allInstruments() where swap.type == .swap {
+            swaps = try await engine.allInstruments().filter { $0.type == .swap }
+        } catch {
+            logger.backgroundFailure("reading positions for liquidation failed", error: error)
+            return 0
+        }
+        // Each instrument on its own: one that fails does not keep the others from being checked.
+        for swap in swaps {
+            do {
                 guard let mark = try await marks.mark(of: swap) else { continue }
                 count += try await engine.liquidate(swap, mark: mark, origin: .system("position.liquidate")).count
+            } catch {
+                logger.backgroundFailure("liquidating positions failed", error: error, metadata: ["instId": "\(swap.id)"])
             }
-        } catch {
-            logger.backgroundFailure("liquidating positions failed", error: error)
         }
         return count
     }
@@ -147,14 +156,17 @@ public final class FundingService: Sendable {
         do {
             let requests = try await mapped { () async throws(StoreError) in try await store.pendingFundingRequests() }
             for request in requests {
+                // Claimed first (by one node only, never twice): a crash after the claim loses the request rather
+                // than settling it again.
+                let now = clock.milliseconds
+                guard try await mapped({ () async throws(StoreError) in try await store.completeFundingRequest(request.id, at: now) })
+                else { continue }
                 do {
                     let swap = try await engine.instrument(request.instrument)
                     _ = try await settleNow(swap, origin: AuditOrigin(actor: "cli", action: "funding.settle"))
                 } catch {
                     logger.backgroundFailure("a requested funding settlement failed", error: error, metadata: ["instId": "\(request.instrument)"])
                 }
-                let now = clock.milliseconds
-                try await mapped { () async throws(StoreError) in try await store.completeFundingRequest(request.id, at: now) }
             }
         } catch {
             logger.backgroundFailure("reading funding requests failed", error: error)

@@ -287,9 +287,9 @@ extension Position {
             return Int128(margin) + Int128(profit) > Int128(maintenance(notional))
         }
         guard let safe else { return nil }
-        let tick = instrument.tickSize.units
-        let price = direction > 0 ? safe - tick : safe + tick
-        return price > 0 ? price : nil
+        let tick = Int128(instrument.tickSize.units)
+        let price = direction > 0 ? Int128(safe) - tick : Int128(safe) + tick
+        return price > 0 ? Int64(exactly: price) : nil
     }
 
     /// The tick price where `holds` starts to hold — for a long the lowest price where it does (it holds above),
@@ -298,7 +298,7 @@ extension Position {
     private func boundary(instrument: Instrument, _ holds: (Int64) -> Bool) -> Int64? {
         let tick = max(1, instrument.tickSize.units)
         let average = Int128(openValue) / Int128(max(1, magnitude))
-        var low: Int64 = 1, high = Int64(clamping: (2 * average) / Int128(tick) + 2)  // in ticks
+        var low: Int64 = 1, high = Int64(clamping: min((2 * average) / Int128(tick) + 2, Int128(Int64.max / tick)))  // in ticks
         if direction > 0 {
             guard holds(high * tick) else { return nil }
             if holds(low * tick) { return low * tick }

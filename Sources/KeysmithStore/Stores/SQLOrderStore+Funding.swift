@@ -65,9 +65,9 @@ extension SQLOrderStore {
         return rows.map { (id: $0.0, instrument: $0.1) }
     }
 
-    public func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) {
+    public func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool {
         try await database.write { tx throws(StoreError) in
-            try tx.execute("UPDATE funding_request SET settled_at = \(time) WHERE id = \(id)")
+            try tx.execute("UPDATE funding_request SET settled_at = \(time) WHERE id = \(id) AND settled_at IS NULL") == 1
         }
     }
 
