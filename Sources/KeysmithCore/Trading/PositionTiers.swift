@@ -28,12 +28,15 @@ public enum PositionTiers {
     public static func tiers(of instrument: Instrument) -> [PositionTier] {
         guard let terms = instrument.contract else { return [] }
         let scale = instrument.lotSize.scale
+        // Sizes in lot units: a lot with many decimals makes them large, and a size beyond 64 bits is the largest
+        // (an instrument configured so is not a reason to trap).
         var unit: Int64 = instrument.base == "BTC" ? 1_000 : 5_000
-        for _ in 0..<scale { unit *= 10 }
+        for _ in 0..<scale { unit = unit.multipliedReportingOverflow(by: 10).overflow ? .max : unit * 10 }
         var tiers: [PositionTier] = []
         var floor: Int64 = 0
         for (index, band) in ladder.enumerated() {
-            let ceiling = unit * band.multiple
+            let (product, overflow) = unit.multipliedReportingOverflow(by: band.multiple)
+            let ceiling = overflow ? Int64.max : product
             tiers.append(
                 PositionTier(
                     tier: index + 1, minimumSize: Amount(units: floor, scale: scale), maximumSize: Amount(units: ceiling, scale: scale),
