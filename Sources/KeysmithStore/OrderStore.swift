@@ -57,6 +57,14 @@ public protocol OrderStore: Sendable {
     func markPins() async throws(StoreError) -> [String: String]
     /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.
     func pinMark(_ instrument: String, price: String?, at time: Int64, audit: AuditRecord) async throws(StoreError)
+    /// Records the mark prices of one minute of one perpetual (its open stays as first recorded; high, low and close
+    /// are replaced).
+    func recordMarkMinute(_ candle: PriceCandle) async throws(StoreError)
+    /// The latest minute recorded for `instrument` before `time` and after `floor` (both exclusive); nil when none.
+    func latestMarkMinute(instrument: String, before time: Int64, after floor: Int64?) async throws(StoreError) -> Int64?
+    /// The mark prices of `instrument` from `start` (inclusive) to `end` (exclusive) as one candle; nil when none
+    /// was recorded then.
+    func markCandle(instrument: String, from start: Int64, to end: Int64) async throws(StoreError) -> PriceCandle?
 }
 
 /// Everything one order placement writes.

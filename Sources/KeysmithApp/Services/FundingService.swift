@@ -150,6 +150,11 @@ public final class FundingService: Sendable {
         return count
     }
 
+    /// Records each perpetual's mark price into its minute (``MarkPriceService/record(logger:)``).
+    public func recordMarks(logger: Logger) async {
+        await marks.record(logger: logger)
+    }
+
     /// Settles what `keysmith funding settle` asked for, oldest request first.
     public func processRequests(logger: Logger) async {
         let store = self.store
@@ -174,7 +179,7 @@ public final class FundingService: Sendable {
     }
 }
 
-/// Every second: liquidates what the mark prices call for, then settles the operator's queued funding requests and
+/// Every second: records the mark prices, liquidates what they call for, then settles the operator's queued funding requests and
 /// funding at each funding time.
 public struct FundingScheduler: Service {
     let funding: FundingService
@@ -182,6 +187,7 @@ public struct FundingScheduler: Service {
 
     public func run() async throws {
         await repeatUntilShutdown(every: .seconds(1)) {
+            await funding.recordMarks(logger: logger)
             await funding.liquidateDue(logger: logger)
             await funding.processRequests(logger: logger)
             await funding.settleDue(logger: logger)

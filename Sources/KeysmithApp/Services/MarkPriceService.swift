@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import KeysmithCore
 import KeysmithStore
@@ -12,6 +13,10 @@ public final class MarkPriceService: Sendable {
     private let engine: MatchingEngine
     private let clock: any WallClock
     private let pins: ReloadedSnapshot<[String: String]>
+    /// The minute of mark prices this node is recording, per perpetual (see ``record(logger:)``).
+    private let minutes = Mutex<[String: PriceCandle]>([:])
+    /// One recording at a time: each reads the minute the last one wrote.
+    private let recording = ConcurrencyLimit(1)
 
     public init(store: any OrderStore, engine: MatchingEngine, clock: any WallClock) {
         self.store = store
@@ -69,6 +74,75 @@ public final class MarkPriceService: Sendable {
         let store = self.store, id = swap.id, value = normalised
         try await mapped { () async throws(StoreError) in try await store.pinMark(id, price: value, at: now, audit: audit) }
         try await refresh()
+    }
+
+    /// Records each perpetual's mark price now into its minute (called every second by the serving node's
+    /// ``FundingScheduler``, once its books are loaded): a new minute is written at once, a minute already written
+    /// again when its high, low or close moved. `market/mark-price-candles` reads these minutes.
+    public func record(logger: Logger) async {
+        await recording.run { () async -> Void in await recordNow(logger: logger) }
+    }
+
+    private func recordNow(logger: Logger) async {
+        // Not before the books are loaded (by the node's first market or trading request): loading them here would
+        // fix the instrument list before the operator's changes at start-up.
+        guard await engine.isLoaded else { return }
+        let now = clock.milliseconds
+        let minute = now - now % 60_000
+        let swaps: [Instrument]
+        do {
+            swaps = try await engine.allInstruments().filter { $0.type == .swap }
+        } catch {
+            logger.backgroundFailure("listing the perpetuals to record mark prices failed", error: error)
+            return
+        }
+        for swap in swaps {
+            do {
+                guard let mark = try await mark(of: swap) else { continue }
+                let last = minutes.withLock { $0[swap.id] }
+                let candle: PriceCandle
+                if let last, last.start == minute, last.scale == mark.scale {
+                    candle = last.adding(mark.units)
+                    guard candle != last else { continue }
+                } else {
+                    candle = PriceCandle(instrument: swap.id, start: minute, price: mark)
+                }
+                let store = self.store
+                try await mapped { () async throws(StoreError) in try await store.recordMarkMinute(candle) }
+                minutes.withLock { $0[swap.id] = candle }
+            } catch {
+                logger.backgroundFailure("recording a mark price failed", error: error, metadata: ["instId": "\(swap.id)"])
+            }
+        }
+    }
+
+    /// Candles of `swap`'s mark price, newest first: `limit` bars of `bar` that began before `after` and after
+    /// `before` (both optional, exclusive), each from the minutes recorded in it; bars with no minute recorded (no
+    /// serving node measured the mark then) are left out.
+    public func candles(_ swap: Instrument, bar: CandleBar, after: Int64?, before: Int64?, limit: Int) async throws(OKXError) -> [PriceCandle] {
+        let store = self.store, id = swap.id
+        // The newest bar that may be listed ends here (a time past now reads as now: no bar begins later).
+        let now = clock.milliseconds
+        guard (after ?? 1) > 0 else { return [] }
+        var cursor = bar.end(of: bar.start(of: min(after ?? now + 1, now + 1) - 1))
+        var found: [PriceCandle] = []
+        while found.count < limit {
+            let end = cursor
+            guard let latest = try await mapped({ () async throws(StoreError) in
+                try await store.latestMarkMinute(instrument: id, before: end, after: before)
+            }) else { break }
+            let start = bar.start(of: latest)
+            if let before, start <= before { break }
+            if after.map({ start < $0 }) ?? true,
+                let candle = try await mapped({ () async throws(StoreError) in
+                    try await store.markCandle(instrument: id, from: start, to: bar.end(of: start))
+                })
+            {
+                found.append(candle)
+            }
+            cursor = start
+        }
+        return found
     }
 
     /// `price` rounded down to a multiple of `tick` (at the tick's scale).

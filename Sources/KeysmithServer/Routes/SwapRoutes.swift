@@ -3,7 +3,8 @@ import KeysmithApp
 import KeysmithCore
 
 /// Account settings for perpetual swaps: `set-position-mode`, `set-account-level` and `set-leverage` (trade
-/// permission), `leverage-info` (read), and the public `position-tiers`.
+/// permission), `leverage-info`, `max-size` and `max-avail-size` (read), and the public `position-tiers`,
+/// `mark-price` and funding rates.
 struct SwapRoutes {
     let accounts: AccountService
     let leverage: LeverageService
@@ -25,6 +26,8 @@ struct SwapRoutes {
             let settlements = try await funding.history(swap, page: try params.page(maximum: 400, now: clock.milliseconds))
             return OKXResponse(settlements.map { FundingHistoryItem($0) })
         }
+        api.get("market/mark-price-candles") { request, _ in try await markCandles(OKXParameters(query: request.uri.query)) }
+        api.get("market/history-mark-price-candles") { request, _ in try await markCandles(OKXParameters(query: request.uri.query)) }
         trade.post("account/set-position-mode") { request, context in
             let cached = try context.requireKey()
             let params = try OKXParameters(jsonBody: context.body)
@@ -69,6 +72,32 @@ struct SwapRoutes {
                     posSide: setting.side?.rawValue ?? "")
             ])
         }
+        read.get("account/max-size") { request, context in
+            let cached = try context.requireKey()
+            let params = OKXParameters(query: request.uri.query)
+            let mode = try params.required("tdMode")
+            let instruments = try await orderInstruments(params)
+            // As OKX: a price applies to a single instrument only.
+            let price = instruments.count == 1 ? params.optional("px") : nil
+            var items: [MaxSizeItem] = []
+            for inst in instruments {
+                let size = try await engine.maximumSize(inst, tradeMode: mode, price: price, leverage: params.optional("leverage"), account: cached.account)
+                items.append(MaxSizeItem(ccy: size.currency, instId: inst.id, maxBuy: size.buy.text, maxSell: size.sell.text))
+            }
+            return OKXResponse(items)
+        }
+        read.get("account/max-avail-size") { request, context in
+            let cached = try context.requireKey()
+            let params = OKXParameters(query: request.uri.query)
+            let mode = try params.required("tdMode")
+            _ = try params.flag("reduceOnly")
+            var items: [MaxAvailableItem] = []
+            for inst in try await orderInstruments(params) {
+                let available = try await engine.availableForOrders(inst, tradeMode: mode, account: cached.account)
+                items.append(MaxAvailableItem(availBuy: available.buy.text, availSell: available.sell.text, instId: inst.id))
+            }
+            return OKXResponse(items)
+        }
         read.get("account/leverage-info") { request, context in
             let cached = try context.requireKey()
             let params = OKXParameters(query: request.uri.query)
@@ -92,6 +121,18 @@ struct SwapRoutes {
         }
     }
 
+    /// The instruments `instId` lists (at most 5, of one instrument type, as OKX's max-size and max-avail-size take).
+    private func orderInstruments(_ params: OKXParameters) async throws(OKXError) -> [Instrument] {
+        let ids = try params.required("instId").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard ids.count <= 5 else { throw OKXError.parameterError("instId").with(message: "Parameter instId error: at most 5") }
+        var instruments: [Instrument] = []
+        for id in ids { instruments.append(try await engine.instrument(id)) }
+        guard Set(instruments.map(\.type)).count == 1 else {
+            throw OKXError.parameterError("instId").with(message: "Parameter instId error: instruments of one instrument type")
+        }
+        return instruments
+    }
+
     /// A listed SWAP instrument (51001 for an unknown id, 51000 for a spot pair).
     private func swap(_ id: String) async throws(OKXError) -> Instrument {
         let instrument = try await engine.instrument(id)
@@ -99,6 +140,28 @@ struct SwapRoutes {
             throw OKXError.parameterError("instId").with(message: "Parameter instId error: \(id) is not a SWAP instrument")
         }
         return instrument
+    }
+
+    /// `market/mark-price-candles` (and `history-mark-price-candles`): `[ts, o, h, l, c, confirm]` per bar, newest
+    /// first, at most 100 (`limit`); `after`/`before` page by bar start. SWAP instruments only (51000 otherwise).
+    private func markCandles(_ params: OKXParameters) async throws(OKXError) -> OKXResponse<[String]> {
+        let swap = try await swap(try params.required("instId"))
+        let barName = params.optional("bar") ?? "1m"
+        guard let bar = CandleBar(barName) else {
+            throw OKXError.parameterError("bar").with(
+                message: "Parameter bar error: 1m 3m 5m 15m 30m 1H 2H 4H, or 6H 12H 1D 2D 3D 1W 1M 3M (Hong Kong time) and their utc forms (6Hutc…)")
+        }
+        let limit = try params.limit(maximum: 100)
+        let after = try params.wholeNumber("after"), before = try params.wholeNumber("before")
+        let now = clock.milliseconds
+        let candles = try await marks.candles(swap, bar: bar, after: after, before: before, limit: limit)
+        return OKXResponse(candles.map { candle in
+            let price = { (units: Int64) in Amount(units: units, scale: candle.scale).text }
+            return [
+                String(candle.start), price(candle.open), price(candle.high), price(candle.low), price(candle.close),
+                bar.end(of: candle.start) <= now ? "1" : "0",
+            ]
+        })
     }
 
     /// `public/mark-price?instType=SWAP[&instId=…][&instFamily=…]`: each perpetual's mark price (`markPx` "" while
@@ -155,6 +218,19 @@ struct MarkPriceItem: Encodable, Sendable {
     let instType = "SWAP"
     let markPx: String
     let ts: String
+}
+
+struct MaxSizeItem: Encodable, Sendable {
+    let ccy: String
+    let instId: String
+    let maxBuy: String
+    let maxSell: String
+}
+
+struct MaxAvailableItem: Encodable, Sendable {
+    let availBuy: String
+    let availSell: String
+    let instId: String
 }
 
 struct LeverageItem: Encodable, Sendable {

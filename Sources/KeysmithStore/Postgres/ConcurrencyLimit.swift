@@ -5,7 +5,7 @@ import Synchronization
 /// PostgreSQL transactions hold a pooled connection and a thread of the database's pool while they run. Taking a
 /// slot here before leasing either keeps waiting work from holding connections it cannot use yet, and keeps writes
 /// queued on the write lock from taking the threads that reads need.
-final class ConcurrencyLimit: Sendable {
+package final class ConcurrencyLimit: Sendable {
     private struct State {
         var available: Int
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -14,12 +14,12 @@ final class ConcurrencyLimit: Sendable {
 
     private let state: Mutex<State>
 
-    init(_ limit: Int) {
+    package init(_ limit: Int) {
         precondition(limit > 0)
         state = Mutex(State(available: limit))
     }
 
-    func run<T: Sendable, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
+    package func run<T: Sendable, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
         await acquire()
         defer { release() }
         return try await body()

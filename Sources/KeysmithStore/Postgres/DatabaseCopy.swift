@@ -21,7 +21,7 @@ public enum DatabaseCopy {
         ("fee_rate", nil, "level, inst_type"), ("account_fee_level", nil, "account_uid"),
         ("leverage_setting", nil, "account_uid, inst_id, mgn_mode, pos_side"), ("mark_price_pin", nil, "inst_id"),
         ("position", "id", "id"), ("position_history", "id", "id"), ("funding_settlement", nil, "inst_id, funding_time"),
-        ("funding_request", "id", "id"),
+        ("funding_request", "id", "id"), ("mark_price_minute", nil, "inst_id, minute"),
     ]
 
     /// SQLite tables that are not copied: GRDB's migration record (PostgreSQL keeps its own).

@@ -162,4 +162,21 @@ enum PortableMigrations {
             """,
         ]
     }
+
+    /// Mark prices by the minute, per perpetual (the serving node records the mark it measures each second):
+    /// `market/mark-price-candles` aggregates them. Prices in units of `px_scale` decimals (the swap's tick).
+    static let markCandles: [String] = [
+        """
+        CREATE TABLE mark_price_minute (
+            inst_id TEXT NOT NULL,
+            minute BIGINT NOT NULL,
+            px_scale BIGINT NOT NULL,
+            open_px BIGINT NOT NULL,
+            high_px BIGINT NOT NULL,
+            low_px BIGINT NOT NULL,
+            close_px BIGINT NOT NULL,
+            PRIMARY KEY (inst_id, minute)
+        )
+        """
+    ]
 }

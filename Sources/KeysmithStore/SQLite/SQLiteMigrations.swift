@@ -441,6 +441,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v23-positions") { db in
             try db.execute(sql: PortableMigrations.positions(identity: "id INTEGER PRIMARY KEY AUTOINCREMENT").joined(separator: ";\n"))
         }
+        migrator.registerMigration("v24-mark-candles") { db in
+            try db.execute(sql: PortableMigrations.markCandles.joined(separator: ";\n"))
+        }
         return migrator
     }
 }
