@@ -118,6 +118,8 @@ func consoleRoutes(_ installation: Installation, auth: ConsoleAuth, configuratio
                 shell: shell, accounts: installation.accounts, withdrawals: installation.withdrawals, ledger: installation.ledger),
             ConsoleAuditPages(shell: shell, auditStore: installation.auditStore),
             ConsoleAlertPages(shell: shell, alertSinks: installation.alertSinks),
-            ConsoleSwapPages(shell: shell, engine: installation.engine, marks: installation.marks),
+            ConsoleSwapPages(
+                shell: shell, engine: installation.engine, marks: installation.marks, funding: installation.funding,
+                accounts: installation.accounts, clock: installation.clock),
         ])
 }

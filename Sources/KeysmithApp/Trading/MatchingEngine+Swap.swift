@@ -399,11 +399,15 @@ extension Order {
 }
 
 extension MatchingEngine {
-    /// The account's open positions as stored, each with the contracts its open closing orders already claim.
-    public func openPositions(of account: String) async throws(OKXError) -> [(position: Position, pending: Int64)] {
+    /// The account's open positions as stored (every account's when nil, the insurance fund's among them), each with
+    /// the contracts its open closing orders already claim.
+    public func openPositions(of account: String?) async throws(OKXError) -> [(position: Position, pending: Int64)] {
         try await load()
         let store = self.store
-        let found = try await mapped { @Sendable () async throws(StoreError) in try await store.openPositions(account: account) }
+        let found = try await mapped { @Sendable () async throws(StoreError) in
+            if let account { return try await store.openPositions(account: account) }
+            return try await store.positions().filter(\.isOpen)
+        }
         return found.map { position in
             let side: OrderSide = position.direction > 0 ? .sell : .buy
             let pending = open.values.reduce(Int64(0)) { total, order in

@@ -4,16 +4,23 @@ import Hummingbird
 import KeysmithApp
 import KeysmithCore
 
-/// The perpetual swaps: each one's contract terms, mark price and index, and the operator's mark-price pin.
+/// The perpetual swaps: each one's contract terms, mark price and index, the operator's mark-price pin, the
+/// current funding rate with a button to settle it now, and every open position by sub-account valued at the mark.
 struct ConsoleSwapPages: ConsoleController {
     let shell: ConsoleShell
     let engine: MatchingEngine
     let marks: MarkPriceService
+    let funding: FundingService
+    let accounts: AccountService
+    let clock: any WallClock
 
     func register(on group: RouterGroup<AppRequestContext>) {
         group.get("swaps", use: guarded { _, context in try await swapsPage(context) })
         group.post("swaps/:inst/mark", use: guarded { request, context in
             try await pin(request, context, instrument: context.parameters.get("inst") ?? "")
+        })
+        group.post("swaps/:inst/funding", use: guarded { request, context in
+            try await settle(request, context, instrument: context.parameters.get("inst") ?? "")
         })
     }
 
@@ -30,9 +37,52 @@ struct ConsoleSwapPages: ConsoleController {
             row["index"] = try await marks.index(of: swap)?.text ?? "—"
             row["pinned"] = marks.pinned[swap.id] != nil
             row["error"] = errors[swap.id] ?? ""
+            let quote = try await funding.quote(swap)
+            row["fundingRate"] = quote.rate.text
+            row["fundingTime"] = ConsoleViews.time(quote.fundingTime)
+            row["lastFunding"] = quote.lastSettled.map { "\($0.rate.text) at \(ConsoleViews.time($0.time))" } ?? "—"
             rows.append(row)
         }
-        return page("swaps", ["title": "Perpetual swaps", "swaps": rows], context, user: user, status: status)
+        let values: [String: Any] = ["title": "Perpetual swaps", "swaps": rows, "positions": try await positionRows()]
+        return page("swaps", values, context, user: user, status: status)
+    }
+
+    /// Every open position, by sub-account name, valued at the mark as `account/positions` shows it.
+    private func positionRows() async throws -> [[String: Any]] {
+        var names: [String: String] = [LedgerEntry.insurance: "insurance fund"]
+        for account in try await accounts.subAccounts() { names[account.uid] = account.name }
+        var rows: [[String: Any]] = []
+        for (position, pending) in try await engine.openPositions(of: nil) {
+            let inst = try await engine.instrument(position.key.instrument)
+            let mark = try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) }
+            let item = PositionItem(position, pending: pending, instrument: inst, mark: mark, now: clock.milliseconds)
+            let name = names[position.key.account] ?? position.key.account
+            rows.append([
+                "account": name, "instId": item.instId, "mgnMode": item.mgnMode, "posSide": item.posSide, "pos": item.pos,
+                "avgPx": item.avgPx, "markPx": item.markPx.isEmpty ? "—" : item.markPx, "upl": item.upl, "margin": item.margin,
+                "liqPx": item.liqPx.isEmpty ? "—" : item.liqPx, "lever": item.lever,
+            ])
+        }
+        return rows.sorted { ($0["account"] as? String ?? "", $0["instId"] as? String ?? "") < ($1["account"] as? String ?? "", $1["instId"] as? String ?? "") }
+    }
+
+    /// Settles the perpetual's funding now at the current rate and mark (as `keysmith funding settle`), audited as the
+    /// operator.
+    func settle(_ request: Request, _ context: AppRequestContext, instrument: String) async throws -> Response {
+        let user = try await requireUser(context)
+        _ = try await form(request, context)
+        let swap = try await engine.instrument(instrument)
+        let outcome: FundingOutcome
+        do {
+            outcome = try await funding.settleNow(swap, origin: origin(request, context, user))
+        } catch {
+            return try await swapsPage(context, errors: [swap.id: error.msg], status: .badRequest)
+        }
+        let settled = outcome.settlement
+        flash(
+            "\(swap.id) funding settled at a rate of \(settled.rate.text) and a mark of \(settled.mark.text): \(outcome.positions) positions.",
+            context)
+        return redirect("/console/swaps")
     }
 
     /// Pins the mark price (`px`), or releases the pin (`clear`).
