@@ -133,6 +133,8 @@ public struct Liquidation: Sendable {
     public var movement: LedgerMovement?
     /// Closing orders of the liquidated positions, cancelled (their releases are in the movement).
     public var cancelled: [Order]
+    /// The insurance fund's positions the takeovers closed entirely (netted against contracts it already held).
+    public var fundClosed: [ClosedPosition] = []
 
     public init(
         instrument: String, positions: [Position], closed: [ClosedPosition], details: [[String: String]], movement: LedgerMovement?,

@@ -81,15 +81,21 @@ public struct LedgerService: Sendable {
         return balances.first { $0.kind == .trading && $0.currency == currency }?.available ?? 0
     }
 
-    /// What the ``LedgerEntry/clearing`` account holds: the margin of every open SWAP position, less what closed
-    /// positions were paid beyond their own.
+    /// The balances of the account `uid`: a sub-account's, or one of the exchange's own (``LedgerEntry/fees``,
+    /// ``LedgerEntry/clearing``, ``LedgerEntry/insurance``).
+    public func balances(uid: String) async throws(OKXError) -> [StoredBalance] {
+        try await mapped { () async throws(StoreError) in try await store.balances(account: uid) }
+    }
+
+    /// What the ``LedgerEntry/clearing`` account holds: the margin of every open SWAP position, less the profit it
+    /// paid out beyond the losses it took in.
     public func clearingBalances() async throws(OKXError) -> [StoredBalance] {
-        try await mapped { () async throws(StoreError) in try await store.balances(account: LedgerEntry.clearing) }
+        try await balances(uid: LedgerEntry.clearing)
     }
 
     /// What trading fees have collected, per currency (the ``LedgerEntry/fees`` account's trading balances).
     public func collectedFees() async throws(OKXError) -> [StoredBalance] {
-        try await mapped { () async throws(StoreError) in try await store.balances(account: LedgerEntry.fees) }
+        try await balances(uid: LedgerEntry.fees)
     }
 
     public func depositAddress(of account: Account, currency: Currency) -> String {

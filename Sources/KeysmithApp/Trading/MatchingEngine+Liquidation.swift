@@ -33,7 +33,7 @@ extension MatchingEngine {
         let now = clock.milliseconds
         let insuranceKey = PositionKey(account: LedgerEntry.insurance, instrument: inst.id, marginMode: .cross, side: .net)
         var updated: [PositionKey: Position] = [:]
-        var closed: [ClosedPosition] = [], details: [[String: String]] = [], cancelled: [Order] = []
+        var closed: [ClosedPosition] = [], fundClosed: [ClosedPosition] = [], details: [[String: String]] = [], cancelled: [Order] = []
         var insuranceDelta: Int64 = 0, clearingDelta: Int64 = 0
         var entries: [LedgerEntry] = []
         let held = positions.values.filter { $0.key.instrument == inst.id && $0.isOpen && $0.key.account != LedgerEntry.insurance }
@@ -55,8 +55,12 @@ extension MatchingEngine {
                 let taken = insurance.apply(
                     closing.opposite, price: bankruptcy, size: position.magnitude, instrument: inst, leverage: .unmargined,
                     trade: position.lastTrade, at: now),
-                let record = change.closedPosition
+                var record = change.closedPosition
             else { continue }
+            // The margin left at the bankruptcy price (rounding) goes to the fund as the liquidation's fee: the
+            // account's record then shows all it lost (its realised loss and fees come to its whole margin).
+            guard let fee = Int64(exactly: Int128(record.position.fee) + Int128(change.payout)) else { continue }
+            record.position.fee = fee
             // The margin left at the bankruptcy price (≥ 0, rounding) and what the fund's own position realised.
             let toFund = Int128(change.payout) + Int128(taken.payout) - Int128(taken.addedMargin)
             guard let fund = Int64(exactly: Int128(insuranceDelta) + toFund), let clearing = Int64(exactly: Int128(clearingDelta) - toFund)
@@ -77,6 +81,7 @@ extension MatchingEngine {
             updated[position.key] = liquidated
             updated[insuranceKey] = insurance
             closed.append(record)
+            if let netted = taken.closedPosition { fundClosed.append(netted) }
             details.append([
                 "instId": inst.id, "posId": String(position.id), "posSide": position.key.side.rawValue,
                 "mgnMode": position.key.marginMode.rawValue, "pos": Amount(units: position.size, scale: inst.lotSize.scale).text,
@@ -89,9 +94,10 @@ extension MatchingEngine {
             entries.append(LedgerEntry(account: LedgerEntry.insurance, kind: .trading, currency: inst.quote, availableDelta: insuranceDelta))
             entries.append(LedgerEntry(account: LedgerEntry.clearing, kind: .trading, currency: inst.quote, availableDelta: clearingDelta))
         }
-        let liquidation = Liquidation(
+        var liquidation = Liquidation(
             instrument: inst.id, positions: updated.values.sorted { $0.id < $1.id }, closed: closed, details: details,
             movement: entries.isEmpty ? nil : LedgerMovement(entries: entries), cancelled: cancelled)
+        liquidation.fundClosed = fundClosed
         let audit = origin.record(at: now, account: "", target: inst.id, alert: .positionLiquidated)
         let store = self.store
         let saved: [Position]

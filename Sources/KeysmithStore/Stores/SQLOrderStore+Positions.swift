@@ -66,6 +66,13 @@ extension SQLOrderStore {
                 try SQLLedgerStore.apply(movement, kind: "liquidation", reference: liquidation.instrument, at: audit.time, in: tx)
             }
             let saved = try Self.save(liquidation.positions, closed: liquidation.closed, fills: nil, closeType: 3, in: tx)
+            // The fund's own positions closed by netting: closed entirely (type 2), under the ids just saved.
+            let fundClosed = liquidation.fundClosed.map { record in
+                var named = record
+                named.position.id = saved.first { $0.key == record.position.key }?.id ?? record.position.id
+                return named
+            }
+            _ = try Self.save([], closed: fundClosed, fills: nil, closeType: 2, in: tx)
             try AuditLog.append(liquidation.audits(audit), in: tx)
             return saved
         }
