@@ -48,11 +48,14 @@ public protocol OrderStore: Sendable {
     func fundingSettlements(instrument: String, matching page: Page) async throws(StoreError) -> [FundingSettlement]
     /// Asks the serving process to settle `instrument` now (`keysmith funding settle`); returns the request's id.
     func requestFunding(instrument: String, at time: Int64) async throws(StoreError) -> Int64
-    /// Requests not settled yet, oldest first; claiming one (false when another node claimed it first).
+    /// Requests no node has claimed yet, oldest first; claiming one (false when another node claimed it first), and
+    /// recording how it ended (`failure` nil when it settled).
     func pendingFundingRequests() async throws(StoreError) -> [(id: Int64, instrument: String)]
-    func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool
-    /// When a request was settled (nil while pending, or unknown).
-    func fundingRequestSettled(_ id: Int64) async throws(StoreError) -> Int64?
+    func claimFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool
+    func finishFundingRequest(_ id: Int64, at time: Int64, failure: String?) async throws(StoreError)
+    /// How a request ended: nil while it is pending or being settled (or unknown), else the failure's message, empty
+    /// when it settled.
+    func fundingRequestOutcome(_ id: Int64) async throws(StoreError) -> String?
     /// The mark prices the operator pinned, as text per instrument.
     func markPins() async throws(StoreError) -> [String: String]
     /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.

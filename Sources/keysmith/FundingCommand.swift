@@ -30,12 +30,15 @@ struct FundingCommand: AsyncParsableCommand {
                 let deadline = ContinuousClock.now + .seconds(max(1, wait))
                 var rows: [[String: String]] = []
                 for (swap, id) in requests {
-                    while try await store.fundingRequestSettled(id) == nil {
+                    var outcome = try await store.fundingRequestOutcome(id)
+                    while outcome == nil {
                         guard ContinuousClock.now < deadline else {
                             throw CLIError("no serving node settled \(swap.id) within \(wait) s: the request stays queued for the next server to run")
                         }
                         try await Task.sleep(for: .milliseconds(100))
+                        outcome = try await store.fundingRequestOutcome(id)
                     }
+                    if let failure = outcome, !failure.isEmpty { throw CLIError("the server could not settle \(swap.id): \(failure)") }
                     let last = try await store.fundingSettlements(instrument: swap.id, matching: Page(limit: 1)).first
                     guard let last, last.time >= now, last.method == "manual" else {
                         throw CLIError("the server could not settle \(swap.id) (see its log; it needs a mark price)")

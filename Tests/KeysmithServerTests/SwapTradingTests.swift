@@ -405,6 +405,49 @@ import Testing
         }
     }
 
+    /// `keysmith funding settle` queues a request the serving node claims, settles and only then finishes: a
+    /// request reads as ended only once its settlement is there (claimed alone, it is still under way), and a
+    /// settlement that fails says why.
+    @Test
+    func aRequestedSettlementEndsOnlyOnceSettled() async throws {
+        try await Harness.run { h in
+            let long = try await h.trader("requestlong", usdt: "10000")
+            let short = try await h.trader("requestshrt", usdt: "10000")
+            try await Self.pin(h, "30000")
+            try await Self.open(h, long: long.key, short: short.key, sz: "1")
+            let store = h.installation.orders
+            let swap = try await h.installation.engine.instrument("BTC-USDT-SWAP")
+            // The harness's own scheduler may take a queued request first: wait until it has ended, whoever took it.
+            func ended(_ id: Int64) async throws -> String? {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    if let outcome = try await store.fundingRequestOutcome(id) { return outcome }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return nil
+            }
+            // Claimed by a node but not settled yet: still under way, and no other node takes it.
+            let claimed = try await store.requestFunding(instrument: swap.id, at: h.clock.milliseconds)
+            #expect(try await store.claimFundingRequest(claimed, at: h.clock.milliseconds))
+            #expect(try await store.fundingRequestOutcome(claimed) == nil)
+            #expect(try await store.claimFundingRequest(claimed, at: h.clock.milliseconds) == false)
+            #expect(try await store.pendingFundingRequests().map(\.id).contains(claimed) == false)
+            // A request the serving node settles: ended, with the settlement already recorded.
+            h.clock.advance(by: 1)
+            let queued = try await store.requestFunding(instrument: swap.id, at: h.clock.milliseconds)
+            await h.installation.funding.processRequests(logger: h.logs.logger)
+            #expect(try await ended(queued) == "")
+            #expect(try await h.installation.funding.history(swap, page: Page(limit: 5)).map(\.method) == ["manual"])
+            // One that cannot settle (no mark: the pin released and no spot book) ends with the reason.
+            try await h.installation.marks.pin(swap, at: nil, origin: .test)
+            h.clock.advance(by: 1)
+            let failing = try await store.requestFunding(instrument: swap.id, at: h.clock.milliseconds)
+            await h.installation.funding.processRequests(logger: h.logs.logger)
+            let reason = try await ended(failing)
+            #expect(reason?.contains("no mark price") == true, "\(reason ?? "pending")")
+        }
+    }
+
     @Test
     func aPositionAtItsMaintenanceMarginIsLiquidatedIntoTheInsuranceFundAndTheLedgerBalances() async throws {
         try await Harness.run { h in

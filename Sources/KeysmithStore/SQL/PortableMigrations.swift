@@ -165,7 +165,11 @@ enum PortableMigrations {
 
     /// Mark prices by the minute, per perpetual (the serving node records the mark it measures each second):
     /// `market/mark-price-candles` aggregates them. Prices in units of `px_scale` decimals (the swap's tick).
+    /// Funding requests are claimed (`claimed_at`) before they are settled (`settled_at`, with the failure's
+    /// message in `outcome`, empty when settled).
     static let markCandles: [String] = [
+        "ALTER TABLE funding_request ADD COLUMN claimed_at BIGINT",
+        "ALTER TABLE funding_request ADD COLUMN outcome TEXT NOT NULL DEFAULT ''",
         """
         CREATE TABLE mark_price_minute (
             inst_id TEXT NOT NULL,

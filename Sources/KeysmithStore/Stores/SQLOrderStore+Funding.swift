@@ -59,20 +59,31 @@ extension SQLOrderStore {
     }
 
     public func pendingFundingRequests() async throws(StoreError) -> [(id: Int64, instrument: String)] {
-        let rows = try await database.fetchAll("SELECT id, inst_id FROM funding_request WHERE settled_at IS NULL ORDER BY id") {
-            row throws(StoreError) in (try row("id", as: Int64.self), try row("inst_id", as: String.self))
-        }
+        let rows = try await database.fetchAll(
+            "SELECT id, inst_id FROM funding_request WHERE claimed_at IS NULL AND settled_at IS NULL ORDER BY id"
+        ) { row throws(StoreError) in (try row("id", as: Int64.self), try row("inst_id", as: String.self)) }
         return rows.map { (id: $0.0, instrument: $0.1) }
     }
 
-    public func completeFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool {
+    public func claimFundingRequest(_ id: Int64, at time: Int64) async throws(StoreError) -> Bool {
         try await database.write { tx throws(StoreError) in
-            try tx.execute("UPDATE funding_request SET settled_at = \(time) WHERE id = \(id) AND settled_at IS NULL") == 1
+            try tx.execute(
+                "UPDATE funding_request SET claimed_at = \(time) WHERE id = \(id) AND claimed_at IS NULL AND settled_at IS NULL") == 1
         }
     }
 
-    public func fundingRequestSettled(_ id: Int64) async throws(StoreError) -> Int64? {
-        try await database.value("SELECT settled_at FROM funding_request WHERE id = \(id)", as: Int64?.self) ?? nil
+    public func finishFundingRequest(_ id: Int64, at time: Int64, failure: String?) async throws(StoreError) {
+        try await database.write { tx throws(StoreError) in
+            try tx.execute("UPDATE funding_request SET settled_at = \(time), outcome = \(failure ?? "") WHERE id = \(id)")
+        }
+    }
+
+    public func fundingRequestOutcome(_ id: Int64) async throws(StoreError) -> String? {
+        let rows = try await database.fetchAll("SELECT settled_at, outcome FROM funding_request WHERE id = \(id)") { row throws(StoreError) in
+            (try row("settled_at", as: Int64?.self), try row("outcome", as: String.self))
+        }
+        guard let row = rows.first, row.0 != nil else { return nil }
+        return row.1
     }
 }
 
