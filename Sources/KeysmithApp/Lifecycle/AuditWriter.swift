@@ -17,6 +17,7 @@ public struct AuditWriter: Service {
     private let interval: Duration
     private let checkpointInterval: Int64
     private let logger: Logger
+    private let failures = RetriedFailures()
 
     public init(
         queue: AuditQueue, store: any AuditStore, checkpoints: AuditCheckpoints, clock: any WallClock,
@@ -39,11 +40,13 @@ public struct AuditWriter: Service {
             do {
                 try await store.append(records, firstUses: firstUses, firstUseRecord: Self.firstUseRecord)
                 queue.finished()
+                failures.succeeded()
             } catch {
                 queue.putBack(records, firstUses: firstUses)
                 queue.finished()
-                // A write cut short by shutdown is retried by the final flush, which runs uncancelled.
-                logger.backgroundFailure("writing audit events failed; will retry", error: error, metadata: ["events": "\(records.count)"])
+                // A write cut short by shutdown is retried by the final flush, which runs uncancelled; one the
+                // database refused for a moment by the next round.
+                failures.failed(logger, "writing audit events failed; will retry", error: error, metadata: ["events": "\(records.count)"])
                 return
             }
         }

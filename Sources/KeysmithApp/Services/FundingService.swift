@@ -29,6 +29,8 @@ public final class FundingService: Sendable {
     public let interval: Int64
     /// The last scheduled funding time each instrument was settled (or found settled) at, on this node.
     private let settled = Mutex<[String: Int64]>([:])
+    /// The scheduler's failures: a database that fails for a moment is logged at warning (see ``RetriedFailures``).
+    package let failures = RetriedFailures()
 
     public init(engine: MatchingEngine, marks: MarkPriceService, store: any OrderStore, clock: any WallClock, interval: Int64? = nil) {
         self.engine = engine
@@ -108,7 +110,7 @@ public final class FundingService: Sendable {
         do {
             swaps = try await engine.allInstruments().filter { $0.type == .swap }
         } catch {
-            logger.backgroundFailure("listing the perpetuals for funding failed", error: error)
+            failures.failed(logger, "listing the perpetuals for funding failed", error: error)
             return
         }
         for swap in swaps where settled.withLock({ $0[swap.id] }) != due {
@@ -118,7 +120,7 @@ public final class FundingService: Sendable {
             } catch where error.code == OKXError.alreadyExists("fundingTime").code {
                 // Settled already (by another node, or before a restart).
             } catch {
-                logger.backgroundFailure("settling funding failed", error: error, metadata: ["instId": "\(swap.id)"])
+                failures.failed(logger, "settling funding failed", error: error, metadata: ["instId": "\(swap.id)"])
                 continue
             }
             settled.withLock { $0[swap.id] = due }
@@ -135,7 +137,7 @@ public final class FundingService: Sendable {
             guard try await engine.anyOpenPosition() else { return 0 }
             swaps = try await engine.allInstruments().filter { $0.type == .swap }
         } catch {
-            logger.backgroundFailure("reading positions for liquidation failed", error: error)
+            failures.failed(logger, "reading positions for liquidation failed", error: error)
             return 0
         }
         // Each instrument on its own: one that fails does not keep the others from being checked.
@@ -144,7 +146,7 @@ public final class FundingService: Sendable {
                 guard let mark = try await marks.mark(of: swap) else { continue }
                 count += try await engine.liquidate(swap, mark: mark, origin: .system("position.liquidate")).count
             } catch {
-                logger.backgroundFailure("liquidating positions failed", error: error, metadata: ["instId": "\(swap.id)"])
+                failures.failed(logger, "liquidating positions failed", error: error, metadata: ["instId": "\(swap.id)"])
             }
         }
         return count
@@ -152,7 +154,7 @@ public final class FundingService: Sendable {
 
     /// Records each perpetual's mark price into its minute (``MarkPriceService/record(logger:)``).
     public func recordMarks(logger: Logger) async {
-        await marks.record(logger: logger)
+        await marks.record(logger: logger, failures: failures)
     }
 
     /// Settles what `keysmith funding settle` asked for, oldest request first.
@@ -162,19 +164,25 @@ public final class FundingService: Sendable {
             let requests = try await mapped { () async throws(StoreError) in try await store.pendingFundingRequests() }
             for request in requests {
                 // Claimed first (by one node only, never twice): a crash after the claim loses the request rather
-                // than settling it again.
+                // than settling it again. Finished once settled, so the CLI reads the settlement it asked for.
                 let now = clock.milliseconds
-                guard try await mapped({ () async throws(StoreError) in try await store.completeFundingRequest(request.id, at: now) })
+                guard try await mapped({ () async throws(StoreError) in try await store.claimFundingRequest(request.id, at: now) })
                 else { continue }
+                var failure: String?
                 do {
                     let swap = try await engine.instrument(request.instrument)
                     _ = try await settleNow(swap, origin: AuditOrigin(actor: "cli", action: "funding.settle"))
                 } catch {
-                    logger.backgroundFailure("a requested funding settlement failed", error: error, metadata: ["instId": "\(request.instrument)"])
+                    failure = error.message
+                    failures.failed(logger, "a requested funding settlement failed", error: error, metadata: ["instId": "\(request.instrument)"])
+                }
+                let finished = clock.milliseconds, outcome = failure
+                try await mapped { () async throws(StoreError) in
+                    try await store.finishFundingRequest(request.id, at: finished, failure: outcome)
                 }
             }
         } catch {
-            logger.backgroundFailure("reading funding requests failed", error: error)
+            failures.failed(logger, "reading funding requests failed", error: error)
         }
     }
 }
@@ -187,10 +195,12 @@ public struct FundingScheduler: Service {
 
     public func run() async throws {
         await repeatUntilShutdown(every: .seconds(1)) {
-            await funding.recordMarks(logger: logger)
-            await funding.liquidateDue(logger: logger)
-            await funding.processRequests(logger: logger)
-            await funding.settleDue(logger: logger)
+            await funding.failures.round {
+                await funding.recordMarks(logger: logger)
+                await funding.liquidateDue(logger: logger)
+                await funding.processRequests(logger: logger)
+                await funding.settleDue(logger: logger)
+            }
         }
     }
 }

@@ -80,10 +80,19 @@ public final class MarkPriceService: Sendable {
     /// ``FundingScheduler``, once its books are loaded): a new minute is written at once, a minute already written
     /// again when its high, low or close moved. `market/mark-price-candles` reads these minutes.
     public func record(logger: Logger) async {
-        await recording.run { () async -> Void in await recordNow(logger: logger) }
+        await record(logger: logger, failures: nil)
     }
 
-    private func recordNow(logger: Logger) async {
+    package func record(logger: Logger, failures: RetriedFailures?) async {
+        await recording.run { () async -> Void in await recordNow(logger: logger, failures: failures) }
+    }
+
+    private func recordNow(logger: Logger, failures: RetriedFailures?) async {
+        func failed(_ message: Logger.Message, _ error: any Error, _ metadata: Logger.Metadata = [:]) {
+            if let failures { failures.failed(logger, message, error: error, metadata: metadata) } else {
+                logger.backgroundFailure(message, error: error, metadata: metadata)
+            }
+        }
         // Not before the books are loaded (by the node's first market or trading request): loading them here would
         // fix the instrument list before the operator's changes at start-up.
         guard await engine.isLoaded else { return }
@@ -93,7 +102,7 @@ public final class MarkPriceService: Sendable {
         do {
             swaps = try await engine.allInstruments().filter { $0.type == .swap }
         } catch {
-            logger.backgroundFailure("listing the perpetuals to record mark prices failed", error: error)
+            failed("listing the perpetuals to record mark prices failed", error)
             return
         }
         for swap in swaps {
@@ -111,7 +120,7 @@ public final class MarkPriceService: Sendable {
                 try await mapped { () async throws(StoreError) in try await store.recordMarkMinute(candle) }
                 minutes.withLock { $0[swap.id] = candle }
             } catch {
-                logger.backgroundFailure("recording a mark price failed", error: error, metadata: ["instId": "\(swap.id)"])
+                failed("recording a mark price failed", error, ["instId": "\(swap.id)"])
             }
         }
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// ``SQLDatabase``'s runner on PostgreSQL.
 extension PostgresDatabase {
@@ -95,13 +96,34 @@ extension PostgresDatabase {
 
     /// Runs one statement on `connection` and waits for its result (on a thread of ``threads`` only).
     @discardableResult
+    ///
+    /// The wait is bounded (``statementWait``): a statement on a connection that went dead without failing it (seen
+    /// once the server restarted under a write) would otherwise hold its thread, and the node's shutdown, forever.
+    /// The connection is then closed, so the pool never lends it again.
     static func wait(for connection: PostgresConnection, _ statement: SQL, _ logger: Logger) throws(StoreError) -> PostgresQueryResult {
+        let loop = connection.eventLoop
+        let promise = loop.makePromise(of: PostgresQueryResult.self)
+        let settled = Mutex(false)
+        let complete = { @Sendable (result: Result<PostgresQueryResult, any Error>) in
+            guard settled.withLock({ done in defer { done = true }; return !done }) else { return }
+            promise.completeWith(result)
+        }
+        connection.query(statement.postgresQuery, logger: logger).whenComplete(complete)
+        let bound = loop.scheduleTask(in: statementWait) {
+            complete(.failure(StoreError.database("PostgreSQL did not answer within \(statementWait.nanoseconds / 1_000_000_000) s")))
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+        }
+        defer { bound.cancel() }
         do {
-            return try connection.query(statement.postgresQuery, logger: logger).wait()
+            return try promise.futureResult.wait()
         } catch {
             throw storeError(error)
         }
     }
+
+    /// How long one statement of a transaction may take before its connection is given up.
+    static let statementWait = TimeAmount.seconds(10)
 }
 
 extension SQL {
