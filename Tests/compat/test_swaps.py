@@ -210,3 +210,33 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     assert pending["data"][0]["clOrdId"] == "okxswap1" and pending["data"][0]["tdMode"] == "isolated"
     assert pending["data"][0]["posSide"] == "net" and pending["data"][0]["lever"] == "10"
     assert account.get_positions(instType="SWAP")["data"] == []
+
+
+def test_mark_candles_and_order_sizes_through_ccxt_and_python_okx(server):
+    trader, creds = swap_trader(server, "bot03trader", "1000")
+    pin_mark(server, trader, "30000")
+    # python-okx: at the mark, 10x and the taker rate a contract holds 30 USDT and pays 0.15: 33.16 contracts.
+    account = Account.AccountAPI(creds.api_key, creds.secret, creds.passphrase, False, "0", domain=server.url, debug=False)
+    sized = account.get_max_order_size(instId="BTC-USDT-SWAP", tdMode="cross")
+    assert sized["code"] == "0" and sized["data"][0]["maxBuy"] == "33.16" and sized["data"][0]["maxSell"] == "33.16", sized
+    available = account.get_max_avail_size(instId="BTC-USDT-SWAP", tdMode="isolated")
+    assert available["code"] == "0" and available["data"][0]["availBuy"] == "1000", available
+
+    # The serving node records the mark each second: ccxt's fetch_mark_ohlcv reads the minutes back.
+    def candles_until(check):
+        deadline = time.monotonic() + 15
+        while True:
+            candles = trader.fetch_mark_ohlcv(SWAP, "1m")
+            if candles and check(candles):
+                return candles
+            assert time.monotonic() < deadline, f"the mark was never recorded: {candles}"
+            time.sleep(0.2)
+
+    candles_until(lambda c: c[-1][4] == 30000)
+    pin_mark(server, trader, "30500")
+    candles = candles_until(lambda c: c[-1][4] == 30500)
+    assert max(c[2] for c in candles) == 30500 and min(c[3] for c in candles) == 30000
+    assert all(c[0] % 60000 == 0 for c in candles) and candles == sorted(candles)
+    public = PublicData.PublicAPI(flag="0", domain=server.url, debug=False)
+    hourly = public._request_with_params("GET", "/api/v5/market/mark-price-candles", {"instId": "BTC-USDT-SWAP", "bar": "1H"})
+    assert hourly["code"] == "0" and hourly["data"][0][4] == "30500", hourly  # the newest hour first
