@@ -37,6 +37,18 @@ let package = Package(
             path: "Benchmarks/Ledger",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "Swaps",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "KeysmithCore", package: "keysmith"),
+                .product(name: "KeysmithApp", package: "keysmith"),
+                .product(name: "KeysmithServer", package: "keysmith"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Swaps",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         // Not a benchmark: the benchmark plugin runs every executable under Benchmarks/, so tools live in Tools/.
         .executableTarget(
             name: "seed-keys",
