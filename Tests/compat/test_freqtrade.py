@@ -99,6 +99,10 @@ class Bot:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
+    def expect_no_errors(self) -> None:
+        errors = [line for line in self.log().splitlines() if FT_ERROR_LINE.match(line)]
+        assert not errors, "error lines in freqtrade's log:\n" + "\n".join(errors)
+
     def stop(self) -> None:
         """SIGINT (freqtrade's clean shutdown, exit status 130), then SIGKILL after 30 s."""
         if self.process.poll() is None:
@@ -197,8 +201,7 @@ def test_freqtrade_trades_a_round_trip_at_keysmiths_prices_and_fees(server, tmp_
         assert closed["fee_close_currency"] == "USDT" and closed["fee_close_cost"] == float(sell_fee)
         assert closed["fee_close"] == rate(sell_fee, sell_size * sell_px)
 
-        errors = [line for line in bot.log().splitlines() if FT_ERROR_LINE.match(line)]
-        assert not errors, "error lines in freqtrade's log:\n" + "\n".join(errors)
+        bot.expect_no_errors()
     except BaseException:
         print(f"--- freqtrade log ({bot.log_path}) ---\n{bot.log()}")
         raise

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import Credentials
-from test_freqtrade import FT_ERROR_LINE, Bot
+from test_freqtrade import Bot
 from test_freqtrade import pytestmark as needs_freqtrade_venv
 from test_swaps import SWAP, pin_mark, swap_exchange, swap_trader
 
@@ -159,8 +159,7 @@ def test_freqtrade_futures_short_then_long_at_keysmiths_prices_fees_funding_and_
         # fees; the short received the funding the long paid. freqtrade's balance is Keysmith's.
         assert total_pnl == Decimal("1.4") and Decimal(str(held)) == 1000 + total_pnl
 
-        errors = [line for line in bot.log().splitlines() if FT_ERROR_LINE.match(line)]
-        assert not errors, "error lines in freqtrade's log:\n" + "\n".join(errors)
+        bot.expect_no_errors()
     except BaseException:
         print(f"--- freqtrade log ({bot.log_path}) ---\n{bot.log()}")
         raise

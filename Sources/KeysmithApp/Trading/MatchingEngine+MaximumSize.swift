@@ -34,11 +34,7 @@ extension MatchingEngine {
         let at = try price.map { text throws(OKXError) in try Self.limitPrice(text, inst: inst) }
         switch inst.type {
         case .spot:
-            guard tradeMode == "cash" else {
-                throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: SPOT trades in cash")
-            }
-            let quote = try await ledger.tradingAvailable(account: account.uid, currency: inst.quote)
-            let base = try await ledger.tradingAvailable(account: account.uid, currency: inst.base)
+            let (quote, base) = try await spotAvailable(inst, tradeMode: tradeMode, account: account)
             var buyPrice = at, sellPrice = at
             if at == nil {
                 buyPrice = try await spotPrice(inst, best: .sell)
@@ -87,17 +83,24 @@ extension MatchingEngine {
     public func availableForOrders(_ inst: Instrument, tradeMode: String, account: Account) async throws(OKXError) -> AvailableForOrders {
         switch inst.type {
         case .spot:
-            guard tradeMode == "cash" else {
-                throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: SPOT trades in cash")
-            }
-            let quote = try await ledger.tradingAvailable(account: account.uid, currency: inst.quote)
-            let base = try await ledger.tradingAvailable(account: account.uid, currency: inst.base)
+            let (quote, base) = try await spotAvailable(inst, tradeMode: tradeMode, account: account)
             return AvailableForOrders(buy: Amount(units: quote, scale: inst.quoteScale), sell: Amount(units: base, scale: inst.baseScale))
         case .swap:
             _ = try Self.swapMarginMode(tradeMode, account: account)
             let margin = Amount(units: try await ledger.tradingAvailable(account: account.uid, currency: inst.quote), scale: inst.quoteScale)
             return AvailableForOrders(buy: margin, sell: margin)
         }
+    }
+
+    /// The available quote and base balances of a SPOT order's account (51000 unless `tdMode` is cash).
+    private func spotAvailable(_ inst: Instrument, tradeMode: String, account: Account) async throws(OKXError) -> (quote: Int64, base: Int64) {
+        guard tradeMode == "cash" else {
+            throw OKXError.parameterError("tdMode").with(message: "Parameter tdMode error: SPOT trades in cash")
+        }
+        return (
+            try await ledger.tradingAvailable(account: account.uid, currency: inst.quote),
+            try await ledger.tradingAvailable(account: account.uid, currency: inst.base)
+        )
     }
 
     /// The margin mode `tradeMode` names for a SWAP order of `account` (51010 in spot mode, 51000 for `cash`).
