@@ -60,8 +60,9 @@ public protocol OrderStore: Sendable {
     func markPins() async throws(StoreError) -> [String: String]
     /// Pins `instrument`'s mark price at `price` (text), or releases it when nil.
     func pinMark(_ instrument: String, price: String?, at time: Int64, audit: AuditRecord) async throws(StoreError)
-    /// Records the mark prices of one minute of one perpetual (its open stays as first recorded; high, low and close
-    /// are replaced).
+    /// Records the mark prices of one minute of one perpetual: its open stays as first recorded, its high and low
+    /// widen to take the candle's in (a node restarted within the minute, or another node, recorded part of it),
+    /// its close is replaced.
     func recordMarkMinute(_ candle: PriceCandle) async throws(StoreError)
     /// The latest minute recorded for `instrument` before `time` and after `floor` (both exclusive); nil when none.
     func latestMarkMinute(instrument: String, before time: Int64, after floor: Int64?) async throws(StoreError) -> Int64?

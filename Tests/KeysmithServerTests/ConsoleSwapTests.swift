@@ -65,6 +65,11 @@ import Testing
             #expect(try await h.available(short.account, .trading) == "9939.942")
             let shown = try await browser.get("/console/swaps")
             #expect(shown.html.contains("funding settled at a rate of 0.0001 and a mark of 31000: 2 positions"), "\(shown.html)")
+            // A second click of the button at once settles nothing more.
+            h.clock.advance(by: 500)
+            let again = try await browser.post("/console/swaps/BTC-USDT-SWAP/funding", [:])
+            #expect(again.status == 409 && again.html.contains("settle again in a few seconds"), "\(again.status)")
+            #expect(try await h.installation.funding.history(swap, page: Page(limit: 10)).count == 1)
             let audited = try await h.installation.auditStore.events(after: 0, limit: 10_000).filter { $0.record.details["fundingRate"] != nil }
             #expect(audited.count == 1 && audited.allSatisfy { $0.record.actor.hasPrefix("console:") }, "\(audited.map(\.record))")
         }

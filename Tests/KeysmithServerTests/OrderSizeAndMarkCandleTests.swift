@@ -53,6 +53,35 @@ import Testing
     }
 
     @Test
+    func aPositionStaysWithinTheTierItsLeverageAllows() async throws {
+        try await Harness.run { h in
+            let maker = try await h.trader("tiermaker", usdt: "1000000")
+            let trader = try await h.trader("tiertrade", usdt: "10000")
+            try await S.pin(h, "30000")
+            let lever = try await h.call(
+                .post, "/api/v5/account/set-leverage", body: #"{"instId":"BTC-USDT-SWAP","lever":"100","mgnMode":"cross"}"#, as: trader.key)
+            #expect(lever.code == "0", "\(lever.raw)")
+            // At 100× a BTC-USDT-SWAP position holds at most tier 1's 1,000 contracts, whatever the margin allows.
+            let sized = try await h.call(.get, "/api/v5/account/max-size?instId=BTC-USDT-SWAP&tdMode=cross", as: trader.key)
+            #expect(Self.field(sized, "maxBuy") == "1000", "\(sized.raw)")
+            let atFiveX = try await h.call(.get, "/api/v5/account/max-size?instId=BTC-USDT-SWAP&tdMode=cross&leverage=75", as: trader.key)
+            #expect(Self.field(atFiveX, "maxBuy") == "2000", "\(atFiveX.raw)")
+            #expect(S.sCode(try await h.order(S.swap("sell", sz: "1500", px: "30000"), as: maker.key)) == "0")
+            let above = try await h.order(S.swap("buy", sz: "1000.01"), as: trader.key)
+            #expect(S.sCode(above) == "51004", "\(above.raw)")
+            #expect((above.data.first?["sMsg"] as? String)?.contains("100x") == true)
+            #expect(try await h.available(trader.account, .trading) == "10000")
+            // A resting order counts too: 600 resting and 500 more would be 1,100.
+            #expect(S.sCode(try await h.order(S.swap("buy", sz: "600", px: "29000"), as: trader.key)) == "0")
+            #expect(S.sCode(try await h.order(S.swap("buy", sz: "500"), as: trader.key)) == "51004")
+            #expect(S.sCode(try await h.order(S.swap("buy", sz: "400"), as: trader.key)) == "0")
+            #expect(S.sCode(try await h.order(S.swap("buy", sz: "0.01"), as: trader.key)) == "51004")
+            // Closing is never refused for size: a sell of the whole 400 (and beyond, turning it over) is a close first.
+            #expect(S.sCode(try await h.order(S.swap("sell", sz: "400", reduceOnly: true), as: trader.key)) != "51004")
+        }
+    }
+
+    @Test
     func eachLegOfALongShortAccountCountsAtItsOwnLeverage() async throws {
         try await Harness.run { h in
             let hedger = try await h.trader("sizehedge", usdt: "1000")
@@ -85,6 +114,10 @@ import Testing
             #expect(Self.field(priced, "maxBuy") == "0.04" && Self.field(priced, "maxSell") == "12500", "\(priced.raw)")
             let available = try await h.call(.get, "/api/v5/account/max-avail-size?instId=BTC-USDT&tdMode=cash", as: trader.key)
             #expect(Self.field(available, "availBuy") == "1000" && Self.field(available, "availSell") == "0.5", "\(available.raw)")
+            // Less than the minimum order (0.00001 BTC) is no order: 0.2 USDT buys 0.00000666 BTC, so 0.
+            let poor = try await h.trader("sizespot2", usdt: "0.2")
+            let below = try await h.call(.get, "/api/v5/account/max-size?instId=BTC-USDT&tdMode=cash", as: poor.key)
+            #expect(Self.field(below, "maxBuy") == "0", "\(below.raw)")
             // python-okx sends every parameter, empty ones as "".
             let empty = try await h.call(
                 .get, "/api/v5/account/max-avail-size?instId=BTC-USDT&tdMode=cash&ccy=&reduceOnly=&unSpotOffset=&quickMgnType=", as: trader.key)

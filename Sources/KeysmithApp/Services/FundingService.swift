@@ -176,9 +176,17 @@ public final class FundingService: Sendable {
                     failure = error.message
                     failures.failed(logger, "a requested funding settlement failed", error: error, metadata: ["instId": "\(request.instrument)"])
                 }
+                // Retried (a database failing for a moment must not leave the request claimed for ever).
                 let finished = clock.milliseconds, outcome = failure
-                try await mapped { () async throws(StoreError) in
-                    try await store.finishFundingRequest(request.id, at: finished, failure: outcome)
+                for attempt in 1...3 {
+                    do {
+                        try await mapped { () async throws(StoreError) in
+                            try await store.finishFundingRequest(request.id, at: finished, failure: outcome)
+                        }
+                        break
+                    } catch where attempt < 3 {
+                        try? await Task.sleep(for: .milliseconds(200 * attempt))
+                    }
                 }
             }
         } catch {

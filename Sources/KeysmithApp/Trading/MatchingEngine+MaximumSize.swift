@@ -25,7 +25,8 @@ extension MatchingEngine {
     /// worth in the quote currency at `price` (else the best bid, else the last trade), as OKX does. SWAP (`tdMode`
     /// cross or isolated) opens as many contracts as the available balance holds the margin of at `leverage` (else
     /// the account's setting for that side) and the fee on, at `price` (else the mark): a long and a short in
-    /// one-way mode, each leg in long/short mode; never more than the instrument's largest limit order. Without a
+    /// one-way mode, each leg in long/short mode; never more than the instrument's largest limit order, nor than the
+    /// leverage's position tier leaves room for. Without a
     /// price to count at, 0.
     public func maximumSize(
         _ inst: Instrument, tradeMode: String, price: String?, leverage: String?, account: Account
@@ -40,11 +41,15 @@ extension MatchingEngine {
                 buyPrice = try await spotPrice(inst, best: .sell)
                 sellPrice = try await spotPrice(inst, best: .buy)
             }
+            // A pair whose lot has more decimals than its base currency takes no order at all.
+            guard inst.sizesFitBaseCurrency else {
+                return MaximumOrderSize(buy: .zero(scale: inst.lotSize.scale), sell: .zero(scale: inst.quoteScale), currency: inst.base)
+            }
             let lots = buyPrice.map { price in
-                Self.largest(upTo: inst.maximumLimitSize.units) { inst.notionalRoundedUp(price: price, size: $0).map { $0 <= quote } ?? false }
+                Self.largest(inst, upTo: inst.maximumLimitSize.units) { inst.notionalRoundedUp(price: price, size: $0).map { $0 <= quote } ?? false }
             } ?? 0
             // The base balance in whole lots, valued in the quote currency.
-            let sellable = inst.sizesFitBaseCurrency ? Self.lots(inBaseUnits: base, inst: inst) : 0
+            let sellable = Self.largest(inst, upTo: inst.maximumLimitSize.units) { inst.baseUnits($0).map { $0 <= base } ?? false }
             let worth = sellPrice.flatMap { inst.notional(price: $0, size: sellable) } ?? 0
             return MaximumOrderSize(
                 buy: Amount(units: lots, scale: inst.lotSize.scale), sell: Amount(units: worth, scale: inst.quoteScale), currency: inst.base)
@@ -66,7 +71,9 @@ extension MatchingEngine {
             func opening(_ side: PositionSide, by orderSide: OrderSide) -> Int64 {
                 let lever = chosen ?? settings.leverage(instrument: inst.id, marginMode: marginMode, side: side)
                 let terms = SwapTerms(marginMode: marginMode, positionSide: side, reduceOnly: false, leverage: lever)
-                return Self.largest(upTo: inst.maximumLimitSize.units) { size in
+                let key = PositionKey(account: account.uid, instrument: inst.id, marginMode: marginMode, side: side)
+                let limit = min(inst.maximumLimitSize.units, openingAllowance(key, side: orderSide, leverage: lever, inst: inst))
+                return Self.largest(inst, upTo: limit) { size in
                     Self.swapHold(inst: inst, price: price, remaining: size, terms: terms, side: orderSide, rate: rate).map { $0 <= available } ?? false
                 }
             }
@@ -117,18 +124,17 @@ extension MatchingEngine {
         return try await mapped { () async throws(StoreError) in try await store.trades(instrument: id, limit: 1) }.first?.price
     }
 
-    /// The largest size in 0…`limit` that `fits` (which holds for 0 and, once false, stays false for larger sizes).
-    static func largest(upTo limit: Int64, fits: (Int64) -> Bool) -> Int64 {
-        var (low, high) = (Int64(0), max(0, limit))
+    /// The largest order size of `inst` up to `limit` (lot units) that `fits` — a whole number of lots, at least
+    /// the minimum size, else 0 — where `fits` holds for small sizes and, once false, stays false for larger ones.
+    static func largest(_ inst: Instrument, upTo limit: Int64, fits: (Int64) -> Bool) -> Int64 {
+        let lot = max(1, inst.lotSize.units)
+        var (low, high) = (Int64(0), max(0, limit) / lot)
         while low < high {
-            let middle = low + (high - low + 1) / 2
-            if fits(middle) { low = middle } else { high = middle - 1 }
+            // Rounded up, without overflow for any count of lots.
+            let middle = low + (high - low) / 2 + (high - low) % 2
+            if fits(middle * lot) { low = middle } else { high = middle - 1 }
         }
-        return low
-    }
-
-    /// Whole lots in `units` of the base currency.
-    private static func lots(inBaseUnits units: Int64, inst: Instrument) -> Int64 {
-        largest(upTo: units) { size in inst.baseUnits(size).map { $0 <= units } ?? false }
+        let size = low * lot
+        return size >= inst.minimumSize.units ? size : 0
     }
 }

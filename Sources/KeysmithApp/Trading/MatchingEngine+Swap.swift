@@ -36,7 +36,13 @@ extension MatchingEngine {
             marginMode: marginMode, positionSide: positionSide, reduceOnly: positionSide == .net && request.reduceOnly,
             leverage: leverage)
         let positionKey = PositionKey(account: uid, instrument: inst.id, marginMode: marginMode, side: positionSide)
-        if terms.closes(side) { try checkClosable(size, side: side, key: positionKey, inst: inst) }
+        if terms.closes(side) {
+            try checkClosable(size, side: side, key: positionKey, inst: inst)
+        } else if size > openingAllowance(positionKey, side: side, leverage: leverage, inst: inst) {
+            throw OKXError.positionAboveTier(
+                leverage: leverage.description,
+                maximum: Amount(units: PositionTiers.maximumSize(of: inst, leverage: leverage), scale: inst.lotSize.scale).text)
+        }
 
         let book = books[inst.id] ?? OrderBook()
         let now = clock.milliseconds
@@ -168,6 +174,31 @@ extension MatchingEngine {
             throw OKXError.parameterError("sz").with(
                 message: "Parameter sz error: this order may close at most \(text) contracts, what the position holds beyond other closing orders")
         }
+    }
+
+    /// How many contracts an order in `side` may open on `key`'s position at `leverage`: what the leverage's tier
+    /// allows (``PositionTiers/maximumSize(of:leverage:)``), less what the position already holds that way and what
+    /// the account's other orders would open on it; in one-way mode an order that first closes a position the other
+    /// way may be larger by what it closes.
+    func openingAllowance(_ key: PositionKey, side: OrderSide, leverage: Leverage, inst: Instrument) -> Int64 {
+        let position = positions[key]
+        let towards: Int64 = side == .buy ? 1 : -1
+        let held: Int64, closing: Int64
+        if key.side == .net {
+            let direction = position?.direction ?? 0
+            held = direction == towards ? position?.magnitude ?? 0 : 0
+            closing = direction == -towards ? position?.magnitude ?? 0 : 0
+        } else {
+            (held, closing) = (position?.magnitude ?? 0, 0)
+        }
+        let pending = open.values.reduce(Int128(0)) { total, order in
+            guard let swap = order.swap, order.account == key.account, order.instrument == key.instrument, order.side == side,
+                swap.marginMode == key.marginMode, swap.positionSide == key.side, !swap.closes(side)
+            else { return total }
+            return total + Int128(order.size - order.filled)
+        }
+        let allowance = Int128(PositionTiers.maximumSize(of: inst, leverage: leverage)) - Int128(held) - pending + Int128(closing)
+        return Int64(clamping: max(0, allowance))
     }
 
     /// What a SWAP order counts in USDT towards its key's limits: the value of its contracts at its price, or of its
@@ -408,12 +439,16 @@ extension MatchingEngine {
             if let account { return try await store.openPositions(account: account) }
             return try await store.positions().filter(\.isOpen)
         }
+        // What open closing orders claim, per position and closing side, in one pass over the orders.
+        var claimed: [PositionKey: [OrderSide: Int64]] = [:]
+        for order in open.values {
+            guard let swap = order.swap, order.state.isOpen, swap.closes(order.side) else { continue }
+            let key = PositionKey(account: order.account, instrument: order.instrument, marginMode: swap.marginMode, side: swap.positionSide)
+            claimed[key, default: [:]][order.side, default: 0] += order.size - order.filled
+        }
         return found.map { position in
             let side: OrderSide = position.direction > 0 ? .sell : .buy
-            let pending = open.values.reduce(Int64(0)) { total, order in
-                order.closes(position.key, side: side) ? total + (order.size - order.filled) : total
-            }
-            return (position, pending)
+            return (position, claimed[position.key]?[side] ?? 0)
         }
     }
 

@@ -99,6 +99,14 @@ extension OKXError {
     public static func insufficientMargin(_ currency: String) -> OKXError {
         OKXError(code: "51008", message: "Order failed. Insufficient \(currency) margin in account", httpStatus: 200)
     }
+    /// A SWAP order that would take its position (with the account's other orders opening it) beyond the largest
+    /// tier its leverage allows.
+    public static func positionAboveTier(leverage: String, maximum: String) -> OKXError {
+        OKXError(
+            code: "51004",
+            message: "Order failed. Your leverage is \(leverage)x, and the position this order opens would exceed \(maximum) contracts, the largest this leverage allows. Reduce the order size or lower the leverage",
+            httpStatus: 200)
+    }
     /// A SWAP order priced beyond the limits around the mark price.
     public static func priceOutsideLimit(highest: String, lowest: String) -> OKXError {
         OKXError(

@@ -48,6 +48,12 @@ public enum PositionTiers {
         return tiers
     }
 
+    /// The largest position (lot units) `leverage` allows: the top of the highest tier whose maximum leverage is at
+    /// least that; 0 when none is.
+    public static func maximumSize(of instrument: Instrument, leverage: Leverage) -> Int64 {
+        tiers(of: instrument).last { Int64($0.maximumLeverage) * 100 >= leverage.hundredths }?.maximumSize.units ?? 0
+    }
+
     /// The tier a position of `size` contracts (lot units, either sign) falls in; the last tier beyond the ladder.
     public static func tier(of instrument: Instrument, size: Int64) -> PositionTier? {
         let tiers = tiers(of: instrument)

@@ -43,18 +43,27 @@ struct ConsoleSwapPages: ConsoleController {
             row["lastFunding"] = quote.lastSettled.map { "\($0.rate.text) at \(ConsoleViews.time($0.time))" } ?? "—"
             rows.append(row)
         }
-        let values: [String: Any] = ["title": "Perpetual swaps", "swaps": rows, "positions": try await positionRows()]
+        let (positions, total) = try await positionRows()
+        var values: [String: Any] = ["title": "Perpetual swaps", "swaps": rows, "positions": positions]
+        if total > positions.count { values["positionsShown"] = "The \(positions.count) largest of \(total) open positions." }
         return page("swaps", values, context, user: user, status: status)
     }
 
-    /// Every open position, by sub-account name, valued at the mark as `account/positions` shows it.
-    private func positionRows() async throws -> [[String: Any]] {
+    /// The open positions, by sub-account name, valued at the mark as `account/positions` shows them: the
+    /// ``positionRows`` largest (by contracts), and how many there are in all.
+    private func positionRows() async throws -> (rows: [[String: Any]], total: Int) {
         var names: [String: String] = [LedgerEntry.insurance: "insurance fund"]
         for account in try await accounts.subAccounts() { names[account.uid] = account.name }
         var rows: [[String: Any]] = []
-        for (position, pending) in try await engine.openPositions(of: nil) {
-            let inst = try await engine.instrument(position.key.instrument)
-            let mark = try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) }
+        let all = try await engine.openPositions(of: nil)
+        var instruments: [String: (Instrument, Amount?)] = [:]
+        for (position, pending) in all.sorted(by: { $0.position.magnitude > $1.position.magnitude }).prefix(Self.positionRows) {
+            let id = position.key.instrument
+            if instruments[id] == nil {
+                let inst = try await engine.instrument(id)
+                instruments[id] = (inst, try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) })
+            }
+            guard let (inst, mark) = instruments[id] else { continue }
             let item = PositionItem(position, pending: pending, instrument: inst, mark: mark, now: clock.milliseconds)
             let name = names[position.key.account] ?? position.key.account
             rows.append([
@@ -63,8 +72,17 @@ struct ConsoleSwapPages: ConsoleController {
                 "liqPx": item.liqPx.isEmpty ? "—" : item.liqPx, "lever": item.lever,
             ])
         }
-        return rows.sorted { ($0["account"] as? String ?? "", $0["instId"] as? String ?? "") < ($1["account"] as? String ?? "", $1["instId"] as? String ?? "") }
+        let sorted = rows.sorted {
+            ($0["account"] as? String ?? "", $0["instId"] as? String ?? "") < ($1["account"] as? String ?? "", $1["instId"] as? String ?? "")
+        }
+        return (sorted, all.count)
     }
+
+    /// How many positions the page lists at most.
+    static let positionRows = 500
+
+    /// How soon after a settlement of an instrument the page refuses another (a second click of the same button).
+    static let settlementSpacing: Int64 = 10_000
 
     /// Settles the perpetual's funding now at the current rate and mark (as `keysmith funding settle`), audited as the
     /// operator.
@@ -73,6 +91,14 @@ struct ConsoleSwapPages: ConsoleController {
         _ = try await form(request, context)
         let swap = try await engine.instrument(instrument)
         let outcome: FundingOutcome
+        // Funding charges every position each time: a second click of the button is not a second settlement.
+        if let last = try await funding.quote(swap).lastSettled, last.method == "manual",
+            clock.milliseconds - last.time < Self.settlementSpacing
+        {
+            return try await swapsPage(
+                context, errors: [swap.id: "\(swap.id) was settled \((clock.milliseconds - last.time) / 1000) s ago: settle again in a few seconds."],
+                status: .conflict)
+        }
         do {
             outcome = try await funding.settleNow(swap, origin: origin(request, context, user))
         } catch {

@@ -36,9 +36,11 @@ extension PostgresDatabase {
         try await onThread(slots: lock ? writeSlots : otherSlots) { connection, logger throws(StoreError) in
             try Self.wait(for: connection, begin, logger)
             do throws(StoreError) {
-                if lock { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger) }
+                // Neither the write lock (another write may hold it for long: a funding settlement of many
+                // positions) nor COMMIT (given up, it might still have committed) is bounded.
+                if lock { try Self.wait(for: connection, "SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger, bounded: false) }
                 let result = try body(SQLTransaction(connection: .postgres(connection, logger)))
-                try Self.wait(for: connection, "COMMIT", logger)
+                try Self.wait(for: connection, "COMMIT", logger, bounded: false)
                 return result
             } catch {
                 _ = try? Self.wait(for: connection, "ROLLBACK", logger)
@@ -97,10 +99,20 @@ extension PostgresDatabase {
     /// Runs one statement on `connection` and waits for its result (on a thread of ``threads`` only).
     @discardableResult
     ///
-    /// The wait is bounded (``statementWait``): a statement on a connection that went dead without failing it (seen
-    /// once the server restarted under a write) would otherwise hold its thread, and the node's shutdown, forever.
-    /// The connection is then closed, so the pool never lends it again.
-    static func wait(for connection: PostgresConnection, _ statement: SQL, _ logger: Logger) throws(StoreError) -> PostgresQueryResult {
+    /// The wait is bounded (``statementWait``) unless `bounded` is false: a statement on a connection that went dead
+    /// without failing it (seen once the server restarted under a write) would otherwise hold its thread, and the
+    /// node's shutdown, forever. The connection is then closed, so the pool never lends it again, and the
+    /// transaction, never committed, is rolled back by the server.
+    static func wait(for connection: PostgresConnection, _ statement: SQL, _ logger: Logger, bounded: Bool = true) throws(StoreError)
+        -> PostgresQueryResult
+    {
+        guard bounded else {
+            do {
+                return try connection.query(statement.postgresQuery, logger: logger).wait()
+            } catch {
+                throw storeError(error)
+            }
+        }
         let loop = connection.eventLoop
         let promise = loop.makePromise(of: PostgresQueryResult.self)
         let settled = Mutex(false)

@@ -8,7 +8,9 @@ extension SQLOrderStore {
                 INSERT INTO mark_price_minute (inst_id, minute, px_scale, open_px, high_px, low_px, close_px)
                 VALUES (\(candle.instrument), \(candle.start), \(Int64(candle.scale)), \(candle.open), \(candle.high), \(candle.low),
                 \(candle.close))
-                ON CONFLICT (inst_id, minute) DO UPDATE SET high_px = excluded.high_px, low_px = excluded.low_px,
+                ON CONFLICT (inst_id, minute) DO UPDATE SET
+                high_px = CASE WHEN excluded.high_px > mark_price_minute.high_px THEN excluded.high_px ELSE mark_price_minute.high_px END,
+                low_px = CASE WHEN excluded.low_px < mark_price_minute.low_px THEN excluded.low_px ELSE mark_price_minute.low_px END,
                 close_px = excluded.close_px
                 """)
         }
