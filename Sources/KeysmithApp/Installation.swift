@@ -220,7 +220,8 @@ public struct Installation: Sendable {
     /// them in reverse): the key cache's poll and (on PostgreSQL) its change listener, usage and audit writers, the
     /// expiry watcher, cooled-down key changes, alert delivery, the settings watcher (maintenance windows, fees), funding settlements, and audit retention when `auditRetention` is set.
     public func lifecycleServices(
-        auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, logger: Logger
+        auditCheckpointInterval: Int64, alertDelivery: AlertDeliveryWorker.Policy, auditRetention: Int64?, swapScheduler: Bool = true,
+        logger: Logger
     ) -> [any Service] {
         var services: [any Service] = [
             cacheLoader, usageWriter, expiryWatcher, pendingChanges,
@@ -229,8 +230,8 @@ public struct Installation: Sendable {
                 checkpointInterval: auditCheckpointInterval, logger: logger),
             AlertDeliveryWorker(store: alertStore, sealer: sinkSealer, clock: clock, policy: alertDelivery, logger: logger),
             SettingsWatcher(maintenance: maintenance, fees: fees, marks: marks, logger: logger),
-            FundingScheduler(funding: funding, logger: logger),
         ]
+        if swapScheduler { services.append(FundingScheduler(funding: funding, logger: logger)) }
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))
         }

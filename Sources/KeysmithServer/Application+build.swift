@@ -22,7 +22,7 @@ public func buildApplication(
     let router = try buildRouter(installation, console: console, configuration: configuration)
     let services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
-        auditRetention: configuration.auditRetention, logger: logger)
+        auditRetention: configuration.auditRetention, swapScheduler: configuration.swapScheduler, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: http1Configuration(configuration)),

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var auditRetention: Int64?
     /// Mark the console's session cookie `Secure` (serve behind TLS).
     public var secureCookies = false
+    /// Whether this node liquidates, settles funding and records mark prices (``FundingScheduler``): on PostgreSQL,
+    /// only the node that trades may (its positions live in its memory); `serve --no-swap-scheduler` on the others.
+    public var swapScheduler = true
     /// Per-client-network limit on console sign-in attempts (password and code forms), checked before any bcrypt work.
     public var consoleSignIn = ConsoleSignInThrottle.Policy()
     /// On a shared (PostgreSQL) database: how stale the key cache may be before authenticated requests are refused

@@ -50,6 +50,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("audit-checkpoint-interval"), help: "How often the audit chain head is verified and signed.")
     var auditCheckpointInterval = "60s"
 
+    @Flag(
+        name: .customLong("no-swap-scheduler"),
+        help: "Do not liquidate, settle funding or record mark prices here: every node but the one that trades, on PostgreSQL.")
+    var noSwapScheduler = false
     @Flag(name: .customLong("secure-cookies"), help: "Mark the console's session cookie Secure (when served behind TLS).")
     var secureCookies = false
 
@@ -85,6 +89,7 @@ struct Serve: AsyncParsableCommand {
             auditCheckpointInterval: max(1_000, try Durations.milliseconds(auditCheckpointInterval, flag: "--audit-checkpoint-interval")),
             auditRetention: try auditRetention.map { try Durations.milliseconds($0, flag: "--audit-retention") })
         configuration.secureCookies = secureCookies
+        configuration.swapScheduler = !noSwapScheduler
         configuration.requestReadTimeout = .milliseconds(max(1, try Durations.milliseconds(requestTimeout, flag: "--request-timeout")))
         configuration.idleTimeout = .milliseconds(max(1, try Durations.milliseconds(idleTimeout, flag: "--idle-timeout")))
         guard (0...128).contains(ipv6ClientPrefix) else { throw CLIError("--ipv6-client-prefix takes 0 to 128; got \(ipv6ClientPrefix)") }

@@ -64,11 +64,11 @@ class Cluster:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout) if json_out else result.stdout
 
-    def start(self) -> Node:
+    def start(self, *args: str) -> Node:
         index = len(self.nodes)
         port = free_port()
         log_path = self.tmp_path / f"node{index}.log"
-        process = start_serve(self.data_dir(index), port, log_path, "--database", self.database)
+        process = start_serve(self.data_dir(index), port, log_path, "--database", self.database, *args)
         node = Node(port, process, log_path)
         self.nodes.append(node)
         return node
@@ -390,3 +390,25 @@ def test_copy_moves_an_embedded_installation_to_postgres_without_losing_anything
         assert account_api(url, gone).get_account_config()["code"] == "50111"
     finally:
         stop(process)
+
+
+def test_only_the_trading_node_runs_the_swap_scheduler(cluster):
+    # Positions live in the memory of the node that trades: the others are started with --no-swap-scheduler and
+    # neither liquidate nor settle funding. A settlement asked for from the CLI waits for the node that may.
+    other = cluster.start("--no-swap-scheduler")
+    cluster.cli("mark", "set", "BTC-USDT-SWAP", "30000", json_out=False)
+    command = [str(BINARY), "funding", "settle", "--inst", "BTC-USDT-SWAP", "--wait", "3", "--data-dir",
+               str(cluster.data_dir(0)), "--database", cluster.database]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "no serving node settled" in refused.stderr, refused.stderr
+    assert get_json(other.url + "/ready")[0] == 200
+    trading = cluster.start()
+    deadline = time.monotonic() + 15
+    while get_json(trading.url + "/api/v5/public/mark-price?instId=BTC-USDT-SWAP")[1]["data"][0]["markPx"] != "30000":
+        assert time.monotonic() < deadline, "the trading node never read the pin"
+        time.sleep(0.1)
+    # The request queued above is settled by the trading node now, and so is this one.
+    [settled] = cluster.cli("funding", "settle", "--inst", "BTC-USDT-SWAP")
+    assert settled["markPx"] == "30000" and settled["fundingRate"] == "0.0001", settled
+    history = cluster.cli("funding", "history", "BTC-USDT-SWAP")
+    assert len(history) == 2 and {row["method"] for row in history} == {"manual"}, history

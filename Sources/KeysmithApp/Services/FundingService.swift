@@ -162,6 +162,8 @@ public final class FundingService: Sendable {
         let store = self.store
         do {
             let requests = try await mapped { () async throws(StoreError) in try await store.pendingFundingRequests() }
+            // At the pins as they are now (this node may have started a moment ago, or the operator just set one).
+            if !requests.isEmpty { try await marks.refresh() }
             for request in requests {
                 // Claimed first (by one node only, never twice): a crash after the claim loses the request rather
                 // than settling it again. Finished once settled, so the CLI reads the settlement it asked for.
