@@ -67,7 +67,7 @@ extension MatchingEngine {
             else { continue }
             insuranceDelta = fund
             clearingDelta = clearing
-            for order in open.values where order.closes(position.key, side: closing) {
+            for order in swapOrders(position.key, side: closing, closes: true) where order.closes(position.key, side: closing) {
                 var canceled = order
                 if order.frozen > 0 {
                     entries.append(
@@ -109,7 +109,7 @@ extension MatchingEngine {
         for position in saved { positions[position.key] = position }
         for order in cancelled {
             if let price = order.price { books[inst.id]?.remove(id: order.id, side: order.side, price: price) }
-            open[order.id] = nil
+            setOpen(order.id, nil)
         }
         return closed
     }

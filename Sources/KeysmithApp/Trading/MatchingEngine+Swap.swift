@@ -101,7 +101,11 @@ extension MatchingEngine {
         } else {
             order.state = order.filled == size ? .filled : .canceled
         }
-        plan.cancelExcessReductions(open: open, taker: order)
+        var closing: [PositionKey: [OrderSide: [Order]]] = [:]
+        for key in plan.positions.keys {
+            for side in [OrderSide.buy, .sell] { closing[key, default: [:]][side] = swapOrders(key, side: side, closes: true) }
+        }
+        plan.cancelExcessReductions(closing: { key, side in closing[key]?[side] ?? [] }, taker: order)
         var placement = OrderPlacement(
             order: order, makers: plan.makers, fills: plan.fills,
             movements: plan.entries.isEmpty ? [] : [LedgerMovement(entries: plan.entries)], notional: notional)
@@ -164,7 +168,7 @@ extension MatchingEngine {
         if key.side == .net, let position, position.isOpen, position.closable(by: side) == 0 {
             throw OKXError.reduceOnlySameDirection
         }
-        let pending = open.values.reduce(Int64(0)) { total, other in
+        let pending = swapOrders(key, side: side, closes: true).reduce(Int64(0)) { total, other in
             other.closes(key, side: side) ? total + (other.size - other.filled) : total
         }
         let left = (position?.closable(by: side) ?? 0) - pending
@@ -191,11 +195,8 @@ extension MatchingEngine {
         } else {
             (held, closing) = (position?.magnitude ?? 0, 0)
         }
-        let pending = open.values.reduce(Int128(0)) { total, order in
-            guard let swap = order.swap, order.account == key.account, order.instrument == key.instrument, order.side == side,
-                swap.marginMode == key.marginMode, swap.positionSide == key.side, !swap.closes(side)
-            else { return total }
-            return total + Int128(order.size - order.filled)
+        let pending = swapOrders(key, side: side, closes: false).reduce(Int128(0)) { total, order in
+            total + Int128(order.size - order.filled)
         }
         let allowance = Int128(PositionTiers.maximumSize(of: inst, leverage: leverage)) - Int128(held) - pending + Int128(closing)
         return Int64(clamping: max(0, allowance))
@@ -364,12 +365,12 @@ private struct SwapPlan {
 
     /// Closing orders the placement left larger than their positions (a position that other orders reduced or
     /// turned over) are cancelled, newest first, each releasing what it froze.
-    mutating func cancelExcessReductions(open: [Int64: Order], taker: Order) {
+    mutating func cancelExcessReductions(closing: (PositionKey, OrderSide) -> [Order], taker: Order) {
         for (key, position) in positions {
             for side in [OrderSide.buy, .sell] {
                 var pending: Int64 = taker.state.isOpen && taker.closes(key, side: side) ? taker.size - taker.filled : 0
                 var candidates: [Order] = []
-                for var order in open.values where order.closes(key, side: side) {
+                for var order in closing(key, side) where order.closes(key, side: side) {
                     if let updated = makers.last(where: { $0.id == order.id }) { order = updated }
                     guard order.state.isOpen else { continue }
                     pending += order.size - order.filled
@@ -439,16 +440,12 @@ extension MatchingEngine {
             if let account { return try await store.openPositions(account: account) }
             return try await store.positions().filter(\.isOpen)
         }
-        // What open closing orders claim, per position and closing side, in one pass over the orders.
-        var claimed: [PositionKey: [OrderSide: Int64]] = [:]
-        for order in open.values {
-            guard let swap = order.swap, order.state.isOpen, swap.closes(order.side) else { continue }
-            let key = PositionKey(account: order.account, instrument: order.instrument, marginMode: swap.marginMode, side: swap.positionSide)
-            claimed[key, default: [:]][order.side, default: 0] += order.size - order.filled
-        }
         return found.map { position in
             let side: OrderSide = position.direction > 0 ? .sell : .buy
-            return (position, claimed[position.key]?[side] ?? 0)
+            let pending = swapOrders(position.key, side: side, closes: true).reduce(Int64(0)) { total, order in
+                order.closes(position.key, side: side) ? total + (order.size - order.filled) : total
+            }
+            return (position, pending)
         }
     }
 

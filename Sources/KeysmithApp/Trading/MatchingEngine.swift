@@ -19,7 +19,11 @@ public actor MatchingEngine {
     let fees: FeeService
     let clock: any WallClock
     var books: [String: OrderBook] = [:]
-    var open: [Int64: Order] = [:]
+    /// The open orders, by id. Changed through ``setOpen(_:_:)`` only, which keeps ``swapOrders`` in step.
+    private(set) var open: [Int64: Order] = [:]
+    /// The open SWAP orders by the position they open or close and their side: what a placement checks against
+    /// one position without looking at every order on the book.
+    private var swapOrders: [SwapOrderKey: Set<Int64>] = [:]
     /// Every position that ever opened, by account, instrument, margin mode and side (kept at zero once closed).
     var positions: [PositionKey: Position] = [:]
     var instruments: [String: Instrument] = [:]
@@ -92,7 +96,7 @@ public actor MatchingEngine {
             throw error.okxError
         }
         if let price = found.price { books[found.instrument]?.remove(id: found.id, side: found.side, price: price) }
-        open[found.id] = nil
+        setOpen(found.id, nil)
         return canceled
     }
 
@@ -325,12 +329,12 @@ public actor MatchingEngine {
                 // Filled (already gone), or cancelled by the placement (a closing order left with nothing to close).
                 updated.remove(id: maker.id, side: maker.side, price: price)
             }
-            open[maker.id] = maker.state.isOpen ? maker : nil
+            setOpen(maker.id, maker.state.isOpen ? maker : nil)
         }
         if stored.state.isOpen, let price {
             updated.add(
                 RestingOrder(id: stored.id, account: stored.account, side: stored.side, price: price, remaining: stored.size - stored.filled))
-            open[stored.id] = stored
+            setOpen(stored.id, stored)
         }
         books[stored.instrument] = updated
     }
@@ -520,8 +524,45 @@ public actor MatchingEngine {
             guard let price = order.price else { continue }
             books[order.instrument, default: OrderBook()].add(
                 RestingOrder(id: order.id, account: order.account, side: order.side, price: price, remaining: order.size - order.filled))
-            open[order.id] = order
+            setOpen(order.id, order)
         }
         loaded = true
+    }
+}
+
+/// Which of a position's open SWAP orders: those in `side` that close it, or those that open it.
+struct SwapOrderKey: Hashable {
+    let position: PositionKey
+    let side: OrderSide
+    let closes: Bool
+
+    init?(_ order: Order) {
+        guard let swap = order.swap else { return nil }
+        position = PositionKey(account: order.account, instrument: order.instrument, marginMode: swap.marginMode, side: swap.positionSide)
+        side = order.side
+        closes = swap.closes(order.side)
+    }
+
+    init(position: PositionKey, side: OrderSide, closes: Bool) {
+        self.position = position
+        self.side = side
+        self.closes = closes
+    }
+}
+
+extension MatchingEngine {
+    /// Records `order` as the open order `id` (nil: no longer open), keeping the SWAP index in step.
+    func setOpen(_ id: Int64, _ order: Order?) {
+        if let old = open[id], let key = SwapOrderKey(old) {
+            swapOrders[key]?.remove(id)
+            if swapOrders[key]?.isEmpty == true { swapOrders[key] = nil }
+        }
+        open[id] = order
+        if let order, order.state.isOpen, let key = SwapOrderKey(order) { swapOrders[key, default: []].insert(id) }
+    }
+
+    /// The open SWAP orders in `side` that close (or, `closes` false, open) `position`.
+    func swapOrders(_ position: PositionKey, side: OrderSide, closes: Bool) -> [Order] {
+        (swapOrders[SwapOrderKey(position: position, side: side, closes: closes)] ?? []).compactMap { open[$0] }
     }
 }
