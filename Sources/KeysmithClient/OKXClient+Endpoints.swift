@@ -58,6 +58,12 @@ extension OKXClient {
         try one(try await request(.POST, "/api/v5/trade/cancel-order", body: OrderReference(instId: instId, ordId: orderId, clOrdId: clientOrderId)))
     }
 
+    /// Amends an open order to a new total size (what it filled included) and/or price; it keeps its id. A refused
+    /// amendment throws `.api` with its `sCode` (51503 not found, 51509 cancelled, 51510 filled, ...).
+    public func amendOrder(_ amendment: AmendOrderRequest) async throws -> AmendAck {
+        try one(try await request(.POST, "/api/v5/trade/amend-order", body: amendment))
+    }
+
     public func order(instId: String, orderId: String? = nil, clientOrderId: String? = nil) async throws -> Order {
         try one(try await request(.GET, "/api/v5/trade/order", query: [("instId", instId), ("ordId", orderId), ("clOrdId", clientOrderId)]))
     }

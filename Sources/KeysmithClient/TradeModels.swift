@@ -40,6 +40,41 @@ public struct OrderAck: Codable, Sendable, Hashable {
     @OKXMilliseconds public var ts: Date?
 }
 
+/// `POST /api/v5/trade/amend-order` body: the order by `ordId` or `clOrdId`, its new total size and/or price.
+public struct AmendOrderRequest: Codable, Sendable, Hashable {
+    public var instId: String
+    public var ordId: String?
+    public var clOrdId: String?
+    public var newSz: String?
+    public var newPx: String?
+    /// Cancel the order when the amendment fails.
+    public var cxlOnFail: Bool?
+    public var reqId: String?
+
+    public init(
+        instId: String, orderId: String? = nil, clientOrderId: String? = nil, newSize: Decimal? = nil, newPrice: Decimal? = nil,
+        cancelOnFail: Bool? = nil, requestId: String? = nil
+    ) {
+        self.instId = instId
+        self.ordId = orderId
+        self.clOrdId = clientOrderId
+        self.newSz = newSize.map { "\($0)" }
+        self.newPx = newPrice.map { "\($0)" }
+        self.cxlOnFail = cancelOnFail
+        self.reqId = requestId
+    }
+}
+
+/// The item of an amendment: `sCode` "0" on success, with the caller's `reqId`.
+public struct AmendAck: Codable, Sendable, Hashable {
+    @OKXText public var ordId: String
+    @OKXText public var clOrdId: String
+    @OKXText public var reqId: String
+    @OKXText public var sCode: String
+    @OKXText public var sMsg: String
+    @OKXMilliseconds public var ts: Date?
+}
+
 /// `GET /api/v5/trade/order` and `orders-pending` item.
 public struct Order: Codable, Sendable, Hashable {
     public var instId: String

@@ -85,6 +85,16 @@ extension Harness {
             } catch let error as OKXClientError {
                 #expect(error.code == "51008")
             }
+            let amended = try await client.amendOrder(
+                AmendOrderRequest(instId: "BTC-USDT", clientOrderId: "b1", newSize: 0.002, newPrice: 19000, requestId: "r1"))
+            #expect(amended.sCode == "0" && amended.ordId == ack.ordId && amended.reqId == "r1")
+            #expect(try await client.balance(currencies: ["USDT"]).details.first?.frozenBal == 38)
+            do {
+                _ = try await client.amendOrder(AmendOrderRequest(instId: "BTC-USDT", orderId: "424242", newPrice: 19000))
+                Issue.record("an amendment of no order was accepted")
+            } catch let error as OKXClientError {
+                #expect(error.code == "51503")
+            }
             let cancelled = try await client.cancelOrder(instId: "BTC-USDT", clientOrderId: "b1")
             #expect(cancelled.sCode == "0")
             #expect(try await client.pendingOrders().isEmpty)

@@ -258,6 +258,7 @@ extension Harness {
         case transfer(from: Int, to: Int, fromKind: Int, toKind: Int, ccy: Int, units: Int)
         case order(account: Int, sell: Bool, tick: Int, units: Int)
         case cancel(account: Int)
+        case amend(account: Int, tick: Int, units: Int)
         case withdrawal(units: Int, settle: Int)
 
         var description: String {
@@ -266,13 +267,14 @@ extension Harness {
             case .transfer(let f, let t, let fk, let tk, let c, let u): "transfer(\(f)->\(t), \(fk)->\(tk), \(c), \(u))"
             case .order(let a, let sell, let tick, let u): "order(\(a), \(sell ? "sell" : "buy"), \(tick), \(u))"
             case .cancel(let a): "cancel(\(a))"
+            case .amend(let a, let tick, let u): "amend(\(a), \(tick), \(u))"
             case .withdrawal(let u, let settle): "withdrawal(\(u), \(settle))"
             }
         }
     }
 
     static let operation = zip(
-        Gen.int(in: 0...5), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.int(in: 0...1), Gen.int(in: 0...1),
+        Gen.int(in: 0...6), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.int(in: 0...1), Gen.int(in: 0...1),
         Gen.int(in: 1...3_000)
     ).map { kind, a, b, fk, tk, c, units -> Operation in
         switch kind {
@@ -282,7 +284,8 @@ extension Harness {
             : .transfer(from: a, to: b, fromKind: fk, toKind: 1 - fk, ccy: c, units: units)
         case 2, 3: .order(account: a, sell: fk == 1, tick: units % 20, units: 1_000 + units)
         case 4: .cancel(account: a)
-        default: .withdrawal(units: units, settle: b)
+        case 5: .withdrawal(units: units, settle: b)
+        default: .amend(account: a, tick: units % 20, units: 1_000 + units)
         }
     }
 
@@ -343,6 +346,14 @@ extension Harness {
                 if let open = try await h.installation.orders.orders(account: accounts[a].uid, matching: OrderQuery(open: true, page: Page(limit: 1))).first {
                     _ = try? await h.installation.engine.cancel(
                         instrument: open.instrument, orderID: String(open.id), clientOrderID: nil, account: accounts[a], origin: .test)
+                }
+            case .amend(let a, let tick, let units):
+                // The account's newest open order, to a new price and size (what it filled included).
+                if let open = try await h.installation.orders.orders(account: accounts[a].uid, matching: OrderQuery(open: true, page: Page(limit: 1))).first {
+                    let request = AmendRequest(
+                        instrument: open.instrument, orderID: String(open.id), newSize: Amount(units: Int64(units), scale: 8).text,
+                        newPrice: Amount(units: Int64(100 + tick), scale: 1).text)
+                    _ = await h.installation.engine.amend(request, key: keys[a], account: accounts[a], origin: .test)
                 }
             case .withdrawal(let units, let settle):
                 let amount = Amount(units: 2_000_000 + Int64(units) * 1_000, scale: 6)

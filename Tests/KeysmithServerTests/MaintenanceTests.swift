@@ -48,6 +48,10 @@ import Testing
             h.clock.advance(by: 1)
             let cancel = try await h.call(.post, "/api/v5/trade/cancel-order", body: #"{"instId":"BTC-USDT","ordId":"\#(resting)"}"#, as: trader.key)
             #expect(cancel.code == "50001")
+            h.clock.advance(by: 1)
+            let amend = try await h.call(
+                .post, "/api/v5/trade/amend-order", body: #"{"instId":"BTC-USDT","ordId":"\#(resting)","newPx":"19000"}"#, as: trader.key)
+            #expect(amend.code == "50001")
             #expect(try await h.available(trader.account, .trading, "USDT") == before, "nothing moved")
             #expect(try await h.call(.get, "/api/v5/trade/orders-pending", as: trader.key).data.count == 2, "reads keep working")
 

@@ -19,6 +19,8 @@ import Testing
 
     /// Codes an order may be refused with in these sequences (anything else is a failure).
     static let expectedRefusals: Set<String> = ["51008", "51169", "51170", "51000", "51006", "51020", "51023"]
+    /// Codes an amendment may be refused with (the order may also have filled or been cancelled since it was read).
+    static let expectedAmendRefusals: Set<String> = ["51502", "51000", "51006", "51004", "51169", "51170", "51503", "51509", "51510"]
 
     @Test(arguments: [101, 102, 106, 108, 110, 112] as [UInt64])
     func randomSwapTradingReconcilesToTheUnit(seed: UInt64) async throws {
@@ -31,7 +33,7 @@ import Testing
             func markText() -> String { Amount(units: mark, scale: 1).text }
             try await S.pin(h, markText())
             var unexpected: [String] = []
-            var placed = 0, liquidated = 0, settled = 0
+            var placed = 0, amended = 0, liquidated = 0, settled = 0
             for _ in 0..<150 {
                 let who = Int.random(in: 0..<traders.count, using: &random)
                 let key = traders[who].key
@@ -49,7 +51,19 @@ import Testing
                     let reply = try await h.order(S.swap(side, sz: size, px: px, reduceOnly: reduce, tdMode: tdMode), as: key)
                     let code = S.sCode(reply) ?? reply.code
                     if code == "0" { placed += 1 } else if !Self.expectedRefusals.contains(code) { unexpected.append(reply.raw) }
-                case 13..<15:
+                case 13:
+                    let pending = try await h.call(.get, "/api/v5/trade/orders-pending?instType=SWAP", as: key)
+                    if let id = pending.data.first?["ordId"] as? String {
+                        let offset = Int64.random(in: -200...200, using: &random)
+                        let px = Amount(units: mark + mark * offset / 10_000, scale: 1).text
+                        let size = Amount(units: Int64.random(in: 10...400, using: &random), scale: 2).text
+                        let fields = Bool.random(using: &random) ? #""newPx":"\#(px)""# : #""newSz":"\#(size)","newPx":"\#(px)""#
+                        let reply = try await h.call(
+                            .post, "/api/v5/trade/amend-order", body: #"{"instId":"BTC-USDT-SWAP","ordId":"\#(id)",\#(fields)}"#, as: key)
+                        let code = reply.data.first?["sCode"] as? String ?? reply.code
+                        if code == "0" { amended += 1 } else if !Self.expectedAmendRefusals.contains(code) { unexpected.append(reply.raw) }
+                    }
+                case 14:
                     let pending = try await h.call(.get, "/api/v5/trade/orders-pending?instType=SWAP", as: key)
                     if let id = pending.data.first?["ordId"] as? String {
                         let cancelled = try await h.call(
@@ -89,7 +103,7 @@ import Testing
             }
             try await Self.expectReconciled(h, traders.map(\.account), deposit: "3000", seed: seed)
             // The sequences exercise what they are meant to (over all seeds these are far from zero).
-            print("seed \(seed): \(placed) orders placed, \(liquidated) liquidations, \(settled) funding settlements")
+            print("seed \(seed): \(placed) orders placed, \(amended) amended, \(liquidated) liquidations, \(settled) funding settlements")
         }
     }
 

@@ -245,3 +245,27 @@ def test_the_operators_fee_schedule_reaches_the_running_server(server):
     assert refused.returncode != 0 and "rebates are not paid" in refused.stderr
     assert server.cli("fee", "assign", "--account", "bot01trader", "--level", "VIP7", check=False).returncode != 0
     assert server.cli_json("fee", "list")["accounts"] == [{"account": "bot01trader", "level": "VIP1"}]
+
+
+def test_edit_order_amends_in_place(server):
+    """ccxt's edit_order (trade/amend-order): the order keeps its id, its hold follows the new size and price, and a
+    price that crosses fills at the resting price."""
+    seller = trader(server, "bot01trader", "BTC", "1")
+    buyer = trader(server, "bot02trader", "USDT", "10000")
+    bid = buyer.create_order("BTC/USDT", "limit", "buy", 0.1, 29000)
+    edited = buyer.edit_order(bid["id"], "BTC/USDT", "limit", "buy", 0.2, 29500)
+    assert edited["id"] == bid["id"]
+    order = buyer.fetch_order(bid["id"], "BTC/USDT")
+    assert order["amount"] == 0.2 and order["price"] == 29500 and order["status"] == "open"
+    assert buyer.fetch_balance()["USDT"]["free"] == 4100  # 0.2 x 29500 held
+    seller.create_order("BTC/USDT", "limit", "sell", 0.1, 30000)
+    buyer.edit_order(bid["id"], "BTC/USDT", "limit", "buy", None, 30000)
+    order = buyer.fetch_order(bid["id"], "BTC/USDT")
+    assert order["filled"] == 0.1 and order["remaining"] == 0.1 and order["average"] == 30000 and order["status"] == "open"
+    balance = buyer.fetch_balance()
+    assert balance["USDT"]["free"] == 4000 and balance["BTC"]["free"] == 0.0999  # 3000 paid, 3000 held
+    buyer.cancel_order(bid["id"], "BTC/USDT")
+    with pytest.raises(ccxt.ExchangeError) as canceled:
+        buyer.edit_order(bid["id"], "BTC/USDT", "limit", "buy", 0.3, 30000)
+    assert "51509" in str(canceled.value)
+    assert buyer.fetch_balance()["USDT"]["free"] == 7000

@@ -210,6 +210,19 @@ def test_ccxt_opens_and_closes_a_swap_position_with_exact_pnl(server):
     assert pending["data"][0]["clOrdId"] == "okxswap1" and pending["data"][0]["tdMode"] == "isolated"
     assert pending["data"][0]["posSide"] == "net" and pending["data"][0]["lever"] == "10"
     assert account.get_positions(instType="SWAP")["data"] == []
+    # Amended with python-okx: a new price and size in place, and a batch answering for each item.
+    amended = trade.amend_order(instId="BTC-USDT-SWAP", clOrdId="okxswap1", newSz="3", newPx="29500", reqId="amend1")
+    assert amended["code"] == "0" and amended["data"][0]["reqId"] == "amend1", amended
+    assert amended["data"][0]["ordId"] == placed["data"][0]["ordId"]
+    order = trade.get_order(instId="BTC-USDT-SWAP", clOrdId="okxswap1")["data"][0]
+    assert order["sz"] == "3" and order["px"] == "29500" and order["state"] == "live"
+    batch = trade.amend_multiple_orders([
+        {"instId": "BTC-USDT-SWAP", "clOrdId": "okxswap1", "newPx": "29600"},
+        {"instId": "BTC-USDT-SWAP", "ordId": "99999999", "newPx": "29600"},
+        {"instId": "BTC-USDT-SWAP", "clOrdId": "okxswap1", "newPx": "40000"},
+    ])
+    assert batch["code"] == "2" and [d["sCode"] for d in batch["data"]] == ["0", "51503", "51006"], batch
+    assert trade.get_order(instId="BTC-USDT-SWAP", clOrdId="okxswap1")["data"][0]["px"] == "29600"
 
 
 def test_mark_candles_and_order_sizes_through_ccxt_and_python_okx(server):

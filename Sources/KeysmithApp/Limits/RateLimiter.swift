@@ -88,6 +88,8 @@ public struct EndpointFamily: Sendable, Hashable {
         "POST /api/v5/trade/batch-orders": EndpointFamily("trade/batch-orders", 300, per: 2000),
         "POST /api/v5/trade/cancel-order": EndpointFamily("trade/cancel-order", 60, per: 2000),
         "POST /api/v5/trade/cancel-batch-orders": EndpointFamily("trade/cancel-batch-orders", 300, per: 2000),
+        "POST /api/v5/trade/amend-order": EndpointFamily("trade/amend-order", 60, per: 2000),
+        "POST /api/v5/trade/amend-batch-orders": EndpointFamily("trade/amend-batch-orders", 300, per: 2000),
         "GET /api/v5/trade/order": EndpointFamily("trade/order:read", 60, per: 2000),
         "GET /api/v5/trade/orders-pending": EndpointFamily("trade/orders-pending", 60, per: 2000),
         "GET /api/v5/trade/orders-history": EndpointFamily("trade/orders-history", 40, per: 2000),

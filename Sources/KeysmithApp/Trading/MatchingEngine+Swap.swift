@@ -8,9 +8,12 @@ import KeysmithStore
 /// order freezes the margin its remaining contracts would hold at its leverage and its maker fee (only the fee for an
 /// order that closes a position), so a maker always has what its fills cost.
 extension MatchingEngine {
-    func placeSwap(_ request: OrderRequest, inst: Instrument, key: APIKey, account: Account, origin: AuditOrigin)
-        async throws(OKXError) -> Order
-    {
+    /// Places a SWAP order, or amends the open SWAP order `original` to `request` (at the leverage it was placed
+    /// with; see ``placeValidated(_:key:account:origin:replacing:auditDetails:)``).
+    func placeSwap(
+        _ request: OrderRequest, inst: Instrument, key: APIKey, account: Account, origin: AuditOrigin, replacing original: Order? = nil,
+        auditDetails: [String: String] = [:]
+    ) async throws(OKXError) -> Order {
         let (marginMode, positionSide) = try SwapOrderRules.check(
             level: account.level, mode: account.positionMode, tradeMode: request.tradeMode, positionSide: request.positionSide)
         guard let side = OrderSide(rawValue: request.side) else { throw OKXError.parameterError("side") }
@@ -30,21 +33,28 @@ extension MatchingEngine {
                 lowest: Amount(units: limits.lowest, scale: inst.tickSize.scale).text)
         }
         let store = self.store, uid = account.uid
-        let settings = try await mapped { @Sendable () async throws(StoreError) in try await store.leverageSettings(account: uid) }
-        let leverage = settings.leverage(instrument: inst.id, marginMode: marginMode, side: positionSide)
-        let terms = SwapTerms(
-            marginMode: marginMode, positionSide: positionSide, reduceOnly: positionSide == .net && request.reduceOnly,
-            leverage: leverage)
+        let terms: SwapTerms
+        if let placed = original?.swap {
+            terms = placed
+        } else {
+            let settings = try await mapped { @Sendable () async throws(StoreError) in try await store.leverageSettings(account: uid) }
+            terms = SwapTerms(
+                marginMode: marginMode, positionSide: positionSide, reduceOnly: positionSide == .net && request.reduceOnly,
+                leverage: settings.leverage(instrument: inst.id, marginMode: marginMode, side: positionSide))
+        }
+        let leverage = terms.leverage
         let positionKey = PositionKey(account: uid, instrument: inst.id, marginMode: marginMode, side: positionSide)
+        // An amendment counts what it has left to fill, and not itself among the position's other orders.
+        let unfilled = size - (original?.filled ?? 0), amending = original?.id ?? 0
         if terms.closes(side) {
-            try checkClosable(size, side: side, key: positionKey, inst: inst)
-        } else if size > openingAllowance(positionKey, side: side, leverage: leverage, inst: inst) {
+            try checkClosable(unfilled, side: side, key: positionKey, inst: inst, excluding: amending)
+        } else if unfilled > openingAllowance(positionKey, side: side, leverage: leverage, inst: inst, excluding: amending) {
             throw OKXError.positionAboveTier(
                 leverage: leverage.description,
                 maximum: Amount(units: PositionTiers.maximumSize(of: inst, leverage: leverage), scale: inst.lotSize.scale).text)
         }
 
-        let book = books[inst.id] ?? OrderBook()
+        let book = bookForPlacing(inst.id, replacing: original, price: price, size: size)
         let now = clock.milliseconds
         let schedule = fees.current
         let takerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).taker
@@ -59,8 +69,9 @@ extension MatchingEngine {
         var order: Order
         while true {
             // A market order trades no further than the price limit on its side.
-            matches = working.plan(side: side, limit: price ?? (side == .buy ? limits.highest : limits.lowest), size: size)
+            matches = working.plan(side: side, limit: price ?? (side == .buy ? limits.highest : limits.lowest), size: unfilled)
             let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
+            if original != nil, type == .postOnly, !matches.isEmpty { throw OKXError.amendPostOnlyWouldTake }
             // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
             cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
             if cancelledAtOnce { matches = [] }
@@ -69,6 +80,10 @@ extension MatchingEngine {
                 type: type, price: price, size: size, targetCurrency: "", createdAt: now, updatedAt: now)
             order.swap = terms
             plan = SwapPlan(inst: inst, now: now, known: positions)
+            if let original {
+                order = Self.amended(original, price: price, size: size, at: now)
+                plan.entries += Self.release(original, currency: inst.quote)
+            }
             var unfit: [Int64] = []
             for match in matches {
                 guard let maker = open[match.maker.id], maker.swap != nil else { throw OKXError.systemError }
@@ -88,7 +103,7 @@ extension MatchingEngine {
         }
         for maker in dropped { plan.cancel(maker) }
         let notional = try Self.swapNotional(price: price, size: size, matches: matches, inst: inst)
-        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
+        try await checkSpending(key: key, inst: inst, notional: notional, now: now, dailyIncrease: Self.increase(notional, over: original, inst))
         let rests = !cancelledAtOnce && (type == .limit || type == .postOnly) && order.filled < size
         if rests, let price {
             let makerRate = schedule.rates(account: uid, instrumentType: InstrumentType.swap.rawValue).maker
@@ -117,12 +132,12 @@ extension MatchingEngine {
                 "instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? "",
                 "tdMode": marginMode.rawValue, "posSide": positionSide.rawValue, "reduceOnly": terms.reduceOnly ? "true" : "false",
                 "canceled": plan.cancelled.map(String.init).joined(separator: ","),
-            ])
+            ].merging(auditDetails) { _, amendment in amendment })
         let stored: (order: Order, fills: [Fill], positions: [Position])
         do {
             stored = try await self.store.place(placement, audit: audit)
         } catch where error.kind == .insufficientFunds {
-            throw OKXError.insufficientMargin(inst.quote)
+            throw original == nil ? OKXError.insufficientMargin(inst.quote) : OKXError.amendInsufficientBalance(inst.quote)
         } catch where error.kind == .outOfRange {
             throw Self.tooLarge
         } catch {
@@ -163,13 +178,13 @@ extension MatchingEngine {
     /// An order that closes `key`'s position (reduce-only, or the closing side of a leg) may close at most what the
     /// position holds beyond the account's other open closing orders: 51170 when a one-way position runs the
     /// order's way, 51169 when there is nothing (left) to close, 51000 when the order is larger.
-    private func checkClosable(_ size: Int64, side: OrderSide, key: PositionKey, inst: Instrument) throws(OKXError) {
+    private func checkClosable(_ size: Int64, side: OrderSide, key: PositionKey, inst: Instrument, excluding: Int64) throws(OKXError) {
         let position = positions[key]
         if key.side == .net, let position, position.isOpen, position.closable(by: side) == 0 {
             throw OKXError.reduceOnlySameDirection
         }
         let pending = swapOrders(key, side: side, closes: true).reduce(Int64(0)) { total, other in
-            other.closes(key, side: side) ? total + (other.size - other.filled) : total
+            other.closes(key, side: side) && other.id != excluding ? total + (other.size - other.filled) : total
         }
         let left = (position?.closable(by: side) ?? 0) - pending
         guard left > 0 else { throw OKXError.noPositionToReduce }
@@ -184,7 +199,7 @@ extension MatchingEngine {
     /// allows (``PositionTiers/maximumSize(of:leverage:)``), less what the position already holds that way and what
     /// the account's other orders would open on it; in one-way mode an order that first closes a position the other
     /// way may be larger by what it closes.
-    func openingAllowance(_ key: PositionKey, side: OrderSide, leverage: Leverage, inst: Instrument) -> Int64 {
+    func openingAllowance(_ key: PositionKey, side: OrderSide, leverage: Leverage, inst: Instrument, excluding: Int64 = 0) -> Int64 {
         let position = positions[key]
         let towards: Int64 = side == .buy ? 1 : -1
         let held: Int64, closing: Int64
@@ -196,7 +211,7 @@ extension MatchingEngine {
             (held, closing) = (position?.magnitude ?? 0, 0)
         }
         let pending = swapOrders(key, side: side, closes: false).reduce(Int128(0)) { total, order in
-            total + Int128(order.size - order.filled)
+            order.id == excluding ? total : total + Int128(order.size - order.filled)
         }
         let allowance = Int128(PositionTiers.maximumSize(of: inst, leverage: leverage)) - Int128(held) - pending + Int128(closing)
         return Int64(clamping: max(0, allowance))
@@ -370,7 +385,7 @@ private struct SwapPlan {
             for side in [OrderSide.buy, .sell] {
                 var pending: Int64 = taker.state.isOpen && taker.closes(key, side: side) ? taker.size - taker.filled : 0
                 var candidates: [Order] = []
-                for var order in closing(key, side) where order.closes(key, side: side) {
+                for var order in closing(key, side) where order.closes(key, side: side) && order.id != taker.id {
                     if let updated = makers.last(where: { $0.id == order.id }) { order = updated }
                     guard order.state.isOpen else { continue }
                     pending += order.size - order.filled

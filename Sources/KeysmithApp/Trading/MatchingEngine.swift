@@ -129,7 +129,7 @@ public actor MatchingEngine {
         return try await body()
     }
 
-    private func acquire() async {
+    func acquire() async {
         guard busy else {
             busy = true
             return
@@ -137,7 +137,7 @@ public actor MatchingEngine {
         await withCheckedContinuation { waiting.append($0) }
     }
 
-    private func release() {
+    func release() {
         if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 
@@ -179,9 +179,12 @@ public actor MatchingEngine {
 
     // MARK: - Matching
 
-    private func placeValidated(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin) async throws(OKXError)
-        -> Order
-    {
+    /// Places `request`, or, with `original`, amends that open order to it: the amendment keeps the order's id, what
+    /// it filled and its fees, releases what it froze and freezes what the new size and price hold, and matches
+    /// what the new price crosses (``amend(_:key:account:origin:)``).
+    func placeValidated(_ request: OrderRequest, key: APIKey, account: Account, origin: AuditOrigin, replacing original: Order? = nil,
+        auditDetails: [String: String] = [:]
+    ) async throws(OKXError) -> Order {
         guard let inst = instruments[request.instrument] else { throw OKXError.instrumentDoesNotExist }
         guard key.trading.permits(type: inst.type) else {
             throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.type.rawValue) instruments")
@@ -190,7 +193,8 @@ public actor MatchingEngine {
             guard key.trading.permits(instrument: inst.id) else {
                 throw OKXError.keyLacksPermission.with(message: "This API key may not trade \(inst.id)")
             }
-            return try await placeSwap(request, inst: inst, key: key, account: account, origin: origin)
+            return try await placeSwap(
+                request, inst: inst, key: key, account: account, origin: origin, replacing: original, auditDetails: auditDetails)
         }
         guard inst.sizesFitBaseCurrency else {
             throw OKXError.parameterError("instId").with(
@@ -212,27 +216,33 @@ public actor MatchingEngine {
         let quoteSized = type == .market && (request.targetCurrency ?? (side == .buy ? "quote_ccy" : "base_ccy")) == "quote_ccy"
         let size = try Self.size(request.size, inst: inst, quoteSized: quoteSized)
         let price = type == .market ? nil : try Self.limitPrice(request.price, inst: inst)
-        let book = books[inst.id] ?? OrderBook()
+        let book = bookForPlacing(inst.id, replacing: original, price: price, size: size)
+        let unfilled = size - (original?.filled ?? 0)
         var matches: [Match]
         if quoteSized {
             // Buys spend up to the quote amount; sells sell until they would receive more than it.
             matches = book.plan(side: side, limit: nil, size: .max / 4, budget: Self.budget(quoteUnits: size, inst: inst))
         } else {
-            matches = book.plan(side: side, limit: price, size: size)
+            matches = book.plan(side: side, limit: price, size: unfilled)
         }
         let matchedSize = matches.reduce(Int64(0)) { $0 + $1.size }
+        if original != nil, type == .postOnly, !matches.isEmpty { throw OKXError.amendPostOnlyWouldTake }
         // A post_only order that would take, or a fok order the book cannot fill, is cancelled untouched.
         let cancelledAtOnce = type == .postOnly && !matches.isEmpty || type == .fok && matchedSize < size
         if cancelledAtOnce { matches = [] }
         let now = clock.milliseconds
         let notional = try Self.orderNotional(type: type, price: price, size: size, quoteSized: quoteSized, matches: matches, inst: inst)
-        try await checkSpending(key: key, inst: inst, notional: notional, now: now)
+        try await checkSpending(key: key, inst: inst, notional: notional, now: now, dailyIncrease: Self.increase(notional, over: original, inst))
 
         var order = Order(
             clientOrderID: request.clientOrderID, tag: request.tag, account: account.uid, apiKey: key.apiKey, instrument: inst.id,
             side: side, type: type, price: price, size: size, targetCurrency: quoteSized ? "quote_ccy" : "base_ccy", createdAt: now,
             updatedAt: now)
         var entries: [LedgerEntry] = []
+        if let original {
+            order = Self.amended(original, price: price, size: size, at: now)
+            entries += Self.release(original, currency: side == .buy ? inst.quote : inst.base)
+        }
         var makers: [Order] = []
         var fills: [Fill] = []
         let schedule = fees.current
@@ -305,12 +315,14 @@ public actor MatchingEngine {
             notional: notional)
         let audit = origin.record(
             at: now, account: account.uid, target: "",
-            details: ["instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? ""])
+            details: ["instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? ""]
+                .merging(auditDetails) { _, amendment in amendment })
         let stored: Order
         do {
             stored = try await store.place(placement, audit: audit).order
         } catch where error.kind == .insufficientFunds {
-            throw OKXError.insufficientOrderBalance(side == .buy ? inst.quote : inst.base)
+            let currency = side == .buy ? inst.quote : inst.base
+            throw original == nil ? OKXError.insufficientOrderBalance(currency) : OKXError.amendInsufficientBalance(currency)
         } catch where error.kind == .outOfRange {
             throw Self.tooLarge
         } catch {
@@ -332,9 +344,15 @@ public actor MatchingEngine {
             setOpen(maker.id, maker.state.isOpen ? maker : nil)
         }
         if stored.state.isOpen, let price {
-            updated.add(
-                RestingOrder(id: stored.id, account: stored.account, side: stored.side, price: price, remaining: stored.size - stored.filled))
+            // An amendment that kept its place in the queue (``bookForPlacing(_:replacing:price:size:)``) is resized there.
+            let remaining = stored.size - stored.filled
+            if !updated.resize(id: stored.id, side: stored.side, price: price, remaining: remaining) {
+                updated.add(RestingOrder(id: stored.id, account: stored.account, side: stored.side, price: price, remaining: remaining))
+            }
             setOpen(stored.id, stored)
+        } else if open[stored.id] != nil {
+            // An amended order its new price filled.
+            setOpen(stored.id, nil)
         }
         books[stored.instrument] = updated
     }
@@ -444,8 +462,9 @@ public actor MatchingEngine {
         return Amount(parsing: fraction.isEmpty ? String(whole) : "\(whole).\(fraction)", scale: scale)?.units ?? .max
     }
 
-    /// The key's per-order and per-day USDT limits (USDT-quoted instruments).
-    func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64) async throws(OKXError) {
+    /// The key's per-order and per-day USDT limits (USDT-quoted instruments). The day's limit counts `dailyIncrease`
+    /// of the order when given (an amendment: what it adds to the order's value), else all of it.
+    func checkSpending(key: APIKey, inst: Instrument, notional: Int64, now: Int64, dailyIncrease: Int64? = nil) async throws(OKXError) {
         guard inst.quote == "USDT", key.trading.maxOrderUSDT != nil || key.trading.maxDailyUSDT != nil else { return }
         let value = Amount(units: notional, scale: inst.quoteScale)
         if let text = key.trading.maxOrderUSDT {
@@ -462,7 +481,7 @@ public actor MatchingEngine {
                 try await store.notional(apiKey: apiKey, since: now - now % 86_400_000)
             }
             // The day's total and this order together, without wrapping: a sum beyond 64 bits is above any limit.
-            let (total, overflow) = spent.addingReportingOverflow(notional)
+            let (total, overflow) = spent.addingReportingOverflow(dailyIncrease ?? notional)
             if overflow || total > limit {
                 throw OKXError.parameterError("sz").with(
                     message: "Parameter sz error: this API key's daily limit of \(text) USDT would be exceeded")

@@ -91,6 +91,30 @@ extension OKXError {
         code: "51400", message: "Order cancellation failed as the order has been filled, canceled or does not exist.", httpStatus: 200)
     public static let orderDoesNotExist = OKXError(code: "51603", message: "Order does not exist.", httpStatus: 200)
 
+    // Amending an open order (`trade/amend-order`).
+    /// Neither `newSz` nor `newPx` was sent.
+    public static let amendNeedsSizeOrPrice = OKXError(code: "51500", message: "Either order price or amount is required.", httpStatus: 200)
+    /// More orders in one `amend-batch-orders` than it takes.
+    public static func tooManyAmendments(_ maximum: Int) -> OKXError {
+        OKXError(code: "51501", message: "Maximum \(maximum) orders can be modified.", httpStatus: 200)
+    }
+    /// The amended order's hold (or what its new fills pay) exceeds the account's balance.
+    public static func amendInsufficientBalance(_ currency: String) -> OKXError {
+        OKXError(code: "51502", message: "Order modification failed for insufficient \(currency) balance or margin.", httpStatus: 200)
+    }
+    public static let amendOrderDoesNotExist = OKXError(
+        code: "51503", message: "Order modification failed as the order does not exist.", httpStatus: 200)
+    /// An order type that never rests (market, ioc, fok) cannot be amended.
+    public static let amendUnavailableForType = OKXError(
+        code: "51506", message: "Order modification unavailable for the order type.", httpStatus: 200)
+    public static let amendOrderCanceled = OKXError(
+        code: "51509", message: "Modification failed as the order has been canceled.", httpStatus: 200)
+    public static let amendOrderFilled = OKXError(
+        code: "51510", message: "Modification failed as the order has been completed.", httpStatus: 200)
+    /// A post_only order amended to a price that would take.
+    public static let amendPostOnlyWouldTake = OKXError(
+        code: "51511", message: "Modification failed as the order price did not meet the requirement for Post Only.", httpStatus: 200)
+
     public static func insufficientOrderBalance(_ currency: String) -> OKXError {
         OKXError(code: "51008", message: "Order failed. Insufficient \(currency) balance in account", httpStatus: 200)
     }

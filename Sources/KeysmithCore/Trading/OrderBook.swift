@@ -97,6 +97,24 @@ public struct OrderBook: Sendable {
         }
     }
 
+    /// Sets a resting order's remaining size where it stands, keeping its place in the queue (an amendment that
+    /// only lowers its size); false when it is not on the book.
+    @discardableResult
+    public mutating func resize(id: Int64, side: OrderSide, price: Int64, remaining: Int64) -> Bool {
+        guard remaining > 0 else { return remove(id: id, side: side, price: price) }
+        func update(_ levels: inout [Int64: [RestingOrder]]) -> Bool {
+            guard let index = levels[price]?.firstIndex(where: { $0.id == id }) else { return false }
+            levels[price]?[index].remaining = remaining
+            return true
+        }
+        return side == .buy ? update(&bids) : update(&asks)
+    }
+
+    /// Whether the order `id` rests at `price` on `side`.
+    public func contains(id: Int64, side: OrderSide, price: Int64) -> Bool {
+        ((side == .buy ? bids : asks)[price] ?? []).contains { $0.id == id }
+    }
+
     /// Removes an order (cancelled); false when it is not on the book.
     @discardableResult
     public mutating func remove(id: Int64, side: OrderSide, price: Int64) -> Bool {

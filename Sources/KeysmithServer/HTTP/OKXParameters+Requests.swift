@@ -27,6 +27,27 @@ extension OrderRequest {
     static let unsupported = ["attachAlgoOrds", "tpTriggerPx", "tpOrdPx", "slTriggerPx", "slOrdPx"]
 }
 
+extension AmendRequest {
+    /// A `trade/amend-order` body or one element of `amend-batch-orders`: 50014 without `instId`, 51000 for a bad
+    /// `reqId` or `cxlOnFail`. Sizes and prices stay text; the matching engine reads them with the instrument's scales.
+    public init(parameters params: OKXParameters) throws(OKXError) {
+        for name in Self.unsupported where params.sent(name) {
+            throw OKXError.parameterError(name).with(
+                message: "Parameter \(name) error: Keysmith does not amend take-profit, stop-loss or option prices")
+        }
+        self.init(
+            instrument: try params.required("instId"), orderID: params.optional("ordId"), clientOrderID: params.optional("clOrdId"),
+            newSize: params.optional("newSz"), newPrice: params.optional("newPx"), cancelOnFail: try params.flag("cxlOnFail"),
+            requestID: try params.clientIdentifier("reqId"))
+    }
+
+    /// Amendments of what Keysmith's book does not hold: attached algo orders, option prices.
+    static let unsupported = [
+        "attachAlgoOrds", "newTpTriggerPx", "newTpOrdPx", "newSlTriggerPx", "newSlOrdPx", "newTpOrdKind", "newTriggerPx", "newOrdPx",
+        "newPxUsd", "newPxVol",
+    ]
+}
+
 extension TransferRequest {
     /// An `asset/transfer` body: 50014 for a missing field, 51000 for a bad `clientId`. ``LedgerService`` checks the rest.
     public init(parameters params: OKXParameters) throws(OKXError) {

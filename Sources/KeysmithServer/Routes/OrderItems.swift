@@ -38,6 +38,37 @@ struct OrderReceipt: Encodable, Sendable {
     }
 }
 
+/// One item of a `trade/amend-order` or `amend-batch-orders` answer: the order it named (as sent when none was
+/// found), the caller's `reqId`, and `sCode` 0 or the error that refused it.
+struct AmendReceipt: Encodable, Sendable {
+    let clOrdId: String
+    let ordId: String
+    let reqId: String
+    let sCode: String
+    let sMsg: String
+    let ts: String
+
+    init(_ outcome: AmendOutcome, request: AmendRequest, now: Int64) {
+        reqId = request.requestID
+        ts = String(now)
+        switch outcome {
+        case .amended(let order):
+            (clOrdId, ordId, sCode, sMsg) = (order.clientOrderID, String(order.id), "0", "")
+        case .refused(let error, let order, _):
+            clOrdId = order?.clientOrderID ?? request.clientOrderID ?? ""
+            ordId = order.map { String($0.id) } ?? request.orderID ?? ""
+            (sCode, sMsg) = (error.code, error.message)
+        }
+    }
+
+    init(refused error: OKXError, parameters params: OKXParameters, now: Int64) {
+        clOrdId = params.optional("clOrdId") ?? ""
+        ordId = params.optional("ordId") ?? ""
+        reqId = params.optional("reqId") ?? ""
+        (sCode, sMsg, ts) = (error.code, error.message, String(now))
+    }
+}
+
 /// An order as `trade/order`, `orders-pending` and `orders-history` describe it.
 struct OrderItem: Encodable, Sendable {
     let accFillSz: String

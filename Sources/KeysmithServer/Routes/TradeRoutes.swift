@@ -19,6 +19,8 @@ struct TradeRoutes {
         trade.post("trade/batch-orders", use: placeBatch)
         trade.post("trade/cancel-order", use: cancel)
         trade.post("trade/cancel-batch-orders", use: cancelBatch)
+        trade.post("trade/amend-order", use: amendOne)
+        trade.post("trade/amend-batch-orders", use: amendBatch)
         read.get("trade/order", use: order)
         read.get("trade/orders-pending") { request, context in try await list(request, context, .pending) }
         read.get("trade/orders-history") { request, context in try await list(request, context, .history) }
@@ -93,6 +95,35 @@ struct TradeRoutes {
             }
         }
         return summarised(receipts, context)
+    }
+
+    @Sendable func amendOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<AmendReceipt> {
+        try maintenance.checkTrading()
+        return try await amend([try OKXParameters(jsonBody: context.body)], request, context)
+    }
+
+    /// Up to 20 amendments, in turn; each item answers for itself (51501 for more).
+    @Sendable func amendBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<AmendReceipt> {
+        try maintenance.checkTrading()
+        let items = try OKXParameters.list(jsonBody: context.body)
+        guard !items.isEmpty else { throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders") }
+        guard items.count <= Self.maximumBatch else { throw OKXError.tooManyAmendments(Self.maximumBatch) }
+        return try await amend(items, request, context)
+    }
+
+    private func amend(_ items: [OKXParameters], _ request: Request, _ context: AppRequestContext) async throws -> OKXResponse<AmendReceipt> {
+        let cached = try context.requireKey()
+        var receipts: [AmendReceipt] = []
+        for params in items {
+            do {
+                let amendment = try AmendRequest(parameters: params)
+                let outcome = await engine.amend(amendment, key: cached.key, account: cached.account, origin: context.auditOrigin(request))
+                receipts.append(AmendReceipt(outcome, request: amendment, now: clock.milliseconds))
+            } catch {
+                receipts.append(AmendReceipt(refused: error, parameters: params, now: clock.milliseconds))
+            }
+        }
+        return summarised(receipts, code: \.sCode, context)
     }
 
     private func cancelOne(_ params: OKXParameters, _ request: Request, _ context: AppRequestContext) async -> Result<OrderReceipt, OKXError> {
@@ -177,9 +208,15 @@ struct TradeRoutes {
     /// The envelope of item answers: code 0 when every item succeeded, 1 when none did, 2 when some did; the codes
     /// are recorded for the audit trail.
     private func summarised(_ receipts: [OrderReceipt], _ context: AppRequestContext) -> OKXResponse<OrderReceipt> {
+        summarised(receipts, code: \.sCode, context)
+    }
+
+    private func summarised<Item: Encodable & Sendable>(_ receipts: [Item], code: KeyPath<Item, String>, _ context: AppRequestContext)
+        -> OKXResponse<Item>
+    {
         var response = OKXResponse(receipts)
-        defer { context.facts.recordItemResults(([response.code] + receipts.map(\.sCode)).joined(separator: ",")) }
-        let failed = receipts.filter { $0.sCode != "0" }.count
+        defer { context.facts.recordItemResults(([response.code] + receipts.map { $0[keyPath: code] }).joined(separator: ",")) }
+        let failed = receipts.filter { $0[keyPath: code] != "0" }.count
         if failed == receipts.count {
             response.code = "1"
             response.msg = "All operations failed"

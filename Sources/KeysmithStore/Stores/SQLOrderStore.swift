@@ -15,23 +15,37 @@ public struct SQLOrderStore: OrderStore {
     {
         try await database.write { tx throws(StoreError) in
             var order = placement.order
-            if !order.clientOrderID.isEmpty,
-                try tx.exists("SELECT 1 FROM spot_order WHERE account_uid = \(order.account) AND client_order_id = \(order.clientOrderID)")
-            {
-                throw StoreError.duplicate(.clientOrderID, "clOrdId \(order.clientOrderID) already exists")
+            if order.id != 0 {
+                // An amendment: the open order takes its new price, size, fills and hold; its value towards the key's
+                // daily limit is the largest it has had.
+                let amended = try tx.execute(
+                    """
+                    UPDATE spot_order SET price = \(order.price), size = \(order.size), filled = \(order.filled),
+                    filled_notional = \(order.filledNotional), filled_value = \(order.filledValue), state = \(order.state.rawValue),
+                    frozen = \(order.frozen), fee = \(order.fee),
+                    notional = CASE WHEN notional > \(placement.notional) THEN notional ELSE \(placement.notional) END,
+                    updated_at = \(order.updatedAt) WHERE id = \(order.id) AND state IN ('live', 'partially_filled')
+                    """)
+                guard amended == 1 else { throw StoreError.notFound(.openOrder, "order \(order.id) is not open") }
+            } else {
+                if !order.clientOrderID.isEmpty,
+                    try tx.exists("SELECT 1 FROM spot_order WHERE account_uid = \(order.account) AND client_order_id = \(order.clientOrderID)")
+                {
+                    throw StoreError.duplicate(.clientOrderID, "clOrdId \(order.clientOrderID) already exists")
+                }
+                order.id = try SQLLedgerStore.insert(
+                    """
+                    INSERT INTO spot_order (client_order_id, tag, account_uid, api_key, inst_id, side, ord_type, price, size, tgt_ccy,
+                    filled, filled_notional, filled_value, state, frozen, fee, notional, created_at, updated_at, td_mode, pos_side,
+                    reduce_only, lever)
+                    VALUES (\(order.clientOrderID), \(order.tag), \(order.account), \(order.apiKey), \(order.instrument),
+                    \(order.side.rawValue), \(order.type.rawValue), \(order.price), \(order.size), \(order.targetCurrency), \(order.filled),
+                    \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(order.fee),
+                    \(placement.notional), \(order.createdAt), \(order.updatedAt), \(order.tradeMode), \(order.swap?.positionSide.rawValue ?? ""),
+                    \(order.swap?.reduceOnly == true ? 1 : 0), \(order.swap?.leverage.description ?? ""))
+                    RETURNING id
+                    """, in: tx)
             }
-            order.id = try SQLLedgerStore.insert(
-                """
-                INSERT INTO spot_order (client_order_id, tag, account_uid, api_key, inst_id, side, ord_type, price, size, tgt_ccy,
-                filled, filled_notional, filled_value, state, frozen, fee, notional, created_at, updated_at, td_mode, pos_side,
-                reduce_only, lever)
-                VALUES (\(order.clientOrderID), \(order.tag), \(order.account), \(order.apiKey), \(order.instrument),
-                \(order.side.rawValue), \(order.type.rawValue), \(order.price), \(order.size), \(order.targetCurrency), \(order.filled),
-                \(order.filledNotional), \(order.filledValue), \(order.state.rawValue), \(order.frozen), \(order.fee),
-                \(placement.notional), \(order.createdAt), \(order.updatedAt), \(order.tradeMode), \(order.swap?.positionSide.rawValue ?? ""),
-                \(order.swap?.reduceOnly == true ? 1 : 0), \(order.swap?.leverage.description ?? ""))
-                RETURNING id
-                """, in: tx)
             var fills: [Fill] = []
             fills.reserveCapacity(placement.fills.count)
             for var fill in placement.fills {
@@ -70,7 +84,7 @@ public struct SQLOrderStore: OrderStore {
                     line.trade = fills[Int(line.trade)].tradeID
                     movement.entries[index].trade = line
                 }
-                try SQLLedgerStore.apply(movement, kind: "order", reference: String(order.id), at: order.createdAt, in: tx)
+                try SQLLedgerStore.apply(movement, kind: "order", reference: String(order.id), at: order.updatedAt, in: tx)
             }
             let positions = try Self.save(placement.positions, closed: placement.closedPositions, fills: fills, in: tx)
             var record = audit
