@@ -14,7 +14,8 @@ public protocol OrderStore: Sendable {
     func order(clientOrderID: String, account: String) async throws(StoreError) -> Order?
     /// The account's orders that `query` selects, newest first.
     func orders(account: String, matching query: OrderQuery) async throws(StoreError) -> [Order]
-    /// Every open order, oldest first (to rebuild the books on start).
+    /// Every open order in queue order — oldest first, an order an amendment sent to the back as of then — to
+    /// rebuild the books on start.
     func openOrders() async throws(StoreError) -> [Order]
     /// The account's fills (as taker or maker) that `query` selects, newest first.
     func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill]
@@ -22,7 +23,8 @@ public protocol OrderStore: Sendable {
     /// Public trades of `instrument` in `page`, newest first; its cursors are trade ids, or fill times when
     /// `byTime` (OKX `history-trades` type 2).
     func trades(instrument: String, matching page: Page, byTime: Bool) async throws(StoreError) -> [Fill]
-    /// Quote units of the orders a key placed since `time` (its daily spending).
+    /// Quote units of the orders a key placed since `time`, and of what its amendments since then added (its daily
+    /// spending).
     func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64
     /// The leverage settings the account made (`set-leverage`).
     func leverageSettings(account: String) async throws(StoreError) -> LeverageSettings
@@ -87,6 +89,8 @@ public struct OrderPlacement: Sendable {
     /// index in the placement), and those the fills closed entirely.
     public var positions: [Position] = []
     public var closedPositions: [ClosedPosition] = []
+    /// Set when the placement amends the open order ``order`` names (its id is not 0).
+    public var amendment: Amendment?
 
     public init(order: Order, makers: [Order], fills: [Fill], movements: [LedgerMovement], notional: Int64) {
         self.order = order
@@ -97,6 +101,20 @@ public struct OrderPlacement: Sendable {
     }
 }
 
+
+/// What an amendment records beyond the order itself: what it added to the amending key's daily spending, and
+/// whether it sent the order to the back of its price level's queue (kept there when the books are rebuilt).
+public struct Amendment: Sendable, Hashable {
+    public var apiKey: String
+    public var increase: Int64
+    public var requeued: Bool
+
+    public init(apiKey: String, increase: Int64, requeued: Bool) {
+        self.apiKey = apiKey
+        self.increase = increase
+        self.requeued = requeued
+    }
+}
 
 /// A closed position as `positions-history` reads it back.
 public struct PositionRecord: Sendable, Hashable {

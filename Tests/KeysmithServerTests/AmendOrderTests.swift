@@ -144,6 +144,9 @@ import Testing
             #expect(Self.field(failed, "sCode") == "51502" && Self.field(failed, "ordId") == id, "\(failed.raw)")
             #expect(try await Self.order(h, id, as: trader.key)["state"] as? String == "canceled")
             #expect(try await h.available(trader.account, .trading) == "1000")
+            await h.auditWritten()
+            let cancelEvents = try await h.auditEvents(action: "POST /api/v5/trade/amend-order").filter { $0.record.target == id }
+            #expect(cancelEvents.contains { $0.record.details["canceled"] == "cxlOnFail" && $0.record.details["refusedWith"] == "51502" })
             #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.02"], as: trader.key), "sCode") == "51509")
 
             // A filled order: 51510.
@@ -200,6 +203,59 @@ import Testing
     }
 
     @Test
+    func anAmendedOrdersPlaceInTheQueueSurvivesARestart() async throws {
+        try await Harness.run { h in
+            let first = try await h.trader("requeuefirst", usdt: "10000")
+            let second = try await h.trader("requeuesecond", usdt: "10000")
+            let seller = try await h.trader("requeueseller", btc: "1")
+            let a = try #require(Self.field(try await h.order(T.limit("buy", sz: "0.01", px: "30000"), as: first.key), "ordId"))
+            let b = try #require(Self.field(try await h.order(T.limit("buy", sz: "0.01", px: "30000"), as: second.key), "ordId"))
+            let c = try #require(Self.field(try await h.order(T.limit("buy", sz: "0.03", px: "30000"), as: second.key), "ordId"))
+            // a goes behind b and c (a larger size); c stays ahead of a (a smaller size keeps its place).
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": a, "newSz": "0.02"], as: first.key), "sCode") == "0")
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": c, "newSz": "0.02"], as: second.key), "sCode") == "0")
+            let later = try #require(Self.field(try await h.order(T.limit("buy", sz: "0.01", px: "30000"), as: second.key), "ordId"))
+
+            // A restart rebuilds the book from the store: b, c, a, then the later order.
+            let reopened = try await TestBackend.open(dataDirectory: h.folder, clock: h.clock, logger: h.logs.logger)
+            let key = try #require(h.installation.cache.key(seller.key.apiKey)).key
+            let sell = OrderRequest(instrument: "BTC-USDT", side: "sell", type: "limit", size: "0.04", price: "30000")
+            guard case .placed = await reopened.engine.place(sell, key: key, account: seller.account, origin: .test) else {
+                Issue.record("the sell was refused")
+                return
+            }
+            func filled(_ id: String) async throws -> Int64? { try await reopened.orders.order(id: Int64(id) ?? 0)?.filled }
+            let (fb, fc, fa, fl) = (try await filled(b), try await filled(c), try await filled(a), try await filled(later))
+            #expect(fb == 1_000_000 && fc == 2_000_000)
+            #expect(fa == 1_000_000 && fl == 0, "a was first behind c, ahead of the later order")
+            reopened.postgres?.close()
+        }
+    }
+
+    @Test
+    func aDailyLimitCountsWhatAnyAmendmentAddsOnTheDayOfTheAmendment() async throws {
+        try await Harness.run { h in
+            let open = try await h.trader("dailyshared", usdt: "100000")
+            var request = NewKeyRequest(
+                account: open.account, label: "limited", permissions: [.readOnly, .trade], allowlist: .empty, rateLimit: .unlimited)
+            request.trading = try TradingRestrictions(instruments: nil, maxOrderUSDT: nil, maxDailyUSDT: "500")
+            let limited = (key: try await h.installation.keys.create(request, origin: .test).credentials, account: open.account)
+            // Another key's order, amended by the limited key: the 480 it adds is the limited key's.
+            let id = try #require(Self.field(try await h.order(T.limit("buy", sz: "0.01", px: "30000"), as: open.key), "ordId"))
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.026"], as: limited.key), "sCode") == "0")
+            #expect(Self.field(try await h.order(T.limit("buy", sz: "0.001", px: "30000"), as: limited.key), "sCode") == "51000")
+            #expect(Self.field(try await h.order(T.limit("buy", sz: "0.0006", px: "30000"), as: limited.key), "sCode") == "0")  // 18
+            // An order of yesterday amended today counts today; lowering it gives nothing back.
+            h.clock.advance(by: 86_400_000)
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.01"], as: limited.key), "sCode") == "0")
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.026"], as: limited.key), "sCode") == "0")
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.01"], as: limited.key), "sCode") == "0")
+            #expect(Self.field(try await Self.amendOrder(h, ["ordId": id, "newSz": "0.011"], as: limited.key), "sCode") == "51000")
+            #expect(Self.field(try await h.order(T.limit("buy", sz: "0.0006", px: "30000"), as: limited.key), "sCode") == "0")
+        }
+    }
+
+    @Test
     func aSwapOrderIsAmendedWithEveryCheckAPlacementMakes() async throws {
         try await Harness.run { h in
             let long = try await h.trader("amendlong", usdt: "10000")
@@ -242,6 +298,12 @@ import Testing
             #expect(Self.field(beyond, "sCode") == "51000", "\(beyond.raw)")
             #expect(Self.field(try await swapOrder(["ordId": closeID, "newPx": "30900"]), "sCode") == "0")
             #expect(try await Self.order(h, closeID, as: long.key, inst: "BTC-USDT-SWAP")["px"] as? String == "30900")
+            // The mark moves 10 % away: the order's price is now beyond the limit, but an amendment of its size alone
+            // is not refused for it, and a new price still is.
+            try await S.pin(h, "34000")
+            #expect(Self.field(try await swapOrder(["ordId": closeID, "newSz": "0.5"]), "sCode") == "0")
+            #expect(Self.field(try await swapOrder(["ordId": closeID, "newPx": "30800"]), "sCode") == "51006")
+            try await S.pin(h, "30000")
 
             for (trader, ids) in [(long, [id, closeID])] {
                 for order in ids {

@@ -75,6 +75,8 @@ struct Harness {
     let clock: ManualClock
     let master: KeyCredentials
     let logs: LogCollector
+    /// The data folder (a second installation opened on it is a restart, or a CLI beside the server).
+    let folder: URL
 
     static func run(
         configure: (inout ServerConfiguration) -> Void = { _ in }, _ test: @escaping @Sendable (Harness) async throws -> Void
@@ -100,7 +102,9 @@ struct Harness {
             let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logs.logger)
             try await app.test(.live) { client in
                 try await test(
-                    Harness(client: client, installation: installation, console: console, clock: clock, master: first.credentials, logs: logs))
+                    Harness(
+                        client: client, installation: installation, console: console, clock: clock, master: first.credentials, logs: logs,
+                        folder: folder))
             }
         } catch {
             failure = error

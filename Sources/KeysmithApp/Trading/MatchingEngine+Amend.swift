@@ -46,9 +46,10 @@ extension MatchingEngine {
             guard request.cancelOnFail, let order = target, open[order.id] != nil else {
                 return .refused(error, order: target, canceled: false)
             }
-            // cxlOnFail: the order the amendment could not change is cancelled instead (audited as a cancel).
+            // cxlOnFail: the order the amendment could not change is cancelled instead, audited as that cancel.
             let canceled = try? await cancelHoldingTheEngine(
-                instrument: order.instrument, orderID: String(order.id), clientOrderID: nil, account: account, origin: origin)
+                instrument: order.instrument, orderID: String(order.id), clientOrderID: nil, account: account, origin: origin,
+                details: ["canceled": "cxlOnFail", "refusedWith": error.code, "reqId": request.requestID])
             return .refused(error, order: canceled ?? order, canceled: canceled != nil)
         }
     }
@@ -78,10 +79,22 @@ extension MatchingEngine {
     /// matches what its new price crosses and, if it rests, joins the back of its level.
     func bookForPlacing(_ instrument: String, replacing original: Order?, price: Int64?, size: Int64) -> OrderBook {
         var book = books[instrument] ?? OrderBook()
-        if let original, let resting = original.price, !(resting == price && size <= original.size) {
+        if let original, let resting = original.price, !Self.keepsPlace(original, price: price, size: size) {
             book.remove(id: original.id, side: original.side, price: resting)
         }
         return book
+    }
+
+    /// Whether an amendment to `price` and `size` keeps the order's place in the queue: only a smaller (or the same)
+    /// size at the same price does.
+    static func keepsPlace(_ original: Order, price: Int64?, size: Int64) -> Bool {
+        original.price == price && size <= original.size
+    }
+
+    /// What the store records of an amendment (nil for a new order).
+    static func amendment(of original: Order?, to price: Int64?, size: Int64, increase: Int64?, by key: APIKey) -> Amendment? {
+        guard let original else { return nil }
+        return Amendment(apiKey: key.apiKey, increase: increase ?? 0, requeued: !keepsPlace(original, price: price, size: size))
     }
 
     /// The open order as an amendment starts it: the new price and size, nothing frozen yet.

@@ -27,7 +27,9 @@ extension MatchingEngine {
         }
         let price = type == .market ? nil : try Self.limitPrice(request.price, inst: inst)
         let limits = try await priceLimits(inst)
-        if let price, side == .buy && price > limits.highest || side == .sell && price < limits.lowest {
+        // An amendment that keeps its price is not refused for a mark that moved since it was placed.
+        let repriced = original == nil || original?.price != price
+        if repriced, let price, side == .buy && price > limits.highest || side == .sell && price < limits.lowest {
             throw OKXError.priceOutsideLimit(
                 highest: Amount(units: limits.highest, scale: inst.tickSize.scale).text,
                 lowest: Amount(units: limits.lowest, scale: inst.tickSize.scale).text)
@@ -125,6 +127,7 @@ extension MatchingEngine {
             order: order, makers: plan.makers, fills: plan.fills,
             movements: plan.entries.isEmpty ? [] : [LedgerMovement(entries: plan.entries)], notional: notional)
         placement.positions = plan.positions.values.sorted { ($0.key.account, $0.id) < ($1.key.account, $1.id) }
+        placement.amendment = Self.amendment(of: original, to: price, size: size, increase: Self.increase(notional, over: original, inst), by: key)
         placement.closedPositions = plan.closed
         let audit = origin.record(
             at: now, account: uid, target: "",

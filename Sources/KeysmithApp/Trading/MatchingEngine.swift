@@ -75,9 +75,10 @@ public actor MatchingEngine {
     }
 
     /// ``cancel(instrument:orderID:clientOrderID:account:origin:)`` for a caller that has the engine to itself.
-    func cancelHoldingTheEngine(instrument: String, orderID: String?, clientOrderID: String?, account: Account, origin: AuditOrigin)
-        async throws(OKXError) -> Order
-    {
+    func cancelHoldingTheEngine(
+        instrument: String, orderID: String?, clientOrderID: String?, account: Account, origin: AuditOrigin,
+        details: [String: String] = [:]
+    ) async throws(OKXError) -> Order {
         try await load()
         guard let found = try await find(orderID: orderID, clientOrderID: clientOrderID, account: account),
             found.instrument == instrument, found.state.isOpen, let inst = instruments[found.instrument]
@@ -88,7 +89,8 @@ public actor MatchingEngine {
                 -found.frozen, of: found.swap != nil || found.side == .buy ? inst.quote : inst.base, in: found.account, kind: .trading)
             : nil
         let now = clock.milliseconds
-        let audit = origin.record(at: now, account: account.uid, target: String(found.id), details: ["instId": found.instrument])
+        let audit = origin.record(
+            at: now, account: account.uid, target: String(found.id), details: details.merging(["instId": found.instrument]) { _, own in own })
         let canceled: Order
         do {
             canceled = try await store.cancel(found, release: release, at: now, audit: audit)
@@ -310,9 +312,10 @@ public actor MatchingEngine {
         } else {
             order.state = order.filled == size ? .filled : .canceled
         }
-        let placement = OrderPlacement(
+        var placement = OrderPlacement(
             order: order, makers: makers, fills: fills, movements: entries.isEmpty ? [] : [LedgerMovement(entries: entries)],
             notional: notional)
+        placement.amendment = Self.amendment(of: original, to: price, size: size, increase: Self.increase(notional, over: original, inst), by: key)
         let audit = origin.record(
             at: now, account: account.uid, target: "",
             details: ["instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? ""]

@@ -22,7 +22,14 @@ public enum DatabaseCopy {
         ("leverage_setting", nil, "account_uid, inst_id, mgn_mode, pos_side"), ("mark_price_pin", nil, "inst_id"),
         ("position", "id", "id"), ("position_history", "id", "id"), ("funding_settlement", nil, "inst_id, funding_time"),
         ("funding_request", "id", "id"), ("mark_price_minute", nil, "inst_id, minute"),
+        ("amend_spending", nil, "api_key, at, rowid"),
     ]
+
+    /// The highest value a table's identity counter has handed out: its largest id — and for orders, the queue places
+    /// amendments took from the same counter.
+    static func highestIdentity(_ table: String, _ identity: String) -> String {
+        table == "spot_order" ? "GREATEST(COALESCE(MAX(\(identity)), 0), COALESCE(MAX(queue_seq), 0))" : "COALESCE(MAX(\(identity)), 0)"
+    }
 
     /// SQLite tables that are not copied: GRDB's migration record (PostgreSQL keeps its own).
     package static let notCopied: Set<String> = ["grdb_migrations"]
@@ -85,7 +92,7 @@ public enum DatabaseCopy {
                         PostgresQuery(
                             unsafeSQL: """
                                 SELECT setval(pg_get_serial_sequence('\(table.table)', '\(identity)'),
-                                COALESCE(MAX(\(identity)), 0) + 1, false) FROM \(table.table)
+                                \(Self.highestIdentity(table.table, identity)) + 1, false) FROM \(table.table)
                                 """), logger: logger)
                 }
                 let copied = try await connection.query(

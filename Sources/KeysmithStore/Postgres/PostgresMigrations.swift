@@ -105,6 +105,7 @@ enum PostgresMigrations {
         Migration(name: "v8-swaps", statements: PortableMigrations.swaps),
         Migration(name: "v9-positions", statements: PortableMigrations.positions(identity: "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")),
         Migration(name: "v10-mark-candles", statements: PortableMigrations.markCandles),
+        Migration(name: "v11-amendments", statements: PortableMigrations.amendments),
     ]
 
     /// Rows every installation starts with (currencies and instruments), inserted by the first migration.

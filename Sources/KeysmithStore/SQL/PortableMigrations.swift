@@ -167,6 +167,14 @@ enum PortableMigrations {
     /// `market/mark-price-candles` aggregates them. Prices in units of `px_scale` decimals (the swap's tick).
     /// Funding requests are claimed (`claimed_at`) before they are settled (`settled_at`, with the failure's
     /// message in `outcome`, empty when settled).
+    /// Amended orders: where an amendment put an order in its price level's queue (`queue_seq`, a value of the
+    /// orders' id sequence; NULL: its id), and what amendments added to their keys' daily spending.
+    static let amendments: [String] = [
+        "ALTER TABLE spot_order ADD COLUMN queue_seq BIGINT",
+        "CREATE TABLE amend_spending (api_key TEXT NOT NULL, at BIGINT NOT NULL, amount BIGINT NOT NULL)",
+        "CREATE INDEX amend_spending_key_day ON amend_spending(api_key, at)",
+    ]
+
     static let markCandles: [String] = [
         "ALTER TABLE funding_request ADD COLUMN claimed_at BIGINT",
         "ALTER TABLE funding_request ADD COLUMN outcome TEXT NOT NULL DEFAULT ''",

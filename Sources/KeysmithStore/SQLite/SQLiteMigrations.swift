@@ -444,6 +444,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v24-mark-candles") { db in
             try db.execute(sql: PortableMigrations.markCandles.joined(separator: ";\n"))
         }
+        migrator.registerMigration("v25-amendments") { db in
+            try db.execute(sql: PortableMigrations.amendments.joined(separator: ";\n"))
+        }
         return migrator
     }
 }

@@ -16,17 +16,31 @@ public struct SQLOrderStore: OrderStore {
         try await database.write { tx throws(StoreError) in
             var order = placement.order
             if order.id != 0 {
-                // An amendment: the open order takes its new price, size, fills and hold; its value towards the key's
-                // daily limit is the largest it has had.
+                // An amendment: the open order takes its new price, size, fills and hold. One sent to the back of the
+                // queue takes the next value of the orders' id sequence as its place (no order will have that id), so
+                // the books rebuild with it behind every order that was there before it and ahead of later ones.
+                let amendment = placement.amendment
+                var place: Int64?
+                if amendment?.requeued ?? true {
+                    place = try tx.value(
+                        .either(
+                            sqlite: "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'spot_order' RETURNING seq",
+                            postgres: "SELECT nextval(pg_get_serial_sequence('spot_order', 'id'))"),
+                        as: Int64.self)
+                    guard place != nil else { throw StoreError.database("the orders' id sequence could not be read") }
+                }
                 let amended = try tx.execute(
                     """
                     UPDATE spot_order SET price = \(order.price), size = \(order.size), filled = \(order.filled),
                     filled_notional = \(order.filledNotional), filled_value = \(order.filledValue), state = \(order.state.rawValue),
-                    frozen = \(order.frozen), fee = \(order.fee),
-                    notional = CASE WHEN notional > \(placement.notional) THEN notional ELSE \(placement.notional) END,
+                    frozen = \(order.frozen), fee = \(order.fee), queue_seq = COALESCE(\(place), queue_seq),
                     updated_at = \(order.updatedAt) WHERE id = \(order.id) AND state IN ('live', 'partially_filled')
                     """)
                 guard amended == 1 else { throw StoreError.notFound(.openOrder, "order \(order.id) is not open") }
+                if let amendment, amendment.increase > 0 {
+                    try tx.execute(
+                        "INSERT INTO amend_spending (api_key, at, amount) VALUES (\(amendment.apiKey), \(order.updatedAt), \(amendment.increase))")
+                }
             } else {
                 if !order.clientOrderID.isEmpty,
                     try tx.exists("SELECT 1 FROM spot_order WHERE account_uid = \(order.account) AND client_order_id = \(order.clientOrderID)")
@@ -143,7 +157,8 @@ public struct SQLOrderStore: OrderStore {
     }
 
     public func openOrders() async throws(StoreError) -> [Order] {
-        try await database.fetchAll("\(unsafe: Self.orderColumns) WHERE o.state IN ('live', 'partially_filled') ORDER BY o.id", Self.order)
+        try await database.fetchAll(
+            "\(unsafe: Self.orderColumns) WHERE o.state IN ('live', 'partially_filled') ORDER BY COALESCE(o.queue_seq, o.id), o.id", Self.order)
     }
 
     public func fills(account: String, matching query: FillQuery) async throws(StoreError) -> [Fill] {
@@ -185,7 +200,10 @@ public struct SQLOrderStore: OrderStore {
 
     public func notional(apiKey: String, since time: Int64) async throws(StoreError) -> Int64 {
         try await database.value(
-            "SELECT CAST(COALESCE(SUM(notional), 0) AS BIGINT) FROM spot_order WHERE api_key = \(apiKey) AND created_at >= \(time)",
+            """
+            SELECT CAST(COALESCE((SELECT SUM(notional) FROM spot_order WHERE api_key = \(apiKey) AND created_at >= \(time)), 0)
+            + COALESCE((SELECT SUM(amount) FROM amend_spending WHERE api_key = \(apiKey) AND at >= \(time)), 0) AS BIGINT)
+            """,
             as: Int64.self) ?? 0
     }
 
