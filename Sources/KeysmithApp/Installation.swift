@@ -34,6 +34,8 @@ public struct Installation: Sendable {
     /// Orders and fills, and the books that match them.
     public let orders: any OrderStore
     public let engine: MatchingEngine
+    /// Committed changes to books, orders, positions and balances, as they happen (the WebSocket pushes).
+    public let tradingEvents: TradingEvents
     /// Leverage per instrument, margin mode and side (`set-leverage`, `leverage-info`).
     public let leverage: LeverageService
     /// Mark prices of the perpetuals (the spot index, or the operator's pin).
@@ -143,12 +145,15 @@ public struct Installation: Sendable {
         self.events = eventStore
         self.expiryWatcher = ExpiryWatcher(cache: cache, usage: usage, events: eventStore, clock: clock, logger: logger)
         self.accounts = AccountService(store: store, clock: clock, onChange: keysChanged)
-        self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock)
+        let tradingEvents = TradingEvents()
+        self.tradingEvents = tradingEvents
+        self.ledger = LedgerService(store: audit.ledger, accounts: accounts, clock: clock, events: tradingEvents)
         self.withdrawals = WithdrawalService(store: audit.withdrawals, ledger: ledger, clock: clock)
         self.orders = audit.orders
         self.fees = FeeService(store: audit.fees, clock: clock)
         let markSource = MarkSource()
-        self.engine = MatchingEngine(store: audit.orders, ledger: ledger, fees: fees, clock: clock, marks: markSource)
+        self.engine = MatchingEngine(
+            store: audit.orders, ledger: ledger, fees: fees, clock: clock, marks: markSource, events: tradingEvents)
         self.leverage = LeverageService(store: audit.orders, clock: clock)
         self.marks = MarkPriceService(store: audit.orders, engine: engine, clock: clock)
         markSource.attach(marks)

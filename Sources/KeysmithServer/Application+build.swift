@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import KeysmithApp
 import KeysmithCore
 import KeysmithStore
@@ -19,32 +20,50 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
     try await installation.maintenance.refresh()
-    let router = try buildRouter(installation, console: console, configuration: configuration)
-    let services = installation.lifecycleServices(
+    let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
+    let router = try buildRouter(installation, console: console, configuration: configuration, authenticator: authenticator)
+    let hub = PushHub(installation: installation)
+    var services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
         auditRetention: configuration.auditRetention, swapScheduler: configuration.swapScheduler, logger: logger)
+    services.append(
+        PushService(
+            hub: hub, events: installation.tradingEvents, silence: configuration.webSocket.silence, cache: installation.cache,
+            usage: installation.usage, clock: installation.clock))
+    let gateway = WebSocketGateway(
+        hub: hub, authenticator: authenticator, resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+        auditQueue: installation.auditQueue, cacheLoader: installation.cacheLoader, clock: installation.clock,
+        limits: configuration.webSocket)
     return Application(
         router: router,
-        server: .http1(configuration: http1Configuration(configuration)),
+        server: HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(
+                        http1: http1Configuration(configuration),
+                        ws: WebSocketServerConfiguration(maxFrameSize: configuration.webSocket.messageSize, autoPing: .disabled)),
+                    shouldUpgrade: { request, channel, logger in gateway.shouldUpgrade(request, channel: channel, logger: logger) }),
+                requestReadTimeout: configuration.requestReadTimeout)
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
-/// HTTP/1.1 connections with a deadline for each request to arrive and an idle timeout between requests.
+/// HTTP/1.1 connections with an idle timeout between requests (``GuardedChildChannel`` adds the deadline for each
+/// request's head to arrive).
 func http1Configuration(_ configuration: ServerConfiguration) -> HTTP1Channel.Configuration {
-    let timeout = configuration.requestReadTimeout
     let idle = configuration.idleTimeout.components
     let (idleNanoseconds, overflow) = idle.seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    return HTTP1Channel.Configuration(
-        additionalChannelHandlers: RequestReadDeadline.handlers(timeout: timeout),
-        idleTimeout: .nanoseconds(overflow ? .max : idleNanoseconds + idle.attoseconds / 1_000_000_000))
+    return HTTP1Channel.Configuration(idleTimeout: .nanoseconds(overflow ? .max : idleNanoseconds + idle.attoseconds / 1_000_000_000))
 }
 
 /// The router alone (tests and benchmarks drive it directly).
 public func buildRouter(
-    _ installation: Installation, console: ConsoleAuth? = nil, configuration: ServerConfiguration
+    _ installation: Installation, console: ConsoleAuth? = nil, configuration: ServerConfiguration,
+    authenticator shared: RequestAuthenticator? = nil
 ) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let auditor =
@@ -68,7 +87,7 @@ public func buildRouter(
     SystemRoutes(maintenance: installation.maintenance, clock: installation.clock).register(on: api)
     MarketRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(on: api)
 
-    let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
+    let authenticator = shared ?? installation.authenticator(lockout: configuration.failedAuthLockout)
     let sharedLimits = installation.sharedRateBudget.map { SharedRateLimiter(budget: $0) }
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
         router.group("api/v5").add(

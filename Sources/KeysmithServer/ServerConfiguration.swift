@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a keep-alive connection may sit idle between requests, or a request body may stop arriving, before
     /// the connection is closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// What each WebSocket connection may do (send queue, message size, requests per hour, silence).
+    public var webSocket = WebSocketLimits()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,

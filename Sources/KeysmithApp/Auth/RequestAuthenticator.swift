@@ -176,3 +176,88 @@ public struct RequestAuthenticator: Sendable {
         return Authenticated(key: cached, signedContent: content)
     }
 }
+
+extension RequestAuthenticator {
+    /// The fields of a WebSocket `login` argument, as sent (the timestamp as text, whether it came as a JSON string
+    /// or a number).
+    public struct Login: Sendable {
+        public var apiKey: String
+        public var passphrase: String
+        public var timestamp: String
+        public var sign: String
+
+        public init(apiKey: String, passphrase: String, timestamp: String, sign: String) {
+            self.apiKey = apiKey
+            self.passphrase = passphrase
+            self.timestamp = timestamp
+            self.sign = sign
+        }
+    }
+
+    /// A WebSocket `op login`, with the checks of a signed request and OKX's WebSocket codes: the caller IP's
+    /// failed-auth lockout, the key (60032 unknown, revoked or expired), the timestamp in whole seconds (60004) within
+    /// ±30 s (60006), `sign` = base64(HMAC-SHA256 or Ed25519 of `timestamp + "GET" + "/users/self/verify"`) (60007),
+    /// the passphrase (60024), the IP allowlist (60009), then the frozen account (60009) and the environment of the
+    /// endpoint (50101). Failures up to the allowlist count towards the lockout; a login is a use of the key.
+    public func login(_ login: Login, clientIP: IPAddress?, environment: KeyEnvironment, now: Int64) throws(OKXError) -> CachedKey {
+        if let ip = clientIP, let retry = lockout.retryAfter(ip, now: now) {
+            throw OKXError.webSocketLoginFailed.with(
+                message: "Login failed: too many failed attempts from this address; retry in \(max(1, retry / 1000)) s")
+        }
+        let cached: CachedKey
+        do {
+            cached = try verifyLogin(login, clientIP: clientIP, now: now)
+        } catch {
+            if let ip = clientIP { lockout.recordFailure(ip, now: now) }
+            throw error
+        }
+        guard !cached.account.frozen else { throw OKXError.webSocketLoginFailed.with(message: "Login failed: the account is frozen") }
+        guard cached.key.environment == environment else {
+            throw OKXError.environmentMismatch.with(message: AuthenticationHelp.environment(of: cached.key))
+        }
+        usage.record(apiKey: cached.key.apiKey, ip: clientIP, at: now)
+        return cached
+    }
+
+    private func verifyLogin(_ login: Login, clientIP: IPAddress?, now: Int64) throws(OKXError) -> CachedKey {
+        guard !login.apiKey.isEmpty, let cached = cache.key(login.apiKey) else { throw OKXError.webSocketKeyDoesNotExist }
+        let lastUse = cached.key.expiresWhenUnused ? usage.lastUse(login.apiKey)?.at : nil
+        switch cached.key.status(at: now, lastUsedAt: lastUse) {
+        case .active: break
+        case .expired: throw OKXError.webSocketKeyDoesNotExist.with(message: "API key has expired")
+        case .revoked: throw OKXError.webSocketKeyDoesNotExist
+        }
+        guard login.timestamp.count <= 12, login.timestamp.allSatisfy(\.isASCIIDigit), let seconds = Int64(login.timestamp) else {
+            throw OKXError.webSocketInvalidTimestamp
+        }
+        guard abs(now - seconds * 1000) <= OKXTimestamp.window else {
+            throw OKXError.webSocketTimestampExpired.with(
+                message: "Timestamp request expired: \(login.timestamp) is more than 30 s from the server's \(now / 1000)")
+        }
+        var timestamp = login.timestamp, method = "GET", path = "/users/self/verify"
+        let valid = timestamp.withUTF8 { ts in
+            method.withUTF8 { m in
+                path.withUTF8 { p in
+                    cached.signer.isValid(
+                        signature: login.sign, timestamp: UnsafeRawBufferPointer(ts), method: UnsafeRawBufferPointer(m),
+                        requestPath: UnsafeRawBufferPointer(p), body: UnsafeRawBufferPointer(start: nil, count: 0))
+                }
+            }
+        }
+        guard valid else { throw OKXError.webSocketInvalidSign }
+        var passphrase = login.passphrase
+        let passphraseMatches = passphrase.withUTF8 { passphrases.matches(UnsafeRawBufferPointer($0), verifier: cached.passphraseVerifier) }
+        guard passphraseMatches else { throw OKXError.webSocketWrongPassphrase }
+        if !cached.key.allowlist.isEmpty {
+            guard let ip = clientIP, cached.key.allowlist.permits(ip) else {
+                throw OKXError.webSocketLoginFailed.with(
+                    message: "Login failed: \(clientIP?.description ?? "this address") is not in the API key's IP allowlist")
+            }
+        }
+        return cached
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}

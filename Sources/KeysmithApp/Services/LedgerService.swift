@@ -13,11 +13,14 @@ public struct LedgerService: Sendable {
     private let store: any LedgerStore
     private let accounts: AccountService
     private let clock: any WallClock
+    /// Where committed transfers are announced (the accounts whose balances they moved).
+    private let events: TradingEvents?
 
-    public init(store: any LedgerStore, accounts: AccountService, clock: any WallClock) {
+    public init(store: any LedgerStore, accounts: AccountService, clock: any WallClock, events: TradingEvents? = nil) {
         self.store = store
         self.accounts = accounts
         self.clock = clock
+        self.events = events
     }
 
     public func currencies() async throws(OKXError) -> [Currency] {
@@ -201,7 +204,13 @@ public struct LedgerService: Sendable {
     /// Writes a transfer; a short source balance is 58116.
     private func insert(_ record: TransferRecord, audit: AuditRecord) async throws(OKXError) -> (transfer: TransferRecord, created: Bool) {
         do {
-            return try await store.insert(transfer: record, audit: audit)
+            let inserted = try await store.insert(transfer: record, audit: audit)
+            if inserted.created, let events {
+                var event = TradingEvent(instrument: nil)
+                event.accounts = [record.from.account, record.to.account]
+                events.publish(event)
+            }
+            return inserted
         } catch where error.kind == .insufficientFunds {
             throw OKXError.transferExceedsAvailable
         } catch {

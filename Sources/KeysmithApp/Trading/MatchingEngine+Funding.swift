@@ -101,6 +101,7 @@ extension MatchingEngine {
             throw error.okxError
         }
         for position in updated { positions[position.key] = position }
+        publish(instrument: nil, orders: [], fills: [], positions: updated, movements: movement.map { [$0] } ?? [])
         return FundingOutcome(settlement: settlement, positions: changes.count, paid: paid, received: received)
     }
 }

@@ -148,6 +148,9 @@ extension MatchingEngine {
         }
         for position in stored.positions { positions[position.key] = position }
         settle(stored.order, price: price, matches: matches, makers: plan.makers, on: book)
+        publish(
+            instrument: inst.id, orders: [stored.order] + plan.makers, fills: stored.fills, positions: stored.positions,
+            movements: placement.movements)
         return stored.order
     }
 

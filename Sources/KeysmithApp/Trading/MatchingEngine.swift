@@ -37,8 +37,14 @@ public actor MatchingEngine {
 
     /// Where SWAP orders find the mark price their price limits are measured from.
     let markSource: MarkSource
+    /// Where each committed change is announced, before the next one starts (the WebSocket pushes).
+    public nonisolated let events: TradingEvents
 
-    public init(store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock, marks: MarkSource = MarkSource()) {
+    public init(
+        store: any OrderStore, ledger: LedgerService, fees: FeeService, clock: any WallClock, marks: MarkSource = MarkSource(),
+        events: TradingEvents = TradingEvents()
+    ) {
+        self.events = events
         self.markSource = marks
         self.store = store
         self.ledger = ledger
@@ -99,6 +105,7 @@ public actor MatchingEngine {
         }
         if let price = found.price { books[found.instrument]?.remove(id: found.id, side: found.side, price: price) }
         setOpen(found.id, nil)
+        publish(instrument: found.instrument, orders: [canceled], fills: [], positions: [], movements: release.map { [$0] } ?? [])
         return canceled
     }
 
@@ -320,9 +327,9 @@ public actor MatchingEngine {
             at: now, account: account.uid, target: "",
             details: ["instId": inst.id, "side": side.rawValue, "ordType": type.rawValue, "sz": request.size, "px": request.price ?? ""]
                 .merging(auditDetails) { _, amendment in amendment })
-        let stored: Order
+        let stored: Order, storedFills: [Fill]
         do {
-            stored = try await store.place(placement, audit: audit).order
+            (stored, storedFills, _) = try await store.place(placement, audit: audit)
         } catch where error.kind == .insufficientFunds {
             let currency = side == .buy ? inst.quote : inst.base
             throw original == nil ? OKXError.insufficientOrderBalance(currency) : OKXError.amendInsufficientBalance(currency)
@@ -332,7 +339,19 @@ public actor MatchingEngine {
             throw error.okxError
         }
         settle(stored, price: price, matches: matches, makers: makers, on: book)
+        publish(instrument: inst.id, orders: [stored] + makers, fills: storedFills, positions: [], movements: placement.movements)
         return stored
+    }
+
+    /// Announces a committed change (``TradingEvent``): the accounts whose balances its movements changed.
+    func publish(instrument: String?, orders: [Order], fills: [Fill], positions: [Position], movements: [LedgerMovement]) {
+        var event = TradingEvent(instrument: instrument)
+        event.orders = orders
+        event.fills = fills
+        event.positions = positions
+        event.accounts = Set(movements.flatMap { $0.entries.map(\.account) })
+        event.bookChanged = instrument != nil
+        events.publish(event)
     }
 
     /// Applies a committed placement to the book: the matched makers as they are now, and the order if it rests.

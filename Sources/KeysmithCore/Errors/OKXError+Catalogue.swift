@@ -91,6 +91,23 @@ extension OKXError {
         code: "51400", message: "Order cancellation failed as the order has been filled, canceled or does not exist.", httpStatus: 200)
     public static let orderDoesNotExist = OKXError(code: "51603", message: "Order does not exist.", httpStatus: 200)
 
+    // WebSocket (`/ws/v5/...`) events.
+    public static let webSocketInvalidTimestamp = OKXError(code: "60004", message: "Invalid timestamp", httpStatus: 200)
+    public static let webSocketInvalidKey = OKXError(code: "60005", message: "Invalid apiKey", httpStatus: 200)
+    public static let webSocketTimestampExpired = OKXError(code: "60006", message: "Timestamp request expired", httpStatus: 200)
+    public static let webSocketInvalidSign = OKXError(code: "60007", message: "Invalid sign", httpStatus: 200)
+    public static let webSocketLoginFailed = OKXError(code: "60009", message: "Login failed.", httpStatus: 200)
+    public static let webSocketPleaseLogIn = OKXError(code: "60011", message: "Please log in", httpStatus: 200)
+    public static let webSocketInvalidRequest = OKXError(code: "60012", message: "Invalid request", httpStatus: 200)
+    public static let webSocketInvalidArguments = OKXError(code: "60013", message: "Invalid args", httpStatus: 200)
+    public static let webSocketTooFrequent = OKXError(code: "60014", message: "Requests too frequent", httpStatus: 200)
+    public static let webSocketNoSuchChannel = OKXError(code: "60018", message: "The channel doesn't exist", httpStatus: 200)
+    public static let webSocketWrongPassphrase = OKXError(code: "60024", message: "Wrong passphrase", httpStatus: 200)
+    public static let webSocketKeyDoesNotExist = OKXError(code: "60032", message: "API key doesn't exist", httpStatus: 200)
+    /// A notice before the server closes a connection (a slow reader, a shutdown).
+    public static let webSocketClosing = OKXError(
+        code: "64008", message: "The connection will soon be closed for a service upgrade.", httpStatus: 200)
+
     // Amending an open order (`trade/amend-order`).
     /// Neither `newSz` nor `newPx` was sent.
     public static let amendNeedsSizeOrPrice = OKXError(code: "51500", message: "Either order price or amount is required.", httpStatus: 200)

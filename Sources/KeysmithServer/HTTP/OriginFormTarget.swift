@@ -18,7 +18,7 @@ import NIOHTTPTypesHTTP1
 /// exactly as the same bytes in origin form are (a fragment stays, so it is not routed or fails the signature, as
 /// it does there).
 ///
-/// Sits between NIO's HTTP/1 decoder and the conversion codec; ``RequestReadDeadline/PartWatcher`` places it there.
+/// Sits right after NIO's HTTP/1 decoder; ``RequestReadDeadline/installBeforeUpgrade(timeout:in:)`` places it there.
 final class OriginFormTarget: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -91,11 +91,5 @@ final class OriginFormTarget: ChannelInboundHandler, RemovableChannelHandler {
     private static func isSchemeByte(_ byte: UInt8) -> Bool {
         isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "+")
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-    }
-
-    /// Adds the handler in front of the HTTP/1 to HTTP-types codec of `pipeline` (a no-op when there is none).
-    static func install(in pipeline: ChannelPipeline.SynchronousOperations) {
-        guard let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) else { return }
-        try? pipeline.addHandler(OriginFormTarget(), position: .before(codec))
     }
 }

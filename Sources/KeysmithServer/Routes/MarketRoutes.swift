@@ -96,8 +96,25 @@ struct MarketRoutes {
         return OKXResponse(rows)
     }
 
+    /// The candle of the `bar` that holds `time`, as `market/candles` reads it (nil when the bar has no trade yet):
+    /// what the business channels' `candle…` pushes carry.
+    func candle(_ instrument: Instrument, bar: CandleBar, at time: Int64) async throws(OKXError) -> [String]? {
+        let start = bar.start(of: time)
+        let page = Page(before: start - 1, limit: Int(Int32.max))
+        let fills = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, matching: page, byTime: true) }
+            .filter { bar.start(of: $0.time) == start }.sorted { $0.tradeID < $1.tradeID }
+        guard let first = fills.first, let last = fills.last else { return nil }
+        func price(_ units: Int64) -> String { Amount(units: units, scale: instrument.tickSize.scale).text }
+        let volume = Self.total(fills.map(\.size)), quote = Self.total(fills.map(\.notional))
+        return [
+            String(start), price(first.price), price(fills.map(\.price).max() ?? 0), price(fills.map(\.price).min() ?? 0), price(last.price),
+            Amount.text(units: volume, scale: instrument.lotSize.scale), Amount.text(units: quote, scale: instrument.quoteScale),
+            Amount.text(units: quote, scale: instrument.quoteScale), bar.end(of: start) <= clock.milliseconds ? "1" : "0",
+        ]
+    }
+
     /// Best bid and ask from the book; last price, 24-hour open, high, low and volumes from the fills.
-    private func ticker(_ instrument: Instrument) async throws(OKXError) -> TickerItem {
+    func ticker(_ instrument: Instrument) async throws(OKXError) -> TickerItem {
         let depth = try await engine.depth(instrument.id, levels: 1)
         let now = clock.milliseconds
         let recent = try await mapped { () async throws(StoreError) in try await orders.trades(instrument: instrument.id, limit: 10_000) }

@@ -29,15 +29,25 @@ struct PositionRoutes {
         guard (instruments?.count ?? 0) <= 10, (ids?.count ?? 0) <= 20 else {
             throw OKXError.parameterError("instId").with(message: "Parameter instId error: at most 10 instruments and 20 posIds")
         }
+        return OKXResponse(try await positionItems(of: account) { position in
+            (instruments?.contains(position.key.instrument) ?? true) && (ids?.contains(String(position.id)) ?? true)
+        })
+    }
+
+    /// The account's open positions that `included` selects, valued at the mark.
+    func positionItems(of account: Account, where included: (Position) -> Bool = { _ in true }) async throws(OKXError) -> [PositionItem] {
         var items: [PositionItem] = []
-        for (position, pending) in try await engine.openPositions(of: account.uid) {
-            if let instruments, !instruments.contains(position.key.instrument) { continue }
-            if let ids, !ids.contains(String(position.id)) { continue }
+        for (position, pending) in try await engine.openPositions(of: account.uid) where included(position) {
             let inst = try await engine.instrument(position.key.instrument)
             let mark = try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) }
             items.append(PositionItem(position, pending: pending, instrument: inst, mark: mark, now: clock.milliseconds))
         }
-        return OKXResponse(items)
+        return items
+    }
+
+    /// The account's open positions of `instrument` (all when nil).
+    func positionItems(of account: Account, instrument: String?) async throws(OKXError) -> [PositionItem] {
+        try await positionItems(of: account) { instrument == nil || $0.key.instrument == instrument }
     }
 
     private func history(of account: Account, _ params: OKXParameters) async throws(OKXError) -> OKXResponse<PositionHistoryItem> {

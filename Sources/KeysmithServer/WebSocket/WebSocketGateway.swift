@@ -1,0 +1,258 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import KeysmithApp
+import KeysmithCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// OKX's WebSocket API on the REST server's port: `/ws/v5/public`, `/ws/v5/private` and `/ws/v5/business` (demo
+/// trading on the same paths with `?brokerId=9999`, as ccxt's sandbox mode connects). Each connection answers the
+/// text `ping` with `pong`, is closed after `silenceLimit` without a message, logs in with an API key under the
+/// REST checks (``RequestAuthenticator/login(_:clientIP:environment:now:)``), and subscribes to channels whose pushes
+/// ``PushHub`` routes from committed changes.
+struct WebSocketGateway: Sendable {
+    let hub: PushHub
+    let authenticator: RequestAuthenticator
+    let resolver: ClientAddressResolver
+    let auditQueue: AuditQueue
+    let cacheLoader: KeyCacheLoader
+    let clock: any WallClock
+    let limits: WebSocketLimits
+
+    /// The upgrade decision for an HTTP request: a WebSocket for the three paths, the REST router for anything else.
+    func shouldUpgrade(_ request: HTTPRequest, channel: any Channel, logger: Logger)
+        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+    {
+        let target = request.path ?? ""
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = parts.first.map(String.init) ?? ""
+        guard path.hasPrefix("/ws/v5/"), let endpoint = WebSocketEndpoint(rawValue: String(path.dropFirst("/ws/v5/".count))) else {
+            return .dontUpgrade
+        }
+        let query = parts.count > 1 ? OKXParameters(query: String(parts[1])) : OKXParameters(query: nil)
+        let environment: KeyEnvironment = query.optional("brokerId") == "9999" ? .demo : .live
+        let peer = channel.remoteAddress.flatMap(IPAddress.init(socketAddress:))
+        let clientIP = resolver.clientIP(peer: peer, forwardedFor: request.headerFields[.xForwardedFor])
+        let connection = WebSocketConnection(
+            id: Self.connectionID(), endpoint: endpoint, environment: environment, clientIP: clientIP, channel: channel,
+            queueLimit: limits.sendQueue)
+        return .upgrade([:]) { inbound, outbound, _ in
+            await run(connection, inbound: inbound, outbound: outbound)
+        }
+    }
+
+    /// A connection's life: its writer drains the send queue, its reader answers requests; whichever ends first ends
+    /// the other.
+    private func run(_ connection: WebSocketConnection, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        await hub.register(connection)
+        await withGracefulShutdownHandler {
+            await serve(connection, inbound: inbound, outbound: outbound)
+        } onGracefulShutdown: {
+            let notice = OKXError.webSocketClosing
+            connection.finish(with: PushHub.json(["event": "notice", "code": notice.code, "msg": notice.message, "connId": connection.id]))
+        }
+        await hub.remove(connection)
+    }
+
+    private func serve(_ connection: WebSocketConnection, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for await text in connection.outgoing { try await outbound.write(.text(text)) }
+                    try await outbound.close(.normalClosure, reason: nil)
+                } catch {
+                    connection.abort()
+                }
+            }
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: limits.messageSize) {
+                        connection.heard()
+                        await handle(message, on: connection)
+                    }
+                } catch {}
+                connection.abort()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ message: WebSocketMessage, on connection: WebSocketConnection) async {
+        guard case .text(let text) = message else {
+            connection.send(PushHub.error(OKXError.webSocketInvalidRequest.with(message: "Invalid request: send text frames"), id: nil, connection: connection))
+            return
+        }
+        if text == "ping" {
+            connection.send("pong")
+            return
+        }
+        guard let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let op = object["op"] as? String
+        else {
+            connection.send(PushHub.error(Self.invalid(text), id: nil, connection: connection))
+            return
+        }
+        let id = object["id"] as? String
+        if let id, id.count > 32 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            connection.send(PushHub.error(Self.invalid(text).with(message: "Invalid request: id is up to 32 letters and digits"), id: nil, connection: connection))
+            return
+        }
+        let args = object["args"] as? [[String: Any]] ?? []
+        switch op {
+        case "login", "subscribe", "unsubscribe":
+            guard connection.countRequest(limit: limits.requestsPerHour) else {
+                connection.send(PushHub.error(OKXError.webSocketTooFrequent, id: id, connection: connection))
+                return
+            }
+            if op == "login" {
+                let arrival = ContinuousClock.now
+                if authenticator.isUnknown(args.first?["apiKey"] as? String) {
+                    // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
+                    await cacheLoader.refresh(coveringArrivalAt: arrival)
+                }
+                login(args.first, id: id, on: connection)
+            } else {
+                guard !args.isEmpty else {
+                    connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: args is empty"), id: id, connection: connection))
+                    return
+                }
+                for arg in args { await subscribe(arg, unsubscribing: op == "unsubscribe", id: id, on: connection) }
+            }
+        default:
+            connection.send(
+                PushHub.error(OKXError.webSocketInvalidRequest.with(message: "Invalid request: op \(op) is not supported"), id: id, connection: connection))
+        }
+    }
+
+    private func login(_ arg: [String: Any]?, id: String?, on connection: WebSocketConnection) {
+        let now = clock.milliseconds
+        func text(_ name: String) -> String {
+            switch arg?[name] {
+            case let value as String: value
+            case let value as NSNumber: value.stringValue
+            default: ""
+            }
+        }
+        let login = RequestAuthenticator.Login(apiKey: text("apiKey"), passphrase: text("passphrase"), timestamp: text("timestamp"), sign: text("sign"))
+        var record = AuditRecord(
+            time: now, requestID: connection.id, actor: login.apiKey, action: "ws login /ws/v5/\(connection.endpoint.rawValue)",
+            clientIP: connection.clientIP?.description ?? "")
+        do throws(OKXError) {
+            guard connection.endpoint != .public else {
+                throw OKXError.webSocketInvalidRequest.with(message: "Invalid request: log in on /ws/v5/private or /ws/v5/business")
+            }
+            let cached = try authenticator.login(login, clientIP: connection.clientIP, environment: connection.environment, now: now)
+            connection.logIn(cached)
+            record.account = cached.account.uid
+            var answer: [String: Any] = ["event": "login", "code": "0", "msg": "", "connId": connection.id]
+            if let id { answer["id"] = id }
+            connection.send(PushHub.json(answer))
+        } catch {
+            record.result = error.code
+            record.actor = authenticator.isUnknown(login.apiKey) ? "" : login.apiKey
+            connection.send(PushHub.error(error, id: id, connection: connection))
+        }
+        let queue = auditQueue
+        Task { await queue.add(record) }
+    }
+
+    private func subscribe(_ raw: [String: Any], unsubscribing: Bool, id: String?, on connection: WebSocketConnection) async {
+        let arg = raw.compactMapValues { $0 as? String }
+        guard let channel = arg["channel"], !channel.isEmpty else {
+            connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: channel is required"), id: id, connection: connection))
+            return
+        }
+        let carried = connection.endpoint.carries(channel)
+        guard carried.exists else {
+            let message = "Wrong URL or channel:\(channel),instId:\(arg["instId"] ?? "") doesn't exist"
+            connection.send(PushHub.error(OKXError.webSocketNoSuchChannel.with(message: message), id: id, connection: connection))
+            return
+        }
+        guard !carried.needsLogin || connection.key != nil else {
+            connection.send(PushHub.error(OKXError.webSocketPleaseLogIn, id: id, connection: connection))
+            return
+        }
+        let subscription = Subscription(channel: channel, arg: arg)
+        if unsubscribing {
+            await hub.unsubscribe(subscription, on: connection, requestID: id)
+            return
+        }
+        if !carried.needsLogin, arg["instId"]?.isEmpty ?? true {
+            connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: instId is required for \(channel)"), id: id, connection: connection))
+            return
+        }
+        if ["orders", "positions"].contains(channel), !["ANY", "SPOT", "SWAP", "MARGIN", "FUTURES", "OPTION"].contains(arg["instType"] ?? "") {
+            connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: instType is required for \(channel)"), id: id, connection: connection))
+            return
+        }
+        await hub.subscribe(subscription, on: connection, requestID: id)
+    }
+
+    private static func invalid(_ text: String) -> OKXError {
+        OKXError.webSocketInvalidRequest.with(message: "Invalid request: \(text.prefix(200))")
+    }
+
+    /// An 8-character connection id (`connId`).
+    private static func connectionID() -> String {
+        String(KeyMaterial.randomBytes(4).lowercaseHex)
+    }
+}
+
+/// What one WebSocket connection may do: its queue of unsent messages, the size of a message it sends, its login
+/// and subscription requests per hour, and how long it may stay silent.
+public struct WebSocketLimits: Sendable {
+    public var sendQueue: Int
+    public var messageSize: Int
+    public var requestsPerHour: Int
+    public var silence: Duration
+
+    public init(sendQueue: Int = 4096, messageSize: Int = 1 << 16, requestsPerHour: Int = 480, silence: Duration = .seconds(30)) {
+        self.sendQueue = sendQueue
+        self.messageSize = messageSize
+        self.requestsPerHour = requestsPerHour
+        self.silence = silence
+    }
+}
+
+/// The push hub's loop over committed events, and the sweep that closes silent connections, as a service of the
+/// server's lifecycle.
+struct PushService: Service {
+    let hub: PushHub
+    let events: TradingEvents
+    let silence: Duration
+    let cache: KeyCache
+    let usage: UsageRecorder
+    let clock: any WallClock
+
+    func run() async throws {
+        let stream = events.subscribe()
+        await cancelWhenGracefulShutdown {
+            await self.loop(stream)
+        }
+    }
+
+    private func loop(_ stream: AsyncStream<TradingEvent>) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in stream { await hub.handle(event) }
+            }
+            group.addTask {
+                // Four times a second: a revoked key's connections end within a second of this node's cache seeing it.
+                var ticks = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await hub.revalidate(cache: cache, usage: usage, now: clock.milliseconds)
+                    ticks += 1
+                    if ticks % 4 == 0 { await hub.closeSilent(longerThan: silence) }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

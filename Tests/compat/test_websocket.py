@@ -1,0 +1,313 @@
+"""OKX's WebSocket API against a real `keysmith serve`: ccxt.pro's watch_* methods (unmodified, pointed at Keysmith's
+`ws` URL) and the raw protocol — login codes, ping/pong, subscription errors, the books checksum, and a revoked key's
+connection closed."""
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import signal
+import time
+import zlib
+
+import ccxt
+import ccxt.pro
+import pytest
+import websockets
+
+from conftest import Credentials
+from test_ccxt import exchange, trader
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def ws_url(server) -> str:
+    return server.url.replace("http://", "ws://") + "/ws/v5"
+
+
+def pro(server, creds: Credentials | None = None, **options) -> ccxt.pro.okx:
+    config = {"options": options} if options else {}
+    if creds:
+        config.update({"apiKey": creds.api_key, "secret": creds.secret, "password": creds.passphrase})
+    ex = ccxt.pro.okx(config)
+    ex.urls["api"]["rest"] = server.url
+    ex.urls["api"]["ws"] = ws_url(server)
+    return ex
+
+
+def key(server, name: str, ccy: str, amount: str) -> tuple[Credentials, ccxt.okx]:
+    """A trading key of sub-account `name` (created unless it is bot01trader) holding `amount` `ccy` for trading."""
+    ex = trader(server, name, ccy, amount)
+    return Credentials(ex.apiKey, ex.secret, ex.password), ex
+
+
+async def until(watch, check, current=None, timeout: float = 10):
+    """Calls `watch` until its result passes `check`. ccxt's watch_* return at the next update, so updates that came
+    in together are seen through `current` (what ccxt's cache holds now) first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = current() if current else None
+        if value is not None and check(value):
+            return value
+        value = await asyncio.wait_for(watch(), max(0.1, deadline - time.monotonic()))
+        if check(value):
+            return value
+        assert time.monotonic() < deadline, f"never got there: {value}"
+
+
+def sign(secret: str, timestamp: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), (timestamp + "GET/users/self/verify").encode(), hashlib.sha256).digest()).decode()
+
+
+def login_message(creds: Credentials, timestamp=None, signature=None, passphrase=None) -> str:
+    ts = timestamp if timestamp is not None else str(int(time.time()))
+    return json.dumps({"op": "login", "args": [{
+        "apiKey": creds.api_key, "passphrase": passphrase or creds.passphrase, "timestamp": ts,
+        "sign": signature or sign(creds.secret, str(ts))}]})
+
+
+async def answer(ws, timeout: float = 5) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+def test_ccxt_pro_watches_the_book_ticker_trades_and_candles(server):
+    _, seller = key(server, "bot01trader", "BTC", "1")
+    _, buyer = key(server, "bot02trader", "USDT", "100000")
+
+    async def run():
+        ex = pro(server)
+        try:
+            await ex.load_markets()
+            book = await ex.watch_order_book("BTC/USDT")
+            assert book["asks"] == [] and book["bids"] == []
+            seller.create_order("BTC/USDT", "limit", "sell", 0.5, 30000)
+            seller.create_order("BTC/USDT", "limit", "sell", 0.25, 30100)
+            book = await until(lambda: ex.watch_order_book("BTC/USDT"), lambda b: len(b["asks"]) == 2, lambda: ex.orderbooks.get("BTC/USDT"))
+            assert book["asks"] == [[30000, 0.5], [30100, 0.25]]
+            trades = asyncio.ensure_future(ex.watch_trades("BTC/USDT"))
+            candles = asyncio.ensure_future(ex.watch_ohlcv("BTC/USDT", "1m"))
+            await asyncio.sleep(0.5)  # both subscribed before the trade
+            buyer.create_order("BTC/USDT", "limit", "buy", 0.2, 30000)
+            [trade] = await asyncio.wait_for(trades, 10)
+            assert trade["price"] == 30000 and trade["amount"] == 0.2 and trade["side"] == "buy"
+            candle = (await asyncio.wait_for(candles, 10))[-1]
+            assert candle[1:6] == [30000, 30000, 30000, 30000, 0.2]
+            book = await until(
+                lambda: ex.watch_order_book("BTC/USDT"), lambda b: b["asks"][0] == [30000, 0.3], lambda: ex.orderbooks.get("BTC/USDT"))
+            rest = buyer.fetch_order_book("BTC/USDT")
+            assert book["asks"] == [level[:2] for level in rest["asks"]] and book["bids"] == [level[:2] for level in rest["bids"]]
+            ticker = await ex.watch_ticker("BTC/USDT")
+            assert ticker["last"] == 30000 and ticker["ask"] == 30000
+        finally:
+            await ex.close()
+
+    asyncio.run(run())
+
+
+def test_ccxt_pro_watches_balance_orders_trades_and_positions(server):
+    creds, rest = key(server, "bot01trader", "USDT", "100000")
+    _, seller = key(server, "bot02trader", "BTC", "1")
+    rest.load_markets()
+
+    async def run():
+        ex = pro(server, creds)
+        try:
+            balance = await ex.watch_balance()
+            assert balance["USDT"]["free"] == 100000
+            orders = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
+            mine = asyncio.ensure_future(ex.watch_my_trades("BTC/USDT"))
+            await asyncio.sleep(0.5)
+            placed = rest.create_order("BTC/USDT", "limit", "buy", 0.1, 30000)
+            [order] = await asyncio.wait_for(orders, 10)
+            assert order["id"] == placed["id"] and order["status"] == "open" and order["amount"] == 0.1
+            balance = await until(ex.watch_balance, lambda b: b["USDT"]["used"] == 3000, lambda: ex.balance)
+            assert balance["USDT"]["free"] == 97000
+            seller.create_order("BTC/USDT", "limit", "sell", 0.1, 30000)
+            [trade] = await asyncio.wait_for(mine, 10)
+            assert trade["order"] == placed["id"] and trade["price"] == 30000 and trade["amount"] == 0.1
+            assert trade["takerOrMaker"] == "maker" and trade["fee"]["currency"] == "BTC"
+            filled = await until(lambda: ex.watch_orders("BTC/USDT"), lambda o: o[-1]["status"] == "closed", lambda: ex.orders)
+            assert filled[-1]["filled"] == rest.fetch_order(placed["id"], "BTC/USDT")["filled"]
+            watched = await until(ex.watch_balance, lambda b: b.get("BTC", {}).get("free") == 0.09992, lambda: ex.balance)
+            fetched = rest.fetch_balance()
+            assert watched["USDT"]["free"] == fetched["USDT"]["free"] and watched["BTC"]["total"] == fetched["BTC"]["total"]
+        finally:
+            await ex.close()
+
+    asyncio.run(run())
+
+
+def test_ccxt_pro_watches_a_swap_position_open_and_close(server):
+    creds, long = key(server, "bot01trader", "USDT", "10000")
+    _, short = key(server, "bot02trader", "USDT", "10000")
+    server.cli("mark", "set", "BTC-USDT-SWAP", "30000")
+    for ex in (long, short):
+        ex.options["defaultType"] = "swap"
+        ex.load_markets(True)
+    deadline = time.monotonic() + 15
+    while float(long.fetch_mark_price("BTC/USDT:USDT")["markPrice"] or 0) != 30000:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    async def run():
+        ex = pro(server, creds, defaultType="swap")
+        try:
+            assert await ex.watch_positions() == []
+            short.create_order("BTC/USDT:USDT", "limit", "sell", 2, 30000, {"tdMode": "cross"})
+            long.create_order("BTC/USDT:USDT", "market", "buy", 2, None, {"tdMode": "cross"})
+            [position] = await until(ex.watch_positions, lambda p: len(p) == 1 and p[0]["contracts"] == 2, lambda: list(ex.positions or []) or None)
+            assert position["side"] == "long" and position["entryPrice"] == 30000
+            [rest_position] = long.fetch_positions(["BTC/USDT:USDT"])
+            assert position["contracts"] == rest_position["contracts"] and position["initialMargin"] == rest_position["initialMargin"]
+            short.create_order("BTC/USDT:USDT", "limit", "buy", 2, 30000, {"tdMode": "cross", "reduceOnly": True})
+            long.create_order("BTC/USDT:USDT", "market", "sell", 2, None, {"tdMode": "cross", "reduceOnly": True})
+            closed = await until(ex.watch_positions, lambda p: any(x["contracts"] == 0 for x in p), lambda: list(ex.positions or []) or None)
+            assert all(x["contracts"] == 0 for x in closed)
+        finally:
+            await ex.close()
+
+    asyncio.run(run())
+
+
+def test_login_codes_ping_and_subscription_errors(server):
+    creds, _ = key(server, "bot01trader", "USDT", "10")
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 5) == "pong"
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account"}]}))
+            assert (await answer(ws))["code"] == "60011"
+            now = int(time.time())
+            cases = [
+                (login_message(creds, signature=sign("not-the-secret", str(now))), "60007"),
+                (login_message(creds, timestamp="yesterday"), "60004"),
+                (login_message(creds, timestamp=str(now - 120)), "60006"),
+                (login_message(creds, passphrase="Not-The-Passphrase-1"), "60024"),
+                (login_message(Credentials("0" * 36, creds.secret, creds.passphrase)), "60032"),
+            ]
+            for message, code in cases:
+                await ws.send(message)
+                reply = await answer(ws)
+                assert reply["event"] == "error" and reply["code"] == code, reply
+            # python-okx sends the timestamp as a number.
+            await ws.send(login_message(creds, timestamp=now))
+            reply = await answer(ws)
+            assert reply == {"event": "login", "code": "0", "msg": "", "connId": reply["connId"]}
+            await ws.send(json.dumps({"id": "7", "op": "subscribe", "args": [{"channel": "account", "ccy": "USDT"}]}))
+            confirmed = await answer(ws)
+            assert confirmed["event"] == "subscribe" and confirmed["id"] == "7" and confirmed["arg"] == {"channel": "account", "ccy": "USDT"}
+            snapshot = await answer(ws)
+            assert snapshot["eventType"] == "snapshot" and snapshot["data"][0]["details"][0]["availBal"] == "10"
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}))
+            assert (await answer(ws))["code"] == "60018"
+            await ws.send("{not json")
+            assert (await answer(ws))["code"] == "60012"
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "NOPE-USDT"}]}))
+            assert (await answer(ws))["code"] == "60018"
+
+    asyncio.run(run())
+
+
+def test_books_checksum_matches_zlib_over_updates(server):
+    """Each `books` push carries the CRC32 of the top 25 levels the client holds after applying it; here checked
+    against zlib's CRC32 of the book rebuilt from the pushes, and against REST."""
+    _, seller = key(server, "bot01trader", "BTC", "1")
+    _, buyer = key(server, "bot02trader", "USDT", "100000")
+
+    def checksum(bids, asks) -> int:
+        parts = []
+        for i in range(25):
+            if i < len(bids):
+                parts += bids[i][:2]
+            if i < len(asks):
+                parts += asks[i][:2]
+        value = zlib.crc32(":".join(parts).encode())
+        return value - (1 << 32) if value >= 1 << 31 else value
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]}))
+            await answer(ws)
+            book = {"bids": {}, "asks": {}}
+            seq = None
+            for step in range(8):
+                if step:
+                    price = 30000 + step * 10
+                    seller.create_order("BTC/USDT", "limit", "sell", 0.01 * step, price)
+                    if step % 3 == 0:
+                        buyer.create_order("BTC/USDT", "limit", "buy", 0.01, price)
+                # Every push this step caused (a resting sell; a fill takes a level down again).
+                while True:
+                    try:
+                        push = await answer(ws, timeout=0.5 if seq is not None else 5)
+                    except asyncio.TimeoutError:
+                        break
+                    data = push["data"][0]
+                    assert push["action"] == ("snapshot" if seq is None else "update")
+                    assert data["prevSeqId"] == (-1 if seq is None else seq)
+                    seq = data["seqId"]
+                    for side in ("bids", "asks"):
+                        for level in data[side]:
+                            if level[1] == "0":
+                                book[side].pop(level[0], None)
+                            else:
+                                book[side][level[0]] = level
+                    bids = sorted(book["bids"].values(), key=lambda l: -float(l[0]))
+                    asks = sorted(book["asks"].values(), key=lambda l: float(l[0]))
+                    assert data["checksum"] == checksum(bids, asks), (step, data)
+            rest = buyer.publicGetMarketBooks({"instId": "BTC-USDT", "sz": "400"})["data"][0]
+            assert [l[:2] for l in asks] == [l[:2] for l in rest["asks"]]
+
+    asyncio.run(run())
+
+
+def test_a_revoked_key_loses_its_connection_within_a_second(server):
+    """Twenty times: a key logged in on /ws/v5/private is revoked with the CLI; its connection gets a final error
+    event and is closed. Prints the delays."""
+    delays = []
+
+    async def one(index: int):
+        out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", f"ws{index}", "--perm", "read_only",
+                              "--ip", "127.0.0.1")
+        creds = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send(login_message(creds))
+            assert (await answer(ws))["code"] == "0"
+            revoked = asyncio.get_running_loop().run_in_executor(None, lambda: server.cli("apikey", "revoke", creds.api_key))
+            await revoked
+            start = time.monotonic()
+            final = await answer(ws, timeout=5)
+            assert final["event"] == "error" and final["code"] == "60032", final
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+            delays.append(time.monotonic() - start)
+
+    async def run():
+        for index in range(20):
+            await one(index)
+
+    asyncio.run(run())
+    print(f"revocation to close, after the CLI returned: max {max(delays) * 1000:.0f} ms, "
+          f"median {sorted(delays)[10] * 1000:.0f} ms over {len(delays)}")
+    assert max(delays) < 1.0
+
+
+def test_sigterm_closes_open_websockets_and_exits_cleanly(server):
+    """A graceful shutdown closes each open WebSocket cleanly (after OKX's 64008 notice when it gets the chance);
+    the server exits 0 instead of waiting on them."""
+    async def run():
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}))
+            await answer(ws)
+            await answer(ws)
+            server.expect_exit()
+            server.process.send_signal(signal.SIGTERM)
+            with pytest.raises(websockets.ConnectionClosedOK):
+                while True:
+                    message = await answer(ws, timeout=10)
+                    assert message["event"] == "notice" and message["code"] == "64008", message
+
+    asyncio.run(run())
+    assert server.process.wait(timeout=15) == 0
