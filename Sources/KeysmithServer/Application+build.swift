@@ -22,7 +22,7 @@ public func buildApplication(
     try await installation.maintenance.refresh()
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
     let router = try buildRouter(installation, console: console, configuration: configuration, authenticator: authenticator)
-    let hub = PushHub(installation: installation)
+    let hub = PushHub(installation: installation, subscriptionLimit: configuration.webSocket.subscriptions)
     var services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
         auditRetention: configuration.auditRetention, swapScheduler: configuration.swapScheduler, logger: logger)

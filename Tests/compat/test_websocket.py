@@ -210,6 +210,49 @@ def test_login_codes_ping_and_subscription_errors(server):
     asyncio.run(run())
 
 
+def test_a_connection_holds_a_bounded_number_of_subscriptions(server):
+    """Subscriptions per connection are capped (256 by default) and carry only the arguments a channel reads: junk
+    keys cannot turn one channel into unbounded distinct subscriptions, and a refused one changes nothing."""
+    creds, _ = key(server, "bot01trader", "USDT", "10")
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/private", max_size=None) as ws:
+            await ws.send(login_message(creds))
+            assert (await answer(ws))["event"] == "login"
+            # Junk keys are dropped from the subscription (and its echo); an over-long value is refused.
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account", "ccy": "USDT", "junk": "x" * 50}]}))
+            confirmed = await answer(ws)
+            assert confirmed["event"] == "subscribe" and confirmed["arg"] == {"channel": "account", "ccy": "USDT"}, confirmed
+            assert (await answer(ws))["eventType"] == "snapshot"
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account", "ccy": "U" * 65}]}))
+            assert (await answer(ws))["code"] == "60013"
+            # The same subscription again with other junk is the one already held: no new subscription, no snapshot.
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account", "ccy": "USDT", "other": "y"}]}))
+            assert (await answer(ws))["event"] == "subscribe"
+            # 255 more distinct ones reach the cap; the next is refused with 60013.
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account", "ccy": f"C{i}"} for i in range(256)]}))
+            events = []
+            while len([e for e in events if e.get("event") in ("subscribe", "error")]) < 256:
+                events.append(await answer(ws))
+            confirmations = [e for e in events if e.get("event") == "subscribe"]
+            refusals = [e for e in events if e.get("event") == "error"]
+            assert len(confirmations) == 255 and len(refusals) == 1, (len(confirmations), refusals)
+            assert refusals[0]["code"] == "60013" and "at most 256" in refusals[0]["msg"]
+            # Unsubscribing frees a place.
+            await ws.send(json.dumps({"op": "unsubscribe", "args": [{"channel": "account", "ccy": "C0"}]}))
+            while (reply := await answer(ws)).get("event") != "unsubscribe":
+                pass
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "account", "ccy": "C255"}]}))
+            while (reply := await answer(ws)).get("event") not in ("subscribe", "error"):
+                pass
+            assert reply["event"] == "subscribe", reply
+            await ws.send("ping")
+            while await asyncio.wait_for(ws.recv(), 5) != "pong":
+                pass
+
+    asyncio.run(run())
+
+
 def test_books_checksum_matches_zlib_over_updates(server):
     """Each `books` push carries the CRC32 of the top 25 levels the client holds after applying it; here checked
     against zlib's CRC32 of the book rebuilt from the pushes, and against REST."""

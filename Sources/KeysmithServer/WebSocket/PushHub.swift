@@ -19,6 +19,11 @@ struct Subscription: Sendable, Hashable {
     let channel: String
     let arg: [String: String]
 
+    /// The arguments a subscription may carry; others are dropped.
+    static let argumentNames = ["channel", "instId", "instType", "instFamily", "ccy", "uly", "extraParams"]
+    /// The longest value an argument may have, in bytes.
+    static let argumentLength = 64
+
     var instrument: String? { arg["instId"] }
     var instrumentType: String? { arg["instType"] }
 }
@@ -59,7 +64,11 @@ actor PushHub {
         var seqID: Int64
     }
 
-    init(installation: Installation) {
+    /// How many subscriptions one connection may hold.
+    private let subscriptionLimit: Int
+
+    init(installation: Installation, subscriptionLimit: Int = WebSocketLimits().subscriptions) {
+        self.subscriptionLimit = subscriptionLimit
         engine = installation.engine
         marks = installation.marks
         clock = installation.clock
@@ -141,6 +150,12 @@ actor PushHub {
             connection.send(Self.error(OKXError.webSocketNoSuchChannel.with(message: message), id: requestID, connection: connection))
             return
         }
+        let held = subscriptions[connection.id] ?? []
+        if !held.contains(subscription), held.count >= subscriptionLimit {
+            let message = "Invalid args: a connection holds at most \(subscriptionLimit) subscriptions; unsubscribe first"
+            connection.send(Self.error(OKXError.webSocketInvalidArguments.with(message: message), id: requestID, connection: connection))
+            return
+        }
         let (inserted, _) = subscriptions[connection.id, default: []].insert(subscription)
         connection.send(Self.event("subscribe", arg: subscription.arg, id: requestID, connection: connection))
         guard inserted else { return }
@@ -187,8 +202,14 @@ actor PushHub {
             return try await render(subscription.channel, instrument: try await engine.instrument(subscription.instrument ?? ""))
         case "books":
             let inst = try await engine.instrument(subscription.instrument ?? "")
-            if books[inst.id] == nil { books[inst.id] = try await currentBook(inst, seqID: 1) }
-            return try Self.bookPush(subscription.arg, books[inst.id]!, action: "snapshot", prev: -1, now: clock.milliseconds)
+            let book: BookState
+            if let held = books[inst.id] {
+                book = held
+            } else {
+                book = try await currentBook(inst, seqID: 1)
+                books[inst.id] = book
+            }
+            return try Self.bookPush(subscription.arg, book, action: "snapshot", prev: -1, now: clock.milliseconds)
         case let channel where CandleChannel(channel) != nil:
             let inst = try await engine.instrument(subscription.instrument ?? "")
             return try await candle(subscription, inst: inst, at: clock.milliseconds)

@@ -162,7 +162,18 @@ struct WebSocketGateway: Sendable {
     }
 
     private func subscribe(_ raw: [String: Any], unsubscribing: Bool, id: String?, on connection: WebSocketConnection) async {
-        let arg = raw.compactMapValues { $0 as? String }
+        // Only the arguments a channel reads are kept (and echoed back): anything else would make distinct
+        // subscriptions of the same channel out of junk keys.
+        var arg: [String: String] = [:]
+        for name in Subscription.argumentNames {
+            guard let value = raw[name] else { continue }
+            guard let text = value as? String, text.utf8.count <= Subscription.argumentLength else {
+                let message = "Invalid args: \(name) is text of up to \(Subscription.argumentLength) characters"
+                connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: message), id: id, connection: connection))
+                return
+            }
+            arg[name] = text
+        }
         guard let channel = arg["channel"], !channel.isEmpty else {
             connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: channel is required"), id: id, connection: connection))
             return
@@ -204,14 +215,19 @@ struct WebSocketGateway: Sendable {
 }
 
 /// What one WebSocket connection may do: its queue of unsent messages, the size of a message it sends, its login
-/// and subscription requests per hour, and how long it may stay silent.
+/// and subscription requests per hour, how long it may stay silent, and how many subscriptions it holds.
 public struct WebSocketLimits: Sendable {
     public var sendQueue: Int
     public var messageSize: Int
     public var requestsPerHour: Int
     public var silence: Duration
+    /// How many subscriptions one connection may hold at once.
+    public var subscriptions: Int
 
-    public init(sendQueue: Int = 4096, messageSize: Int = 1 << 16, requestsPerHour: Int = 480, silence: Duration = .seconds(30)) {
+    public init(
+        sendQueue: Int = 4096, messageSize: Int = 1 << 16, requestsPerHour: Int = 480, silence: Duration = .seconds(30), subscriptions: Int = 256
+    ) {
+        self.subscriptions = subscriptions
         self.sendQueue = sendQueue
         self.messageSize = messageSize
         self.requestsPerHour = requestsPerHour
