@@ -33,7 +33,8 @@ public func buildApplication(
     let gateway = WebSocketGateway(
         hub: hub, authenticator: authenticator, resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         auditQueue: installation.auditQueue, cacheLoader: installation.cacheLoader, clock: installation.clock,
-        limits: configuration.webSocket)
+        limits: configuration.webSocket, operations: TradeOperations(engine: installation.engine, clock: installation.clock),
+        maintenance: installation.maintenance)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in

@@ -253,6 +253,91 @@ def test_a_connection_holds_a_bounded_number_of_subscriptions(server):
     asyncio.run(run())
 
 
+async def op(ws, message: dict) -> dict:
+    """Sends a trading op and returns its answer (the one message with its id and op), skipping pushes."""
+    await ws.send(json.dumps(message))
+    while True:
+        reply = await answer(ws)
+        if reply.get("op") == message["op"] and reply.get("id") == message.get("id", ""):
+            return reply
+        assert reply.get("event") != "error", reply
+
+
+def test_trading_over_the_websocket_matches_rest(server):
+    """order, batch-orders, amend-order, batch-amend-orders, cancel-order and batch-cancel-orders on /ws/v5/private:
+    OKX's answers (code 0/1/2 with each item's sCode), the orders pushes, and the state REST reads; and the refusals
+    (not logged in, no id, read-only key, too many items, expTime past) that change nothing."""
+    creds, rest = key(server, "bot01trader", "USDT", "1000")
+    out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", "reader", "--perm", "read_only")
+    reader = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            refused = await op(ws, {"id": "1", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1"}]})
+            assert refused["code"] == "60011" and refused["data"] == [], refused
+            await ws.send(login_message(creds))
+            assert (await answer(ws))["event"] == "login"
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}))
+            assert (await answer(ws))["event"] == "subscribe"
+
+            placed = await op(ws, {"id": "a1", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1", "clOrdId": "ws1"}]})
+            assert placed["code"] == "0" and placed["msg"] == "" and placed["inTime"] and placed["outTime"], placed
+            item = placed["data"][0]
+            assert item["sCode"] == "0" and item["clOrdId"] == "ws1" and item["ordId"]
+            push = await answer(ws)
+            assert push["arg"]["channel"] == "orders" and push["data"][0]["ordId"] == item["ordId"] and push["data"][0]["state"] == "live"
+            order = rest.fetch_order(item["ordId"], "BTC/USDT")
+            assert order["status"] == "open" and order["price"] == 100 and order["clientOrderId"] == "ws1"
+            # The same clOrdId again is refused like REST's, and nothing else is placed.
+            again = await op(ws, {"id": "a2", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1", "clOrdId": "ws1"}]})
+            assert again["code"] == "1" and again["data"][0]["sCode"] != "0", again
+            assert len(rest.fetch_open_orders("BTC/USDT")) == 1
+
+            amended = await op(ws, {"id": "a3", "op": "amend-order", "args": [{"instId": "BTC-USDT", "ordId": item["ordId"], "newPx": "101", "reqId": "r1"}]})
+            assert amended["code"] == "0" and amended["data"][0]["reqId"] == "r1", amended
+            assert rest.fetch_order(item["ordId"], "BTC/USDT")["price"] == 101
+
+            batch = await op(ws, {"id": "a4", "op": "batch-orders", "args": [
+                {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "90", "sz": "1"},
+                {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "90", "sz": "1000"},
+            ]})
+            assert batch["code"] == "2" and [d["sCode"] for d in batch["data"]][0] == "0" and batch["data"][1]["sCode"] != "0", batch
+            second = batch["data"][0]["ordId"]
+            amends = await op(ws, {"id": "a5", "op": "batch-amend-orders", "args": [{"instId": "BTC-USDT", "ordId": second, "newSz": "2"}]})
+            assert amends["code"] == "0", amends
+            assert rest.fetch_order(second, "BTC/USDT")["amount"] == 2
+
+            canceled = await op(ws, {"id": "a6", "op": "cancel-order", "args": [{"instId": "BTC-USDT", "ordId": item["ordId"]}]})
+            assert canceled["code"] == "0" and canceled["data"][0]["ordId"] == item["ordId"], canceled
+            assert rest.fetch_order(item["ordId"], "BTC/USDT")["status"] == "canceled"
+            cancels = await op(ws, {"id": "a7", "op": "batch-cancel-orders", "args": [
+                {"instId": "BTC-USDT", "ordId": second}, {"instId": "BTC-USDT", "ordId": "12345"}]})
+            assert cancels["code"] == "2" and cancels["data"][0]["sCode"] == "0" and cancels["data"][1]["sCode"] != "0", cancels
+            assert rest.fetch_open_orders("BTC/USDT") == []
+            balance = rest.fetch_balance()["USDT"]
+            assert balance["free"] == 1000 and balance["used"] == 0
+
+            # Refusals that change nothing.
+            one = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1"}
+            assert (await op(ws, {"op": "order", "args": [one]}))["code"] == "60013"
+            assert (await op(ws, {"id": "b1", "op": "order", "args": [one, one]}))["code"] == "60013"
+            assert (await op(ws, {"id": "b2", "op": "batch-orders", "args": [one] * 21}))["code"] == "60013"
+            late = await op(ws, {"id": "b3", "op": "order", "expTime": str(int(time.time() * 1000) - 1000), "args": [one]})
+            assert late["code"] == "50102", late
+            assert rest.fetch_open_orders("BTC/USDT") == []
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send(login_message(reader))
+            assert (await answer(ws))["event"] == "login"
+            lacking = await op(ws, {"id": "c1", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1"}]})
+            assert lacking["code"] == "50120", lacking
+        assert rest.fetch_open_orders("BTC/USDT") == []
+        lines = server.cli("audit", "search", "--json").stdout.splitlines()
+        actions = {json.loads(line)["action"] for line in lines if line}
+        assert any(a.startswith("ws order") for a in actions) and any(a.startswith("ws cancel-order") for a in actions), actions
+
+    asyncio.run(run())
+
+
 def test_books_checksum_matches_zlib_over_updates(server):
     """Each `books` push carries the CRC32 of the top 25 levels the client holds after applying it; here checked
     against zlib's CRC32 of the book rebuilt from the pushes, and against REST."""

@@ -219,6 +219,27 @@ extension RequestAuthenticator {
         return cached
     }
 
+    /// A trading request on a WebSocket logged in with `apiKey`: the key as this node's cache holds it now (60032
+    /// revoked or expired), the frozen account (50100), the IP allowlist (50110), `permission` (50120) and the rate
+    /// limit of `family`, the budget REST's endpoint of that family shares; a use of the key.
+    public func authorize(
+        _ apiKey: String, clientIP: IPAddress?, requiring permission: Permissions, family: EndpointFamily, now: Int64
+    ) throws(OKXError) -> CachedKey {
+        guard let cached = cache.key(apiKey) else { throw OKXError.webSocketKeyDoesNotExist }
+        let lastUse = cached.key.expiresWhenUnused ? usage.lastUse(apiKey)?.at : nil
+        guard cached.key.status(at: now, lastUsedAt: lastUse) == .active else { throw OKXError.webSocketKeyDoesNotExist }
+        guard !cached.account.frozen else { throw OKXError.apiFrozen }
+        if !cached.key.allowlist.isEmpty {
+            guard let ip = clientIP, cached.key.allowlist.permits(ip) else { throw OKXError.ipNotAllowed(clientIP?.description ?? "unknown") }
+        }
+        guard cached.key.permissions.contains(permission) else { throw OKXError.keyLacksPermission }
+        if let retry = limiter.take(subject: apiKey, family: family, override: cached.key.rateLimit, now: now) {
+            throw OKXError.tooManyRequests.retrying(after: retry)
+        }
+        usage.record(apiKey: apiKey, ip: clientIP, at: now)
+        return cached
+    }
+
     private func verifyLogin(_ login: Login, clientIP: IPAddress?, now: Int64) throws(OKXError) -> CachedKey {
         guard !login.apiKey.isEmpty, let cached = cache.key(login.apiKey) else { throw OKXError.webSocketKeyDoesNotExist }
         let lastUse = cached.key.expiresWhenUnused ? usage.lastUse(login.apiKey)?.at : nil

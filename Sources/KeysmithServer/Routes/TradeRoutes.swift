@@ -12,7 +12,7 @@ struct TradeRoutes {
     let maintenance: MaintenanceService
     let clock: any WallClock
 
-    static let maximumBatch = 20
+    static let maximumBatch = TradeOperations.maximumBatch
 
     func register(read: RouterGroup<AppRequestContext>, trade: RouterGroup<AppRequestContext>) {
         trade.post("trade/order", use: placeOne)
@@ -51,6 +51,8 @@ struct TradeRoutes {
         var window: Int64 { self == .recent ? 3 * OrderListing.day : 90 * OrderListing.day }
     }
 
+    private var operations: TradeOperations { TradeOperations(engine: engine, clock: clock) }
+
     @Sendable func placeOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
         try maintenance.checkTrading()
         return try await place([try OKXParameters(jsonBody: context.body)], request, context)
@@ -58,22 +60,17 @@ struct TradeRoutes {
 
     @Sendable func placeBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
         try maintenance.checkTrading()
-        let items = try OKXParameters.list(jsonBody: context.body)
-        guard (1...Self.maximumBatch).contains(items.count) else {
-            throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders")
-        }
-        return try await place(items, request, context)
+        return try await place(try Self.batch(context), request, context)
     }
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
         try maintenance.checkTrading()
         let params = try OKXParameters(jsonBody: context.body)
-        switch await cancelOne(params, request, context) {
+        switch await operations.cancel(params, by: try context.requireKey(), origin: context.auditOrigin(request)) {
         case .success(let receipt):
             return summarised([receipt], context)
         case .failure(let error) where error.code == OKXError.cancelFailed.code:
-            let refused = OrderOutcome.refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: "")
-            return summarised([OrderReceipt(refused, now: clock.milliseconds)], context)
+            return summarised([operations.refusal(error, params)], context)
         case .failure(let error):
             throw error
         }
@@ -82,19 +79,8 @@ struct TradeRoutes {
     /// Up to 20 cancels (`instId` with `ordId` or `clOrdId` each), in turn; each item answers for itself.
     @Sendable func cancelBatch(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
         try maintenance.checkTrading()
-        let items = try OKXParameters.list(jsonBody: context.body)
-        guard (1...Self.maximumBatch).contains(items.count) else {
-            throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(Self.maximumBatch) orders")
-        }
-        var receipts: [OrderReceipt] = []
-        for params in items {
-            switch await cancelOne(params, request, context) {
-            case .success(let receipt): receipts.append(receipt)
-            case .failure(let error):
-                receipts.append(OrderReceipt(.refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: ""), now: clock.milliseconds))
-            }
-        }
-        return summarised(receipts, context)
+        let items = try Self.batch(context)
+        return summarised(await operations.cancel(items, by: try context.requireKey(), origin: context.auditOrigin(request)), context)
     }
 
     @Sendable func amendOne(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<AmendReceipt> {
@@ -112,30 +98,17 @@ struct TradeRoutes {
     }
 
     private func amend(_ items: [OKXParameters], _ request: Request, _ context: AppRequestContext) async throws -> OKXResponse<AmendReceipt> {
-        let cached = try context.requireKey()
-        var receipts: [AmendReceipt] = []
-        for params in items {
-            do {
-                let amendment = try AmendRequest(parameters: params)
-                let outcome = await engine.amend(amendment, key: cached.key, account: cached.account, origin: context.auditOrigin(request))
-                receipts.append(AmendReceipt(outcome, request: amendment, now: clock.milliseconds))
-            } catch {
-                receipts.append(AmendReceipt(refused: error, parameters: params, now: clock.milliseconds))
-            }
-        }
+        let receipts = await operations.amend(items, by: try context.requireKey(), origin: context.auditOrigin(request))
         return summarised(receipts, code: \.sCode, context)
     }
 
-    private func cancelOne(_ params: OKXParameters, _ request: Request, _ context: AppRequestContext) async -> Result<OrderReceipt, OKXError> {
-        do throws(OKXError) {
-            let cached = try context.requireKey()
-            let canceled = try await engine.cancel(
-                instrument: try params.required("instId"), orderID: params.optional("ordId"), clientOrderID: params.optional("clOrdId"),
-                account: cached.account, origin: context.auditOrigin(request))
-            return .success(OrderReceipt(canceled: canceled, now: clock.milliseconds))
-        } catch {
-            return .failure(error)
+    /// A batch body of 1 to 20 items.
+    private static func batch(_ context: AppRequestContext) throws -> [OKXParameters] {
+        let items = try OKXParameters.list(jsonBody: context.body)
+        guard (1...maximumBatch).contains(items.count) else {
+            throw OKXError.parameterError("orders").with(message: "Parameter orders error: 1 to \(maximumBatch) orders")
         }
+        return items
     }
 
     @Sendable func order(_ request: Request, context: AppRequestContext) async throws -> OKXResponse<OrderItem> {
@@ -188,21 +161,8 @@ struct TradeRoutes {
 
     // MARK: - Helpers
 
-    /// Places each order in turn; the envelope's code is 0 when all were placed, 1 when none, 2 when some.
     private func place(_ items: [OKXParameters], _ request: Request, _ context: AppRequestContext) async throws -> OKXResponse<OrderReceipt> {
-        let cached = try context.requireKey()
-        var receipts: [OrderReceipt] = []
-        for params in items {
-            let outcome: OrderOutcome
-            do {
-                let order = try OrderRequest(parameters: params)
-                outcome = await engine.place(order, key: cached.key, account: cached.account, origin: context.auditOrigin(request))
-            } catch {
-                outcome = .refused(error, clientOrderID: params.optional("clOrdId") ?? "", tag: params.optional("tag") ?? "")
-            }
-            receipts.append(OrderReceipt(outcome, now: clock.milliseconds))
-        }
-        return summarised(receipts, context)
+        summarised(await operations.place(items, by: try context.requireKey(), origin: context.auditOrigin(request)), context)
     }
 
     /// The envelope of item answers: code 0 when every item succeeded, 1 when none did, 2 when some did; the codes
@@ -215,15 +175,9 @@ struct TradeRoutes {
         -> OKXResponse<Item>
     {
         var response = OKXResponse(receipts)
-        defer { context.facts.recordItemResults(([response.code] + receipts.map { $0[keyPath: code] }).joined(separator: ",")) }
-        let failed = receipts.filter { $0[keyPath: code] != "0" }.count
-        if failed == receipts.count {
-            response.code = "1"
-            response.msg = "All operations failed"
-        } else if failed > 0 {
-            response.code = "2"
-            response.msg = "Bulk operation partially succeeded"
-        }
+        let codes = receipts.map { $0[keyPath: code] }
+        (response.code, response.msg) = TradeOperations.summary(codes)
+        context.facts.recordItemResults(([response.code] + codes).joined(separator: ","))
         return response
     }
 }

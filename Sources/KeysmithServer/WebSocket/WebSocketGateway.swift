@@ -22,6 +22,8 @@ struct WebSocketGateway: Sendable {
     let cacheLoader: KeyCacheLoader
     let clock: any WallClock
     let limits: WebSocketLimits
+    let operations: TradeOperations
+    let maintenance: MaintenanceService
 
     /// The upgrade decision for an HTTP request: a WebSocket for the three paths, the REST router for anything else.
     func shouldUpgrade(_ request: HTTPRequest, channel: any Channel, logger: Logger)
@@ -100,6 +102,10 @@ struct WebSocketGateway: Sendable {
         let id = object["id"] as? String
         if let id, id.count > 32 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
             connection.send(PushHub.error(Self.invalid(text).with(message: "Invalid request: id is up to 32 letters and digits"), id: nil, connection: connection))
+            return
+        }
+        if let trading = WebSocketTradeOp(rawValue: op) {
+            await trade(trading, text: text, on: connection)
             return
         }
         let args = object["args"] as? [[String: Any]] ?? []
