@@ -22,6 +22,7 @@ public func buildApplication(
     try await installation.maintenance.refresh()
     let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
     let router = try buildRouter(installation, console: console, configuration: configuration, authenticator: authenticator)
+    let tls = try configuration.tls?.context()
     let hub = PushHub(installation: installation, subscriptionLimit: configuration.webSocket.subscriptions)
     var services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
@@ -34,7 +35,7 @@ public func buildApplication(
         hub: hub, authenticator: authenticator, resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         auditQueue: installation.auditQueue, cacheLoader: installation.cacheLoader, clock: installation.clock,
         limits: configuration.webSocket, operations: TradeOperations(engine: installation.engine, clock: installation.clock),
-        maintenance: installation.maintenance)
+        maintenance: installation.maintenance, orders: installation.orders)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -45,7 +46,7 @@ public func buildApplication(
                         http1: http1Configuration(configuration),
                         ws: WebSocketServerConfiguration(maxFrameSize: configuration.webSocket.messageSize, autoPing: .disabled)),
                     shouldUpgrade: { request, channel, logger in gateway.shouldUpgrade(request, channel: channel, logger: logger) }),
-                requestReadTimeout: configuration.requestReadTimeout)
+                requestReadTimeout: configuration.requestReadTimeout, tls: tls)
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keysmith"),
         services: services,

@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// What each WebSocket connection may do (send queue, message size, requests per hour, silence).
     public var webSocket = WebSocketLimits()
+    /// HTTPS and WSS on the port (`serve --tls-cert/--tls-key`); plain HTTP when nil.
+    public var tls: ServerTLS?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, trustedProxies: IPAllowlist = .empty,

@@ -9,6 +9,6 @@ struct Keysmith: AsyncParsableCommand {
         subcommands: [
             Serve.self, Init.self, SubaccountCommand.self, ApikeyCommand.self, AppCommand.self, Keygen.self, Scan.self, AuditCommand.self,
             AlertsCommand.self, Deposit.self, Balance.self, CurrencyCommand.self,
-            AddressCommand.self, WithdrawalCommand.self, InstrumentCommand.self, LinkCommand.self, VaultCommand.self, AdminCommand.self, MaintenanceCommand.self, FeeCommand.self, MarkCommand.self, FundingCommand.self, Migrate.self, Copy.self,
+            AddressCommand.self, WithdrawalCommand.self, InstrumentCommand.self, LinkCommand.self, VaultCommand.self, AdminCommand.self, MaintenanceCommand.self, FeeCommand.self, MarkCommand.self, FundingCommand.self, Migrate.self, Copy.self, TLSCommand.self,
         ])
 }

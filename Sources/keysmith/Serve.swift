@@ -71,7 +71,21 @@ struct Serve: AsyncParsableCommand {
         help: "Console sign-in attempts per client network (IPv4 address, IPv6 /64) before HTTP 429: N/PERIOD or unlimited.")
     var consoleSignInLimit = "5/30s"
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS and WSS with this PEM certificate chain (server certificate first); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("ws-max-subscriptions"), help: "Subscriptions one WebSocket connection may hold.")
+    var wsMaxSubscriptions = 256
+
+    @Option(name: .customLong("ws-connection-rate"), help: "New WebSocket connections per client IP, as N/PERIOD (OKX: 3/1s), or unlimited.")
+    var wsConnectionRate = "3/1s"
+
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard wsMaxSubscriptions > 0 else { throw ValidationError("--ws-max-subscriptions is at least 1") }
         // The port goes on to a 16-bit socket field, which traps on anything wider.
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535; got \(port)") }
     }
@@ -96,6 +110,9 @@ struct Serve: AsyncParsableCommand {
         configuration.failedAuthLockout = try lockoutPolicy()
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
+        if let tlsCert, let tlsKey { configuration.tls = ServerTLS(certificatePath: tlsCert, keyPath: tlsKey) }
+        configuration.webSocket.subscriptions = wsMaxSubscriptions
+        configuration.webSocket.connectionRate = try RateLimit(parsing: wsConnectionRate)
         // On PostgreSQL the connection pool is the service group's first service, so it runs before the node opens
         // the database and stops after the node has finished (the group stops services in reverse order).
         let postgres = try options.postgresDatabase(logger: logger)
@@ -141,13 +158,15 @@ private struct ServingNode: Service {
         let console = ConsoleAuth(installation)
         let admin = try await console.createFirstAdminIfNeeded(origin: .cli("serve.first-start"))
         let (host, logger) = (configuration.host, logger)
+        let (http, ws) = configuration.tls == nil ? ("http", "ws") : ("https", "wss")
         let app = try await buildApplication(installation, console: console, configuration: configuration, logger: logger) { port in
-            logger.info("Keysmith is listening: OKX v5 REST API at http://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
-            logger.info("Web console: http://\(host):\(port)/console")
+            logger.info("Keysmith is listening: OKX v5 REST API at \(http)://\(host):\(port)/api/v5 (data in \(installation.dataDirectory.path))")
+            logger.info("WebSocket API: \(ws)://\(host):\(port)/ws/v5/public, /ws/v5/private, /ws/v5/business")
+            logger.info("Web console: \(http)://\(host):\(port)/console")
             if let admin {
                 Output.line("""
 
-                    Web console: http://\(host):\(port)/console
+                    Web console: \(http)://\(host):\(port)/console
                     First console user (shown once; set up two-factor authentication at the first sign-in):
                       Email:     \(admin.email)
                       Password:  \(admin.password)

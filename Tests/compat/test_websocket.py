@@ -258,7 +258,7 @@ async def op(ws, message: dict) -> dict:
     await ws.send(json.dumps(message))
     while True:
         reply = await answer(ws)
-        if reply.get("op") == message["op"] and reply.get("id") == message.get("id", ""):
+        if reply.get("op") == message["op"] and reply.get("id") in (message.get("id", ""), ""):
             return reply
         assert reply.get("event") != "error", reply
 
@@ -319,11 +319,15 @@ def test_trading_over_the_websocket_matches_rest(server):
 
             # Refusals that change nothing.
             one = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1"}
-            assert (await op(ws, {"op": "order", "args": [one]}))["code"] == "60013"
+            await ws.send(json.dumps({"id": "x-1", "op": "order", "args": [one]}))
+            assert (await answer(ws))["code"] == "60012"
+            # python-okx sends no id unless given one: answered with "".
+            unnamed = await op(ws, {"op": "order", "args": [{**one, "sz": "1000"}]})
+            assert unnamed["id"] == "" and unnamed["code"] == "1", unnamed
             assert (await op(ws, {"id": "b1", "op": "order", "args": [one, one]}))["code"] == "60013"
             assert (await op(ws, {"id": "b2", "op": "batch-orders", "args": [one] * 21}))["code"] == "60013"
             late = await op(ws, {"id": "b3", "op": "order", "expTime": str(int(time.time() * 1000) - 1000), "args": [one]})
-            assert late["code"] == "50102", late
+            assert late["code"] == "1" and late["data"][0]["sCode"] == "50037", late
             assert rest.fetch_open_orders("BTC/USDT") == []
         async with websockets.connect(ws_url(server) + "/private") as ws:
             await ws.send(login_message(reader))

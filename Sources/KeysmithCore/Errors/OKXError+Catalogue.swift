@@ -104,6 +104,14 @@ extension OKXError {
     public static let webSocketNoSuchChannel = OKXError(code: "60018", message: "The channel doesn't exist", httpStatus: 200)
     public static let webSocketWrongPassphrase = OKXError(code: "60024", message: "Wrong passphrase", httpStatus: 200)
     public static let webSocketKeyDoesNotExist = OKXError(code: "60032", message: "API key doesn't exist", httpStatus: 200)
+    public static func webSocketInvalidOp(_ op: String) -> OKXError {
+        OKXError(code: "60019", message: "Invalid op: \(op.prefix(64))", httpStatus: 200)
+    }
+    public static let webSocketWrongURL = OKXError(
+        code: "60028", message: "The current operation is not supported by this URL. Please use the correct WebSocket URL for the operation.",
+        httpStatus: 200)
+    /// A trading request carried out after its `expTime`.
+    public static let orderExpired = OKXError(code: "50037", message: "Order expired.", httpStatus: 200)
     /// A notice before the server closes a connection (a slow reader, a shutdown).
     public static let webSocketClosing = OKXError(
         code: "64008", message: "The connection will soon be closed for a service upgrade.", httpStatus: 200)

@@ -147,6 +147,10 @@ struct JSONScalar: Decodable {
     /// An array or an object, which has no text.
     var isStructured = false
 
+    init(text: String) {
+        self.text = text
+    }
+
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import NIOHTTP1
 import NIOHTTPTypes
@@ -209,9 +210,15 @@ struct UpgradeNoiseFilter: LogHandler {
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
     let requestReadTimeout: Duration
+    /// TLS in front of everything else, when the server serves HTTPS (as HummingbirdTLS's `TLSChannel` sets it up).
+    var tls: NIOSSLContext? = nil
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Inner.Value> {
-        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        channel.eventLoop.makeCompletedFuture {
+            if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+        }.flatMap {
+            inner.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
             try RequestReadDeadline.installBeforeUpgrade(timeout: requestReadTimeout, in: channel.pipeline.syncOperations)
             return value
         }

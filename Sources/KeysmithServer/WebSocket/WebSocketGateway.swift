@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import KeysmithApp
 import KeysmithCore
+import KeysmithStore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,6 +25,11 @@ struct WebSocketGateway: Sendable {
     let limits: WebSocketLimits
     let operations: TradeOperations
     let maintenance: MaintenanceService
+    let orders: any OrderStore
+    /// New connections per client IP.
+    let connectionLimiter = RateLimiter()
+
+    private static let connecting = EndpointFamily("ws/connect", 3, per: 1000)
 
     /// The upgrade decision for an HTTP request: a WebSocket for the three paths, the REST router for anything else.
     func shouldUpgrade(_ request: HTTPRequest, channel: any Channel, logger: Logger)
@@ -42,7 +48,18 @@ struct WebSocketGateway: Sendable {
         let connection = WebSocketConnection(
             id: Self.connectionID(), endpoint: endpoint, environment: environment, clientIP: clientIP, channel: channel,
             queueLimit: limits.sendQueue)
+        // Beyond the per-IP connection rate the connection opens only to say so, and closes.
+        let retry = connectionLimiter.take(
+            subject: clientIP?.description ?? "", family: Self.connecting, override: limits.connectionRate, now: clock.milliseconds)
         return .upgrade([:]) { inbound, outbound, _ in
+            if let retry {
+                let refusal = OKXError.webSocketTooFrequent.with(
+                    message: "Too many connection requests from this address; retry in \(max(1, retry)) ms")
+                connection.finish(with: PushHub.error(refusal, id: nil, connection: connection))
+                for await text in connection.outgoing { try? await outbound.write(.text(text)) }
+                try? await outbound.close(.policyViolation, reason: nil)
+                return
+            }
             await run(connection, inbound: inbound, outbound: outbound)
         }
     }
@@ -131,7 +148,7 @@ struct WebSocketGateway: Sendable {
             }
         default:
             connection.send(
-                PushHub.error(OKXError.webSocketInvalidRequest.with(message: "Invalid request: op \(op) is not supported"), id: id, connection: connection))
+                PushHub.error(OKXError.webSocketInvalidOp(op), id: id, connection: connection))
         }
     }
 
@@ -229,6 +246,8 @@ public struct WebSocketLimits: Sendable {
     public var silence: Duration
     /// How many subscriptions one connection may hold at once.
     public var subscriptions: Int
+    /// New connections per client IP (OKX: 3 a second).
+    public var connectionRate: RateLimit = .limit(requests: 3, periodMilliseconds: 1000)
 
     public init(
         sendQueue: Int = 4096, messageSize: Int = 1 << 16, requestsPerHour: Int = 480, silence: Duration = .seconds(30), subscriptions: Int = 256

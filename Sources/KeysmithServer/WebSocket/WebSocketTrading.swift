@@ -1,6 +1,7 @@
 import Foundation
 import KeysmithApp
 import KeysmithCore
+import KeysmithStore
 
 /// Trading on `/ws/v5/private`, as OKX's WebSocket offers it: `order`, `batch-orders`, `cancel-order`,
 /// `batch-cancel-orders`, `amend-order` and `batch-amend-orders`, each with a client `id` echoed in its one answer
@@ -59,12 +60,14 @@ extension WebSocketGateway {
             connection.send(PushHub.error(OKXError.webSocketInvalidRequest.with(message: "Invalid request: \(text.prefix(200))"), id: nil, connection: connection))
             return
         }
-        guard let id = request.id, !id.isEmpty, id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: id is required, up to 32 letters and digits"), id: request.id ?? "")
+        // OKX asks for an `id`; python-okx sends none unless given one, so a missing id is answered with "".
+        let id = request.id ?? ""
+        guard id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: id is up to 32 letters and digits"), id: "")
             return
         }
         guard connection.endpoint == .private else {
-            refuse(OKXError.webSocketInvalidRequest.with(message: "Invalid request: trade on /ws/v5/private"), id: id)
+            refuse(OKXError.webSocketWrongURL.with(message: OKXError.webSocketWrongURL.message + " Trade on /ws/v5/private."), id: id)
             return
         }
         guard let held = connection.key else {
@@ -77,13 +80,16 @@ extension WebSocketGateway {
             refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: \(op.rawValue) takes 1 to \(most) items in args"), id: id)
             return
         }
-        if let expTime = request.expTime {
+        if let expTime = request.expTime, op != .cancelOrder, op != .batchCancelOrders {
             guard let text = expTime.text, let deadline = Int64(text) else {
                 refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: expTime is a Unix time in milliseconds"), id: id)
                 return
             }
             guard inTime <= deadline else {
-                refuse(OKXError.timestampExpired.with(message: "Request expired: expTime \(deadline) is before the server's \(inTime)"), id: id)
+                // Each item is refused, as OKX answers a request carried out too late.
+                let expired = OKXError.orderExpired.with(message: "Order expired: expTime \(deadline) is before the server's \(inTime)")
+                let items = args.map { operations.refusal(expired, OKXParameters($0)) }
+                connection.send(answer(op, id: id, codes: items.map(\.sCode), data: items, inTime: inTime))
                 return
             }
         }
@@ -98,7 +104,8 @@ extension WebSocketGateway {
             refuse(error, id: id)
             return
         }
-        let items = args.map { OKXParameters($0) }
+        var items: [OKXParameters] = []
+        for arg in args { items.append(OKXParameters(await withInstrument(arg, op: op, account: cached.account.uid))) }
         let origin = AuditOrigin(
             actor: cached.key.apiKey, action: "ws \(op.rawValue) /ws/v5/private", requestID: "\(connection.id)-\(id)",
             clientIP: connection.clientIP?.description ?? "")
@@ -122,6 +129,22 @@ extension WebSocketGateway {
             audit(op, id: id, key: cached, result: ([TradeOperations.summary(codes).code] + codes).joined(separator: ","), on: connection, at: inTime)
         }
         connection.send(message)
+    }
+
+    /// A cancel or amendment without `instId` (ccxt's `cancel_order_ws` sends `instIdCode: null` and the order's id)
+    /// names the instrument of the account's order it identifies.
+    private func withInstrument(_ arg: [String: JSONScalar], op: WebSocketTradeOp, account: String) async -> [String: JSONScalar] {
+        guard op != .order, op != .batchOrders, (arg["instId"]?.text ?? "").isEmpty else { return arg }
+        var order: Order?
+        if let text = arg["ordId"]?.text, let id = Int64(text) {
+            order = try? await orders.order(id: id)
+        } else if let clientID = arg["clOrdId"]?.text, !clientID.isEmpty {
+            order = try? await orders.order(clientOrderID: clientID, account: account)
+        }
+        guard let order, order.account == account else { return arg }
+        var named = arg
+        named["instId"] = JSONScalar(text: order.instrument)
+        return named
     }
 
     private func answer<Item: Encodable & Sendable>(_ op: WebSocketTradeOp, id: String, codes: [String], data: [Item], inTime: Int64) -> String {
