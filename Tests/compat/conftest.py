@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -90,13 +91,18 @@ class Server:
         expect_exit(self.process)
 
 
-def wait_until_serving(port: int, process: subprocess.Popen, deadline_s: float = 60) -> None:
+SUITE_SERVE_FLAGS = ("--ws-connection-rate", "unlimited")
+
+
+def wait_until_serving(port: int, process: subprocess.Popen, deadline_s: float = 60, ca: str | None = None) -> None:
+    """Waits until the server answers GET /api/v5/public/time (over HTTPS, trusting the CA file `ca`, when given)."""
     deadline = time.monotonic() + deadline_s
+    scheme, context = ("https", ssl.create_default_context(cafile=ca)) if ca else ("http", None)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"keysmith serve exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v5/public/time", timeout=1) as r:
+            with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/api/v5/public/time", timeout=1, context=context) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -124,16 +130,19 @@ def server(tmp_path: Path, request):
     )
     port = free_port()
     log_path = tmp_path / "serve.log"
-    srv = Server(data_dir, port, log_path, master, start_serve(data_dir, port, log_path, *database_args), database)
+    # The suite opens WebSockets from one address far faster than a client would: OKX's 3 new connections a second
+    # per IP is tested on a server of its own (test_websocket.py).
+    process = start_serve(data_dir, port, log_path, *database_args, *SUITE_SERVE_FLAGS)
+    srv = Server(data_dir, port, log_path, master, process, database)
     try:
         yield srv
     finally:
         stop(srv.process)
 
 
-def start_serve(data_dir: Path, port: int, log_path: Path, *extra: str) -> subprocess.Popen:
-    """Starts `keysmith serve` (appending to its log) and waits until it answers; the process is watched (see the
-    module documentation)."""
+def start_serve(data_dir: Path, port: int, log_path: Path, *extra: str, ca: str | None = None) -> subprocess.Popen:
+    """Starts `keysmith serve` (appending to its log) and waits until it answers (over HTTPS trusting `ca` when
+    given); the process is watched (see the module documentation)."""
     if log_path not in _log_offsets:
         _log_offsets[log_path] = log_path.stat().st_size if log_path.exists() else 0
     with open(log_path, "a") as log:
@@ -141,7 +150,7 @@ def start_serve(data_dir: Path, port: int, log_path: Path, *extra: str) -> subpr
             [str(BINARY), "serve", "--data-dir", str(data_dir), "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT
         )
     _watched.append(Watched(process, log_path, port))
-    wait_until_serving(port, process)
+    wait_until_serving(port, process, ca=ca)
     return process
 
 

@@ -15,7 +15,7 @@ import ccxt.pro
 import pytest
 import websockets
 
-from conftest import Credentials
+from conftest import Credentials, start_serve, stop
 from test_ccxt import exchange, trader
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -253,14 +253,17 @@ def test_a_connection_holds_a_bounded_number_of_subscriptions(server):
     asyncio.run(run())
 
 
-async def op(ws, message: dict) -> dict:
-    """Sends a trading op and returns its answer (the one message with its id and op), skipping pushes."""
+async def op(ws, message: dict, pushes: list | None = None) -> dict:
+    """Sends a trading op and returns its answer (the one message with its id and op); pushes that come first (a
+    push and the answer race: the push follows the commit, the answer the op's return) go to `pushes`."""
     await ws.send(json.dumps(message))
     while True:
         reply = await answer(ws)
         if reply.get("op") == message["op"] and reply.get("id") in (message.get("id", ""), ""):
             return reply
         assert reply.get("event") != "error", reply
+        if pushes is not None:
+            pushes.append(reply)
 
 
 def test_trading_over_the_websocket_matches_rest(server):
@@ -280,11 +283,12 @@ def test_trading_over_the_websocket_matches_rest(server):
             await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "ANY"}]}))
             assert (await answer(ws))["event"] == "subscribe"
 
-            placed = await op(ws, {"id": "a1", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1", "clOrdId": "ws1"}]})
+            pushes = []
+            placed = await op(ws, {"id": "a1", "op": "order", "args": [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1", "clOrdId": "ws1"}]}, pushes)
             assert placed["code"] == "0" and placed["msg"] == "" and placed["inTime"] and placed["outTime"], placed
             item = placed["data"][0]
             assert item["sCode"] == "0" and item["clOrdId"] == "ws1" and item["ordId"]
-            push = await answer(ws)
+            push = pushes[0] if pushes else await answer(ws)
             assert push["arg"]["channel"] == "orders" and push["data"][0]["ordId"] == item["ordId"] and push["data"][0]["state"] == "live"
             order = rest.fetch_order(item["ordId"], "BTC/USDT")
             assert order["status"] == "open" and order["price"] == 100 and order["clientOrderId"] == "ws1"
@@ -338,6 +342,35 @@ def test_trading_over_the_websocket_matches_rest(server):
         lines = server.cli("audit", "search", "--json").stdout.splitlines()
         actions = {json.loads(line)["action"] for line in lines if line}
         assert any(a.startswith("ws order") for a in actions) and any(a.startswith("ws cancel-order") for a in actions), actions
+
+    asyncio.run(run())
+
+
+def test_new_connections_are_limited_per_address(server):
+    """OKX's 3 new connections a second per IP (the default): the fourth in a second is told 60014 and closed, the
+    server keeps serving, and a second later a connection opens again."""
+    stop(server.process)
+    database = ["--database", server.database] if server.database else []
+    server.process = start_serve(server.data_dir, server.port, server.log_path, *database)
+
+    async def run():
+        opened = [await websockets.connect(ws_url(server) + "/public") for _ in range(3)]
+        for ws in opened:
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 5) == "pong"
+        async with websockets.connect(ws_url(server) + "/public") as refused:
+            reply = await answer(refused)
+            assert reply["event"] == "error" and reply["code"] == "60014" and "connection" in reply["msg"], reply
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 5)
+        for ws in opened:
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 5) == "pong"
+            await ws.close()
+        await asyncio.sleep(1.1)
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 5) == "pong"
 
     asyncio.run(run())
 
