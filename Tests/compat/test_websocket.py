@@ -49,10 +49,16 @@ async def until(watch, check, current=None, timeout: float = 10):
         value = current() if current else None
         if value is not None and check(value):
             return value
-        value = await asyncio.wait_for(watch(), max(0.1, deadline - time.monotonic()))
-        if check(value):
+        # Wait for the next update a second at a time, looking at the cache in between: an update can land in the
+        # cache without resolving this particular watch (ccxt resolves by message hash). The watch is shielded so a
+        # wait that times out leaves ccxt's future pending for the next call.
+        try:
+            value = await asyncio.wait_for(asyncio.shield(asyncio.ensure_future(watch())), max(0.1, min(1.0, deadline - time.monotonic())))
+        except asyncio.TimeoutError:
+            value = None
+        if value is not None and check(value):
             return value
-        assert time.monotonic() < deadline, f"never got there: {value}"
+        assert time.monotonic() < deadline, f"never got there: {value if value is not None else (current() if current else None)}"
 
 
 def sign(secret: str, timestamp: str) -> str:
