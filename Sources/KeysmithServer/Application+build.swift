@@ -20,10 +20,13 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try await installation.cacheLoader.refresh()
     try await installation.maintenance.refresh()
-    let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
-    let router = try buildRouter(installation, console: console, configuration: configuration, authenticator: authenticator)
     let tls = try configuration.tls?.context()
-    let hub = PushHub(installation: installation, subscriptionLimit: configuration.webSocket.subscriptions)
+    let authenticator = installation.authenticator(lockout: configuration.failedAuthLockout)
+    let hub = PushHub(installation: installation, subscriptionLimit: configuration.webSocket.subscriptions, logger: logger)
+    let sharedLimits = installation.sharedRateBudget.map { SharedRateLimiter(budget: $0) }
+    let router = try makeRouter(
+        installation, console: console, configuration: configuration, authenticator: authenticator, sharedLimits: sharedLimits,
+        webSocketConnections: { await hub.connectionsByKey() })
     var services = installation.lifecycleServices(
         auditCheckpointInterval: configuration.auditCheckpointInterval, alertDelivery: configuration.alertDelivery,
         auditRetention: configuration.auditRetention, swapScheduler: configuration.swapScheduler, logger: logger)
@@ -35,7 +38,8 @@ public func buildApplication(
         hub: hub, authenticator: authenticator, resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         auditQueue: installation.auditQueue, cacheLoader: installation.cacheLoader, clock: installation.clock,
         limits: configuration.webSocket, operations: TradeOperations(engine: installation.engine, clock: installation.clock),
-        maintenance: installation.maintenance, orders: installation.orders)
+        maintenance: installation.maintenance, orders: installation.orders,
+        freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound, sharedLimits: sharedLimits)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -67,6 +71,15 @@ public func buildRouter(
     _ installation: Installation, console: ConsoleAuth? = nil, configuration: ServerConfiguration,
     authenticator shared: RequestAuthenticator? = nil
 ) throws -> Router<AppRequestContext> {
+    try makeRouter(installation, console: console, configuration: configuration, authenticator: shared)
+}
+
+/// The router, sharing the cross-node rate limiter with the WebSocket gateway and showing its connections per key
+/// on the console.
+func makeRouter(
+    _ installation: Installation, console: ConsoleAuth?, configuration: ServerConfiguration, authenticator shared: RequestAuthenticator?,
+    sharedLimits: SharedRateLimiter? = nil, webSocketConnections: @escaping @Sendable () async -> [String: Int] = { [:] }
+) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let auditor =
         configuration.auditRequests
@@ -90,7 +103,7 @@ public func buildRouter(
     MarketRoutes(engine: installation.engine, orders: installation.orders, clock: installation.clock).register(on: api)
 
     let authenticator = shared ?? installation.authenticator(lockout: configuration.failedAuthLockout)
-    let sharedLimits = installation.sharedRateBudget.map { SharedRateLimiter(budget: $0) }
+    let sharedLimits = sharedLimits ?? installation.sharedRateBudget.map { SharedRateLimiter(budget: $0) }
     func guarded(_ permission: Permissions) -> RouterGroup<AppRequestContext> {
         router.group("api/v5").add(
             middleware: OKXAuthMiddleware(
@@ -117,12 +130,17 @@ public func buildRouter(
         funding: installation.funding, clock: installation.clock)
         .register(public: api, read: read, trade: trade)
     PositionRoutes(engine: installation.engine, marks: installation.marks, clock: installation.clock).register(read: read)
-    try consoleRoutes(installation, auth: console ?? ConsoleAuth(installation), configuration: configuration).register(on: router)
+    try consoleRoutes(
+        installation, auth: console ?? ConsoleAuth(installation), configuration: configuration, webSocketConnections: webSocketConnections
+    ).register(on: router)
     return router
 }
 
 /// The console's pages, each group handed only the services it uses.
-func consoleRoutes(_ installation: Installation, auth: ConsoleAuth, configuration: ServerConfiguration) throws -> ConsoleRoutes {
+func consoleRoutes(
+    _ installation: Installation, auth: ConsoleAuth, configuration: ServerConfiguration,
+    webSocketConnections: @escaping @Sendable () async -> [String: Int] = { [:] }
+) throws -> ConsoleRoutes {
     let shell = ConsoleShell(
         auth: auth, pages: try ConsolePages(), sessions: installation.consoleStore, clock: installation.clock,
         formKey: installation.consoleFormKey, secureCookies: configuration.secureCookies, signInLimit: configuration.consoleSignIn)
@@ -133,7 +151,9 @@ func consoleRoutes(_ installation: Installation, auth: ConsoleAuth, configuratio
             ConsoleAccountPages(
                 shell: shell, accounts: installation.accounts, ledger: installation.ledger, keys: installation.keys,
                 auditStore: installation.auditStore),
-            ConsoleKeyPages(shell: shell, keys: installation.keys, accounts: installation.accounts, apps: installation.apps, usage: installation.usage),
+            ConsoleKeyPages(
+                shell: shell, keys: installation.keys, accounts: installation.accounts, apps: installation.apps, usage: installation.usage,
+                webSocketConnections: webSocketConnections),
             ConsoleAppPages(shell: shell, apps: installation.apps),
             ConsoleWithdrawalPages(
                 shell: shell, accounts: installation.accounts, withdrawals: installation.withdrawals, ledger: installation.ledger),

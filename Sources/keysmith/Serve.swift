@@ -63,7 +63,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "How long a keep-alive connection may sit idle, or a request body stall, before it is closed.")
     var idleTimeout = "60s"
 
-    @Option(name: .customLong("ipv6-client-prefix"), help: "IPv6 clients are counted per network of this prefix length for the failed-auth lockout (0-128).")
+    @Option(
+        name: .customLong("ipv6-client-prefix"),
+        help: "IPv6 clients are counted per network of this prefix length for the failed-auth lockout and the WebSocket connection rate (0-128).")
     var ipv6ClientPrefix = 64
 
     @Option(
@@ -110,7 +112,13 @@ struct Serve: AsyncParsableCommand {
         configuration.failedAuthLockout = try lockoutPolicy()
         configuration.failedAuthLockout.ipv6PrefixLength = ipv6ClientPrefix
         configuration.consoleSignIn.limit = try RateLimit(parsing: consoleSignInLimit)
-        if let tlsCert, let tlsKey { configuration.tls = ServerTLS(certificatePath: tlsCert, keyPath: tlsKey) }
+        if let tlsCert, let tlsKey {
+            configuration.tls = ServerTLS(certificatePath: tlsCert, keyPath: tlsKey)
+            // Read now, before a first start creates the installation and its console user (whose password is
+            // printed once the server listens): a bad path must not cost that password.
+            try configuration.tls?.check()
+        }
+        configuration.webSocket.ipv6PrefixLength = ipv6ClientPrefix
         configuration.webSocket.subscriptions = wsMaxSubscriptions
         configuration.webSocket.connectionRate = try RateLimit(parsing: wsConnectionRate)
         // On PostgreSQL the connection pool is the service group's first service, so it runs before the node opens

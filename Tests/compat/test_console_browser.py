@@ -2,6 +2,9 @@
 serve`: sign in, enrol TOTP (codes from pyotp), create a sub-account with the seed's settings, create an API key
 for a third-party app with trade permission, read the key, secret and passphrase from the one-time page, then use
 them with python-okx to read the balance. Screenshots of each step go to the test's output folder."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -22,6 +25,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from websockets.sync.client import connect
 
 from conftest import BINARY, ROOT, free_port, start_serve, stop
 
@@ -172,6 +176,21 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         import okx.Funding as Funding
         funding = Funding.FundingAPI(api_key, secret_key, passphrase, False, "0", domain=base, debug=False)
         assert funding.get_balances(ccy="USDT")["data"][0]["availBal"] == "250"
+
+        # The key list counts the key's open WebSocket connections: one while the platform is logged in, none after.
+        def connections_shown() -> str:
+            browser.get(f"{base}/console/keys")
+            row = browser.find_element(By.XPATH, f"//tr[td/code[text()='{api_key}']]")
+            return row.find_element(By.CLASS_NAME, "ws-connections").text
+        assert connections_shown() == "0"
+        with connect(f"ws://127.0.0.1:{port}/ws/v5/private") as ws:
+            ts = str(int(time.time()))
+            sign = base64.b64encode(hmac.new(secret_key.encode(), (ts + "GET/users/self/verify").encode(), hashlib.sha256).digest()).decode()
+            ws.send(json.dumps({"op": "login", "args": [{"apiKey": api_key, "passphrase": passphrase, "timestamp": ts, "sign": sign}]}))
+            assert json.loads(ws.recv(5))["code"] == "0"
+            assert connections_shown() == "1"
+            shot(browser, "10-api-keys-connected")
+        WebDriverWait(browser, 10).until(lambda _: connections_shown() == "0")
 
         # 7. Sign out.
         browser.get(f"{base}/console")

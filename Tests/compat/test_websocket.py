@@ -352,6 +352,45 @@ def test_trading_over_the_websocket_matches_rest(server):
     asyncio.run(run())
 
 
+def test_refused_trading_requests_are_audited_and_bounded_per_connection(server):
+    """A read-only key's orders are refused with 50120 before anything is carried out, so they cost the client only a
+    message: each is answered and audited (before its answer), and a connection gets 480 of them an hour; the next
+    is audited too and closes it with 60014. Nothing is placed, and the server keeps serving."""
+    creds, rest = key(server, "bot01trader", "USDT", "1000")
+    out = server.cli_json("apikey", "create", "--subaccount", "bot01trader", "--label", "refused", "--perm", "read_only")
+    reader = Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+    one = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "100", "sz": "1"}
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send(login_message(reader))
+            assert (await answer(ws))["event"] == "login"
+            for index in range(480):
+                await ws.send(json.dumps({"id": f"r{index}", "op": "order", "args": [one]}))
+            for index in range(480):
+                reply = await answer(ws)
+                assert reply["id"] == f"r{index}" and reply["code"] == "50120", reply
+            await ws.send(json.dumps({"id": "last", "op": "order", "args": [one]}))
+            final = await answer(ws)
+            assert final["event"] == "error" and final["code"] == "60014" and "refused" in final["msg"], final
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+        # Another connection (another key) still trades.
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send(login_message(creds))
+            assert (await answer(ws))["event"] == "login"
+            placed = await op(ws, {"id": "ok", "op": "order", "args": [one]})
+            assert placed["code"] == "0", placed
+            await op(ws, {"id": "undo", "op": "cancel-order", "args": [{"instId": "BTC-USDT", "ordId": placed["data"][0]["ordId"]}]})
+
+    asyncio.run(run())
+    lines = server.cli("audit", "search", "--key", reader.api_key, "--action", "ws order", "--limit", "1000", "--json").stdout.splitlines()
+    results = [json.loads(line)["result"] for line in lines if line]
+    # Each refused attempt, the one that closed the connection too.
+    assert results == ["50120"] * 481, (len(results), set(results))
+    assert rest.fetch_open_orders("BTC/USDT") == []
+
+
 def test_new_connections_are_limited_per_address(server):
     """OKX's 3 new connections a second per IP (the default): the fourth in a second is told 60014 and closed, the
     server keeps serving, and a second later a connection opens again."""

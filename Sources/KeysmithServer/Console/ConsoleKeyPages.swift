@@ -12,6 +12,8 @@ package struct ConsoleKeyPages: ConsoleController {
     let accounts: AccountService
     let apps: AppService
     let usage: UsageRecorder
+    /// Open WebSocket connections logged in with each key, on this node.
+    var webSocketConnections: @Sendable () async -> [String: Int] = { [:] }
 
     /// The fields of the new-key form that can show an error.
     package static let keyFormFields: Set<String> = ["account", "label", "passphrase", "perm", "ip", "app", "code"]
@@ -157,6 +159,7 @@ package struct ConsoleKeyPages: ConsoleController {
 
     func keyRows() async throws -> [[String: Any]] {
         let master = try await accounts.master()
+        let connections = await webSocketConnections()
         var rows: [[String: Any]] = []
         for account in [master] + (try await accounts.subAccounts()) {
             for key in try await keys.keys(of: account, includeRevoked: true) {
@@ -173,6 +176,7 @@ package struct ConsoleKeyPages: ConsoleController {
                 row["lastUsed"] = lastUsed
                 row["expires"] = expiry.map { ConsoleViews.time($0.at) } ?? "never"
                 row["revoked"] = key.revokedAt != nil
+                row["connections"] = connections[key.apiKey] ?? 0
                 rows.append(row)
             }
         }

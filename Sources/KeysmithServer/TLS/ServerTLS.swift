@@ -16,6 +16,9 @@ public struct ServerTLS: Sendable {
     }
 
     /// The server's TLS context: TLS 1.2 or later, the chain as the file lists it (server certificate first).
+    /// Reads the certificate chain and key, throwing what is wrong with them (`serve` checks before it starts).
+    public func check() throws { _ = try context() }
+
     func context() throws -> NIOSSLContext {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey

@@ -2,6 +2,7 @@ import Foundation
 import KeysmithApp
 import KeysmithCore
 import KeysmithStore
+import Logging
 
 /// A `candle1m`, `candle1H`, `candle1Dutc`… channel of the business endpoint, and its bar.
 struct CandleChannel {
@@ -44,6 +45,7 @@ actor PushHub {
     private let positionRoutes: PositionRoutes
     private let marks: MarkPriceService
     private let clock: any WallClock
+    private let logger: Logger
 
     private var connections: [String: WebSocketConnection] = [:]
     private var subscriptions: [String: Set<Subscription>] = [:]
@@ -67,8 +69,9 @@ actor PushHub {
     /// How many subscriptions one connection may hold.
     private let subscriptionLimit: Int
 
-    init(installation: Installation, subscriptionLimit: Int = WebSocketLimits().subscriptions) {
+    init(installation: Installation, subscriptionLimit: Int = WebSocketLimits().subscriptions, logger: Logger = Logger(label: "keysmith.ws")) {
         self.subscriptionLimit = subscriptionLimit
+        self.logger = logger
         engine = installation.engine
         marks = installation.marks
         clock = installation.clock
@@ -242,7 +245,9 @@ actor PushHub {
                     do {
                         if let text = try await privatePush(subscription, event: event, account: cached.account) { connection.send(text) }
                     } catch {
-                        continue
+                        // The client misses this push; say so (REST still reads the state).
+                        logger.warning(
+                            "A WebSocket push could not be made", metadata: ["channel": "\(subscription.channel)", "connId": "\(id)", "error": "\(error)"])
                     }
                 }
             }

@@ -37,6 +37,8 @@ final class WebSocketConnection: Sendable {
         var closing = false
         /// Login, subscribe and unsubscribe requests, in the current hour (OKX: 480 per hour per connection).
         var requests: [ContinuousClock.Instant] = []
+        /// Trading requests refused before anything was carried out, in the current hour.
+        var refusals: [ContinuousClock.Instant] = []
     }
 
     init(
@@ -61,12 +63,20 @@ final class WebSocketConnection: Sendable {
 
     /// Counts a login, subscribe or unsubscribe; false when the connection made `limit` of them in the past hour.
     func countRequest(limit: Int, now: ContinuousClock.Instant = .now) -> Bool {
-        state.withLock { state in
-            state.requests.removeAll { now - $0 >= .seconds(3600) }
-            guard state.requests.count < limit else { return false }
-            state.requests.append(now)
-            return true
-        }
+        state.withLock { Self.count(&$0.requests, limit: limit, now: now) }
+    }
+
+    /// Counts a trading request refused before it was carried out; false when the connection had `limit` of them in
+    /// the past hour.
+    func countRefusal(limit: Int, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { Self.count(&$0.refusals, limit: limit, now: now) }
+    }
+
+    private static func count(_ times: inout [ContinuousClock.Instant], limit: Int, now: ContinuousClock.Instant) -> Bool {
+        times.removeAll { now - $0 >= .seconds(3600) }
+        guard times.count < limit else { return false }
+        times.append(now)
+        return true
     }
 
     /// Queues a message; a full queue ends the connection at once.

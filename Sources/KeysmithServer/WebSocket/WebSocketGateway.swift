@@ -26,7 +26,12 @@ struct WebSocketGateway: Sendable {
     let operations: TradeOperations
     let maintenance: MaintenanceService
     let orders: any OrderStore
-    /// New connections per client IP.
+    /// When set, logins and trading are refused with 50001 while the key cache has not confirmed the store's state
+    /// within this long (as REST: a node cut off from a shared database must not act on keys revoked elsewhere).
+    var freshnessBound: Duration? = nil
+    /// Rate limits across nodes (PostgreSQL), shared with REST's.
+    var sharedLimits: SharedRateLimiter? = nil
+    /// New connections per client network (an IPv4 address, an IPv6 prefix as the failed-auth lockout counts).
     let connectionLimiter = RateLimiter()
 
     private static let connecting = EndpointFamily("ws/connect", 3, per: 1000)
@@ -49,8 +54,8 @@ struct WebSocketGateway: Sendable {
             id: Self.connectionID(), endpoint: endpoint, environment: environment, clientIP: clientIP, channel: channel,
             queueLimit: limits.sendQueue)
         // Beyond the per-IP connection rate the connection opens only to say so, and closes.
-        let retry = connectionLimiter.take(
-            subject: clientIP?.description ?? "", family: Self.connecting, override: limits.connectionRate, now: clock.milliseconds)
+        let network = clientIP.map { $0.clientNetwork(ipv6PrefixLength: limits.ipv6PrefixLength).description } ?? ""
+        let retry = connectionLimiter.take(subject: network, family: Self.connecting, override: limits.connectionRate, now: clock.milliseconds)
         return .upgrade([:]) { inbound, outbound, _ in
             if let retry {
                 let refusal = OKXError.webSocketTooFrequent.with(
@@ -138,7 +143,7 @@ struct WebSocketGateway: Sendable {
                     // Perhaps created a moment ago by another process: wait for a (coalesced) refresh, then decide.
                     await cacheLoader.refresh(coveringArrivalAt: arrival)
                 }
-                login(args.first, id: id, on: connection)
+                await login(args.first, id: id, on: connection)
             } else {
                 guard !args.isEmpty else {
                     connection.send(PushHub.error(OKXError.webSocketInvalidArguments.with(message: "Invalid args: args is empty"), id: id, connection: connection))
@@ -152,7 +157,7 @@ struct WebSocketGateway: Sendable {
         }
     }
 
-    private func login(_ arg: [String: Any]?, id: String?, on connection: WebSocketConnection) {
+    private func login(_ arg: [String: Any]?, id: String?, on connection: WebSocketConnection) async {
         let now = clock.milliseconds
         func text(_ name: String) -> String {
             switch arg?[name] {
@@ -169,6 +174,7 @@ struct WebSocketGateway: Sendable {
             guard connection.endpoint != .public else {
                 throw OKXError.webSocketInvalidRequest.with(message: "Invalid request: log in on /ws/v5/private or /ws/v5/business")
             }
+            try checkFreshness()
             let cached = try authenticator.login(login, clientIP: connection.clientIP, environment: connection.environment, now: now)
             connection.logIn(cached)
             record.account = cached.account.uid
@@ -180,8 +186,13 @@ struct WebSocketGateway: Sendable {
             record.actor = authenticator.isUnknown(login.apiKey) ? "" : login.apiKey
             connection.send(PushHub.error(error, id: id, connection: connection))
         }
-        let queue = auditQueue
-        Task { await queue.add(record) }
+        // Awaited: a client sending logins faster than audit records are written waits for the writer.
+        await auditQueue.add(record)
+    }
+
+    /// 50001 while the key cache is older than the freshness bound.
+    func checkFreshness() throws(OKXError) {
+        if let freshnessBound, !cacheLoader.cache.isFresh(within: freshnessBound, now: .now) { throw OKXError.serviceUnavailable }
     }
 
     private func subscribe(_ raw: [String: Any], unsubscribing: Bool, id: String?, on connection: WebSocketConnection) async {
@@ -246,6 +257,11 @@ public struct WebSocketLimits: Sendable {
     public var silence: Duration
     /// How many subscriptions one connection may hold at once.
     public var subscriptions: Int
+    /// Trading requests a connection may have refused before anything was carried out (not logged in, no trade
+    /// permission, rate limited, malformed…) in an hour; one more closes it.
+    public var refusalsPerHour = 480
+    /// IPv6 clients are counted per network of this prefix length for the connection rate.
+    public var ipv6PrefixLength = 64
     /// New connections per client IP (OKX: 3 a second).
     public var connectionRate: RateLimit = .limit(requests: 3, periodMilliseconds: 1000)
 

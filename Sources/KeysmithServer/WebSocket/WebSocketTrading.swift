@@ -53,11 +53,19 @@ struct WebSocketTradeAnswer<Item: Encodable & Sendable>: Encodable, Sendable {
 extension WebSocketGateway {
     func trade(_ op: WebSocketTradeOp, text: String, on connection: WebSocketConnection) async {
         let inTime = clock.milliseconds
-        func refuse(_ error: OKXError, id: String) {
-            connection.send(answer(op, id: id, code: error.code, msg: error.message, data: [OrderReceipt](), inTime: inTime))
+        // A request refused before anything is carried out costs the client nothing but a message, so a connection
+        // may have only so many of them an hour: one more closes it.
+        func refuse(_ error: OKXError, id: String, answer text: String? = nil) {
+            guard connection.countRefusal(limit: limits.refusalsPerHour) else {
+                let notice = OKXError.webSocketTooFrequent.with(
+                    message: "Too many refused requests on this connection (\(limits.refusalsPerHour) an hour); connection closed")
+                connection.finish(with: PushHub.error(notice, id: id, connection: connection))
+                return
+            }
+            connection.send(text ?? answer(op, id: id, code: error.code, msg: error.message, data: [OrderReceipt](), inTime: inTime))
         }
         guard let request = try? JSONDecoder().decode(WebSocketTradeRequest.self, from: Data(text.utf8)) else {
-            connection.send(PushHub.error(OKXError.webSocketInvalidRequest.with(message: "Invalid request: \(text.prefix(200))"), id: nil, connection: connection))
+            refuse(OKXError.webSocketInvalidRequest, id: "", answer: PushHub.error(Self.illegal(text), id: nil, connection: connection))
             return
         }
         // OKX asks for an `id`; python-okx sends none unless given one, so a missing id is answered with "".
@@ -80,6 +88,20 @@ extension WebSocketGateway {
             refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: \(op.rawValue) takes 1 to \(most) items in args"), id: id)
             return
         }
+        // The key first, as REST checks it before the request: revoked or expired, frozen, allowlist, permission,
+        // this node's and the shared rate limits; then maintenance and the deadline.
+        let cached: CachedKey
+        do throws(OKXError) {
+            try checkFreshness()
+            cached = try authenticator.authorize(
+                held.key.apiKey, clientIP: connection.clientIP, requiring: .trade, family: family(of: op), now: inTime)
+            try await takeShared(cached, op: op, now: inTime)
+            try maintenance.checkTrading()
+        } catch {
+            await audit(op, id: id, key: held, result: error.code, on: connection, at: inTime)
+            refuse(error, id: id)
+            return
+        }
         if let expTime = request.expTime, op != .cancelOrder, op != .batchCancelOrders {
             guard let text = expTime.text, let deadline = Int64(text) else {
                 refuse(OKXError.webSocketInvalidArguments.with(message: "Invalid args: expTime is a Unix time in milliseconds"), id: id)
@@ -89,23 +111,19 @@ extension WebSocketGateway {
                 // Each item is refused, as OKX answers a request carried out too late.
                 let expired = OKXError.orderExpired.with(message: "Order expired: expTime \(deadline) is before the server's \(inTime)")
                 let items = args.map { operations.refusal(expired, OKXParameters($0)) }
-                connection.send(answer(op, id: id, codes: items.map(\.sCode), data: items, inTime: inTime))
+                await audit(op, id: id, key: cached, result: expired.code, on: connection, at: inTime)
+                refuse(expired, id: id, answer: answer(op, id: id, codes: items.map(\.sCode), data: items, inTime: inTime))
                 return
             }
         }
-        let cached: CachedKey
-        do throws(OKXError) {
-            try maintenance.checkTrading()
-            cached = try authenticator.authorize(
-                held.key.apiKey, clientIP: connection.clientIP, requiring: .trade,
-                family: EndpointFamily.of(method: "POST", routePath: op.restRoute), now: inTime)
+        var items: [OKXParameters] = []
+        do {
+            for arg in args { items.append(OKXParameters(try await withInstrument(arg, op: op, account: cached.account.uid))) }
         } catch {
-            audit(op, id: id, key: held, result: error.code, on: connection, at: inTime)
-            refuse(error, id: id)
+            await audit(op, id: id, key: cached, result: OKXError.serviceUnavailable.code, on: connection, at: inTime)
+            refuse(OKXError.serviceUnavailable, id: id)
             return
         }
-        var items: [OKXParameters] = []
-        for arg in args { items.append(OKXParameters(await withInstrument(arg, op: op, account: cached.account.uid))) }
         let origin = AuditOrigin(
             actor: cached.key.apiKey, action: "ws \(op.rawValue) /ws/v5/private", requestID: "\(connection.id)-\(id)",
             clientIP: connection.clientIP?.description ?? "")
@@ -126,20 +144,22 @@ extension WebSocketGateway {
         }
         // What changed is audited in its own transaction; a refused item is audited here.
         if codes.contains(where: { $0 != "0" }) {
-            audit(op, id: id, key: cached, result: ([TradeOperations.summary(codes).code] + codes).joined(separator: ","), on: connection, at: inTime)
+            await audit(op, id: id, key: cached, result: ([TradeOperations.summary(codes).code] + codes).joined(separator: ","), on: connection, at: inTime)
         }
         connection.send(message)
     }
 
     /// A cancel or amendment without `instId` (ccxt's `cancel_order_ws` sends `instIdCode: null` and the order's id)
     /// names the instrument of the account's order it identifies.
-    private func withInstrument(_ arg: [String: JSONScalar], op: WebSocketTradeOp, account: String) async -> [String: JSONScalar] {
+    /// (An order that is not found leaves the item as it is, to be refused as REST refuses it; a store that cannot
+    /// be read throws.)
+    private func withInstrument(_ arg: [String: JSONScalar], op: WebSocketTradeOp, account: String) async throws -> [String: JSONScalar] {
         guard op != .order, op != .batchOrders, (arg["instId"]?.text ?? "").isEmpty else { return arg }
         var order: Order?
         if let text = arg["ordId"]?.text, let id = Int64(text) {
-            order = try? await orders.order(id: id)
+            order = try await orders.order(id: id)
         } else if let clientID = arg["clOrdId"]?.text, !clientID.isEmpty {
-            order = try? await orders.order(clientOrderID: clientID, account: account)
+            order = try await orders.order(clientOrderID: clientID, account: account)
         }
         guard let order, order.account == account else { return arg }
         var named = arg
@@ -160,13 +180,35 @@ extension WebSocketGateway {
         return (try? String(buffer: OKXJSON.encode(message))) ?? "{}"
     }
 
-    private func audit(_ op: WebSocketTradeOp, id: String, key: CachedKey, result: String, on connection: WebSocketConnection, at time: Int64) {
+    private func family(of op: WebSocketTradeOp) -> EndpointFamily { EndpointFamily.of(method: "POST", routePath: op.restRoute) }
+
+    /// The rate limit shared across nodes (PostgreSQL), after this node's own: 50011 when spent, 50001 when the
+    /// database cannot be asked.
+    private func takeShared(_ key: CachedKey, op: WebSocketTradeOp, now: Int64) async throws(OKXError) {
+        guard let sharedLimits else { return }
+        let retry: Int64?
+        do {
+            retry = try await sharedLimits.take(subject: key.key.apiKey, family: family(of: op), override: key.key.rateLimit, now: now)
+        } catch {
+            throw OKXError.serviceUnavailable
+        }
+        if let retry { throw OKXError.tooManyRequests.retrying(after: retry) }
+    }
+
+    /// OKX's event for a trading message it cannot read.
+    static func illegal(_ text: String) -> OKXError {
+        OKXError.webSocketInvalidRequest.with(message: "Illegal request: \(text.prefix(200))")
+    }
+
+    /// Audited before the answer is sent: a client refused faster than records are written waits for the writer.
+    private func audit(
+        _ op: WebSocketTradeOp, id: String, key: CachedKey, result: String, on connection: WebSocketConnection, at time: Int64
+    ) async {
         var record = AuditRecord(
             time: time, requestID: "\(connection.id)-\(id)", actor: key.key.apiKey, action: "ws \(op.rawValue) /ws/v5/private",
             clientIP: connection.clientIP?.description ?? "")
         record.account = key.account.uid
         record.result = result
-        let queue = auditQueue
-        Task { await queue.add(record) }
+        await auditQueue.add(record)
     }
 }
