@@ -1,6 +1,9 @@
 """Several `keysmith serve` nodes on one PostgreSQL database: revocation reaches every node within a second, the
 ledger and audit chain stay whole with writes spread over nodes, and a node cut off from the database refuses
 authenticated requests (50001) instead of trusting a possibly stale key cache, then recovers."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -17,6 +20,7 @@ import okx.Account as Account
 import okx.Funding as Funding
 import okx.SubAccount as SubAccount
 import pytest
+from websockets.sync.client import connect
 
 from conftest import BINARY, POSTGRES_URL, ROOT, Credentials, expect_exit, free_port, new_postgres_database, start_serve, stop
 
@@ -97,6 +101,12 @@ def new_key(cluster: Cluster, label: str, perm: str = "read_only") -> Credential
         "--rate-limit", "unlimited",
     )
     return Credentials(out["apiKey"], out["secretKey"], out["passphrase"])
+
+
+def ws_login(key: Credentials) -> str:
+    ts = str(int(time.time()))
+    sign = base64.b64encode(hmac.new(key.secret.encode(), (ts + "GET/users/self/verify").encode(), hashlib.sha256).digest()).decode()
+    return json.dumps({"op": "login", "args": [{"apiKey": key.api_key, "passphrase": key.passphrase, "timestamp": ts, "sign": sign}]})
 
 
 def get_json(url: str) -> tuple[int, dict]:
@@ -312,12 +322,16 @@ def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_pa
     cluster = Cluster(tmp_path, url)
     try:
         node = cluster.start()
-        key = new_key(cluster, "outage")
+        key = new_key(cluster, "outage", perm="read_only,trade")
         api = account_api(node.url, key)
         deadline = time.monotonic() + 5
         while api.get_account_config()["code"] != "0":
             assert time.monotonic() < deadline
         assert get_json(node.url + "/ready") == (200, {"status": "ready"})
+        ws_url = node.url.replace("http://", "ws://") + "/ws/v5/private"
+        logged_in = connect(ws_url)
+        logged_in.send(ws_login(key))
+        assert json.loads(logged_in.recv(5))["code"] == "0"
 
         subprocess.run([script, "stop", str(pg_dir)], check=True)
         stopped_at = time.monotonic()
@@ -329,6 +343,15 @@ def test_a_node_cut_off_from_the_database_refuses_with_50001_and_recovers(tmp_pa
         status, body = get_json(node.url + "/ready")
         assert status == 503 and "database" in body["failing"]
         assert get_json(node.url + "/health")[0] == 200
+        # The WebSocket refuses as REST does: a trading op on a connection logged in before, and a new login.
+        order = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "1", "sz": "1"}
+        logged_in.send(json.dumps({"id": "o1", "op": "order", "args": [order]}))
+        assert json.loads(logged_in.recv(5))["code"] == "50001"
+        logged_in.close()
+        with connect(ws_url) as ws:
+            ws.send(ws_login(key))
+            refused = json.loads(ws.recv(5))
+            assert refused["event"] == "error" and refused["code"] == "50001", refused
         assert node.process.poll() is None
         print(f"\nauthenticated requests refused {refused_after * 1000:.0f} ms after the database stopped")
 
