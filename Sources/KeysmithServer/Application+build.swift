@@ -38,7 +38,7 @@ public func buildApplication(
         hub: hub, authenticator: authenticator, resolver: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         auditQueue: installation.auditQueue, cacheLoader: installation.cacheLoader, clock: installation.clock,
         limits: configuration.webSocket, operations: TradeOperations(engine: installation.engine, clock: installation.clock),
-        maintenance: installation.maintenance, orders: installation.orders,
+        maintenance: installation.maintenance, orders: installation.orders, logger: logger,
         freshnessBound: installation.postgres == nil ? nil : configuration.cacheFreshnessBound, sharedLimits: sharedLimits)
     return Application(
         router: router,

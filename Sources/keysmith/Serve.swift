@@ -82,12 +82,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("ws-max-subscriptions"), help: "Subscriptions one WebSocket connection may hold.")
     var wsMaxSubscriptions = 256
 
+    @Option(
+        name: .customLong("ws-send-queue"),
+        help: "Messages a WebSocket connection may have waiting to be sent; a client that falls further behind is disconnected.")
+    var wsSendQueue = 4096
+
     @Option(name: .customLong("ws-connection-rate"), help: "New WebSocket connections per client IP, as N/PERIOD (OKX: 3/1s), or unlimited.")
     var wsConnectionRate = "3/1s"
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard wsMaxSubscriptions > 0 else { throw ValidationError("--ws-max-subscriptions is at least 1") }
+        guard wsSendQueue > 0 else { throw ValidationError("--ws-send-queue is at least 1") }
         // The port goes on to a 16-bit socket field, which traps on anything wider.
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535; got \(port)") }
     }
@@ -120,6 +126,7 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.webSocket.ipv6PrefixLength = ipv6ClientPrefix
         configuration.webSocket.subscriptions = wsMaxSubscriptions
+        configuration.webSocket.sendQueue = wsSendQueue
         configuration.webSocket.connectionRate = try RateLimit(parsing: wsConnectionRate)
         // On PostgreSQL the connection pool is the service group's first service, so it runs before the node opens
         // the database and stops after the node has finished (the group stops services in reverse order).

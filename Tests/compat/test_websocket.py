@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import signal
+import socket
 import time
 import zlib
 
@@ -15,7 +16,7 @@ import ccxt.pro
 import pytest
 import websockets
 
-from conftest import Credentials, start_serve, stop
+from conftest import SUITE_SERVE_FLAGS, Credentials, start_serve, stop
 from test_ccxt import exchange, trader
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -171,6 +172,80 @@ def test_ccxt_pro_watches_a_swap_position_open_and_close(server):
             assert all(x["contracts"] == 0 for x in closed)
         finally:
             await ex.close()
+
+    asyncio.run(run())
+
+
+def test_balance_and_position_pushes_what_changed(server):
+    """OKX's balance_and_position channel: a snapshot of every currency's cash balance and the open positions, then
+    after a transfer (eventType transferred), a spot fill (filled, with its trade) and a perpetual position opened and
+    closed, the currencies whose cash balance changed and the positions moved, each equal to what REST reads."""
+    creds, rest = key(server, "bot01trader", "USDT", "100000")
+    _, seller = key(server, "bot02trader", "BTC", "1")
+    server.cli("deposit", "--account", "bot02trader", "--ccy", "USDT", "--amt", "10000")
+    seller.transfer("USDT", 10000, "funding", "trading")
+    server.cli("mark", "set", "BTC-USDT-SWAP", "30000")
+    deadline = time.monotonic() + 15
+    while rest.public_get_public_mark_price({"instId": "BTC-USDT-SWAP", "instType": "SWAP"})["data"][0]["markPx"] != "30000":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    def cash() -> dict:
+        return {d["ccy"]: d["cashBal"] for d in rest.private_get_account_balance()["data"][0]["details"]}
+
+    async def push(ws) -> dict:
+        while True:
+            message = await answer(ws, timeout=10)
+            if message.get("arg", {}).get("channel") == "balance_and_position" and "data" in message:
+                assert message["arg"]["uid"] and len(message["data"]) == 1, message
+                return message["data"][0]
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            await ws.send(login_message(creds))
+            assert (await answer(ws))["event"] == "login"
+            await ws.send(json.dumps({"id": "s1", "op": "subscribe", "args": [{"channel": "balance_and_position"}]}))
+            assert (await answer(ws))["event"] == "subscribe"
+            snapshot = await push(ws)
+            assert snapshot["eventType"] == "snapshot" and snapshot["posData"] == [] and snapshot["trades"] == []
+            assert {b["ccy"]: b["cashBal"] for b in snapshot["balData"]} == cash() == {"USDT": "100000"}
+
+            rest.transfer("USDT", 5, "trading", "funding")
+            moved = await push(ws)
+            assert moved["eventType"] == "transferred" and moved["balData"] == [{"ccy": "USDT", "cashBal": "99995", "uTime": moved["balData"][0]["uTime"]}], moved
+
+            # Resting orders change no cash balance: nothing is pushed for them.
+            seller.create_order("BTC/USDT", "limit", "sell", 0.1, 30000)
+            placed = rest.create_order("BTC/USDT", "limit", "buy", 0.1, 30000)
+            filled = await push(ws)
+            assert filled["eventType"] == "filled", filled
+            [trade] = rest.fetch_my_trades("BTC/USDT")
+            assert filled["trades"] == [{"instId": "BTC-USDT", "tradeId": trade["id"]}] and trade["order"] == placed["id"]
+            assert {b["ccy"]: b["cashBal"] for b in filled["balData"]} == cash() and set(cash()) == {"USDT", "BTC"}
+
+            seller.create_order("BTC/USDT:USDT", "limit", "sell", 2, 30000, {"tdMode": "cross"})
+            rest.create_order("BTC/USDT:USDT", "market", "buy", 2, None, {"tdMode": "cross"})
+            opened = await push(ws)
+            while not opened["posData"]:
+                opened = await push(ws)
+            [position] = opened["posData"]
+            [rest_position] = rest.private_get_account_positions({"instId": "BTC-USDT-SWAP"})["data"]
+            assert position["instId"] == "BTC-USDT-SWAP" and position["instType"] == "SWAP" and position["pos"] == rest_position["pos"] == "2"
+            assert position["avgPx"] == rest_position["avgPx"] and position["posId"] == rest_position["posId"] and position["mgnMode"] == "cross"
+            seller.create_order("BTC/USDT:USDT", "limit", "buy", 2, 30000, {"tdMode": "cross", "reduceOnly": True})
+            rest.create_order("BTC/USDT:USDT", "market", "sell", 2, None, {"tdMode": "cross", "reduceOnly": True})
+            closed = await push(ws)
+            while not closed["posData"]:
+                closed = await push(ws)
+            assert closed["eventType"] == "filled" and closed["posData"][0]["pos"] == "0", closed
+            assert rest.private_get_account_positions({"instId": "BTC-USDT-SWAP"})["data"] == []
+            # A client that applies the pushes holds REST's cash balances.
+            await ws.send(json.dumps({"op": "unsubscribe", "args": [{"channel": "balance_and_position"}]}))
+            await ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "balance_and_position"}]}))
+            again = await push(ws)
+            while again["eventType"] != "snapshot":
+                again = await push(ws)
+            assert {b["ccy"]: b["cashBal"] for b in again["balData"]} == cash()
 
     asyncio.run(run())
 
@@ -413,6 +488,65 @@ def test_new_connections_are_limited_per_address(server):
             assert await asyncio.wait_for(ws.recv(), 5) == "pong"
             await ws.close()
         await asyncio.sleep(1.1)
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            await ws.send("ping")
+            assert await asyncio.wait_for(ws.recv(), 5) == "pong"
+
+    asyncio.run(run())
+
+
+def resident_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def test_a_slow_consumer_is_disconnected_and_memory_stays_bounded(server):
+    """Clients that never read (a 4 KiB receive buffer, websockets' reading paused) hold 256 subscriptions to a
+    400-level book each and ask for their snapshots again and again: hundreds of megabytes if the server kept what it
+    could not send. With --ws-send-queue 16 each is disconnected once 16 messages wait, the server's memory grows by
+    a small fraction of what was asked for, and it keeps serving."""
+    stop(server.process)
+    database = ["--database", server.database] if server.database else []
+    server.process = start_serve(server.data_dir, server.port, server.log_path, *database, *SUITE_SERVE_FLAGS, "--ws-send-queue", "16")
+    _, rest = key(server, "bot01trader", "USDT", "10000")
+    for start in range(0, 400, 20):
+        orders = [{"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": str(1000 + start + i), "sz": "0.001"}
+                  for i in range(20)]
+        assert rest.private_post_trade_batch_orders(orders)["code"] == "0"
+    clients, rounds = 5, 50
+    # Distinct subscriptions of the one book (instType is an argument a subscription keeps).
+    books = [{"channel": "books", "instId": "BTC-USDT", "instType": f"t{i}"} for i in range(256)]
+
+    async def slow_client():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        ws = await websockets.connect(ws_url(server) + "/public", sock=sock, max_queue=1)
+        await ws.send(json.dumps({"op": "subscribe", "args": books}))
+        for _ in range(rounds):
+            await ws.send(json.dumps({"op": "unsubscribe", "args": books}))
+            await ws.send(json.dumps({"op": "subscribe", "args": books}))
+        return ws
+
+    def closed() -> int:
+        return server.logs().count("fell 16 messages behind")
+
+    async def run():
+        before = resident_kib(server.process.pid)
+        sockets = [await slow_client() for _ in range(clients)]
+        deadline = time.monotonic() + 120
+        while closed() < clients:
+            assert time.monotonic() < deadline, closed()
+            await asyncio.sleep(0.2)
+        grown = resident_kib(server.process.pid) - before
+        for ws in sockets:
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+        snapshot = len(json.dumps(rest.public_get_market_books({"instId": "BTC-USDT", "sz": "400"})))
+        asked = clients * (rounds + 1) * len(books) * snapshot // 1024
+        print(f"\nserver memory grew {grown} KiB while {clients} clients that never read asked for {asked} KiB")
+        assert snapshot > 10_000 and grown < asked // 20, (grown, asked)
         async with websockets.connect(ws_url(server) + "/public") as ws:
             await ws.send("ping")
             assert await asyncio.wait_for(ws.recv(), 5) == "pong"

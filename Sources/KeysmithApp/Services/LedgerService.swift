@@ -208,6 +208,7 @@ public struct LedgerService: Sendable {
             if inserted.created, let events {
                 var event = TradingEvent(instrument: nil)
                 event.accounts = [record.from.account, record.to.account]
+                event.cause = "transferred"
                 events.publish(event)
             }
             return inserted

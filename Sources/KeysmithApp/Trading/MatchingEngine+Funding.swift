@@ -101,7 +101,7 @@ extension MatchingEngine {
             throw error.okxError
         }
         for position in updated { positions[position.key] = position }
-        publish(instrument: nil, orders: [], fills: [], positions: updated, movements: movement.map { [$0] } ?? [])
+        publish(instrument: nil, orders: [], fills: [], positions: updated, movements: movement.map { [$0] } ?? [], cause: "funding_fee")
         return FundingOutcome(settlement: settlement, positions: changes.count, paid: paid, received: received)
     }
 }

@@ -111,7 +111,8 @@ extension MatchingEngine {
             if let price = order.price { books[inst.id]?.remove(id: order.id, side: order.side, price: price) }
             setOpen(order.id, nil)
         }
-        publish(instrument: inst.id, orders: cancelled, fills: [], positions: saved, movements: liquidation.movement.map { [$0] } ?? [])
+        publish(instrument: inst.id, orders: cancelled, fills: [], positions: saved, movements: liquidation.movement.map { [$0] } ?? [],
+            cause: "liquidation")
         return closed
     }
 }

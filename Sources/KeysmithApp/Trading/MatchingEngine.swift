@@ -344,8 +344,11 @@ public actor MatchingEngine {
     }
 
     /// Announces a committed change (``TradingEvent``): the accounts whose balances its movements changed.
-    func publish(instrument: String?, orders: [Order], fills: [Fill], positions: [Position], movements: [LedgerMovement]) {
+    func publish(
+        instrument: String?, orders: [Order], fills: [Fill], positions: [Position], movements: [LedgerMovement], cause: String? = nil
+    ) {
         var event = TradingEvent(instrument: instrument)
+        event.cause = cause
         event.orders = orders
         event.fills = fills
         event.positions = positions

@@ -17,6 +17,9 @@ public struct TradingEvent: Sendable {
     public var accounts: Set<String> = []
     /// Whether the instrument's book changed (an order rested, left or shrank).
     public var bookChanged = false
+    /// What caused a balance change other than a fill, in OKX's `balance_and_position` words: `liquidation`,
+    /// `funding_fee`, `transferred` (nil: an order placed, amended, filled or canceled).
+    public var cause: String?
 
     public init(instrument: String?) {
         self.instrument = instrument

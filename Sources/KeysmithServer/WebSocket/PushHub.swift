@@ -35,7 +35,7 @@ struct Subscription: Sendable, Hashable {
 /// applies them holds exactly the state REST reads (the book's `seqId`s follow on without a gap).
 actor PushHub {
     static let publicChannels: Set<String> = ["tickers", "books", "books5", "bbo-tbt", "trades"]
-    static let privateChannels: Set<String> = ["account", "orders", "positions"]
+    static let privateChannels: Set<String> = ["account", "orders", "positions", "balance_and_position"]
     /// How many levels a side of the `books` channel carries.
     static let bookDepth = 400
 
@@ -54,6 +54,9 @@ actor PushHub {
     private var byAccount: [String: Set<String>] = [:]
     /// The `books` state each instrument's subscribers hold: what the last push left them with.
     private var books: [String: BookState] = [:]
+    /// The cash balance per currency each `balance_and_position` subscription was last sent, by connection: its
+    /// updates carry the currencies that changed since.
+    private var cashSent: [String: [Subscription: [String: String]]] = [:]
 
     struct MarketKey: Hashable {
         let channel: String
@@ -95,6 +98,7 @@ actor PushHub {
 
     func remove(_ connection: WebSocketConnection) {
         connections[connection.id] = nil
+        cashSent[connection.id] = nil
         for subscription in subscriptions.removeValue(forKey: connection.id) ?? [] { unindex(subscription, of: connection) }
     }
 
@@ -172,6 +176,7 @@ actor PushHub {
 
     func unsubscribe(_ subscription: Subscription, on connection: WebSocketConnection, requestID: String?) {
         if subscriptions[connection.id]?.remove(subscription) != nil { unindex(subscription, of: connection) }
+        cashSent[connection.id]?[subscription] = nil
         connection.send(Self.event("unsubscribe", arg: subscription.arg, id: requestID, connection: connection))
     }
 
@@ -222,6 +227,9 @@ actor PushHub {
         case "positions":
             guard let cached = connection.key else { return nil }
             return try await positionsPush(subscription, account: cached.account, closed: [], eventType: "snapshot")
+        case "balance_and_position":
+            guard let cached = connection.key else { return nil }
+            return try await balanceAndPositionPush(subscription, connection: connection.id, account: cached.account, event: nil)
         default:
             return nil
         }
@@ -243,7 +251,11 @@ actor PushHub {
                 guard let connection = connections[id], let cached = connection.key else { continue }
                 for subscription in subscriptions[id] ?? [] {
                     do {
-                        if let text = try await privatePush(subscription, event: event, account: cached.account) { connection.send(text) }
+                        let text =
+                            subscription.channel == "balance_and_position"
+                            ? try await balanceAndPositionPush(subscription, connection: id, account: cached.account, event: event)
+                            : try await privatePush(subscription, event: event, account: cached.account)
+                        if let text { connection.send(text) }
                     } catch {
                         // The client misses this push; say so (REST still reads the state).
                         logger.warning(
@@ -363,6 +375,51 @@ actor PushHub {
         return try Self.push(arg, eventType: eventType, data: items)
     }
 
+    /// A `balance_and_position` push: the snapshot (every currency's cash balance, the open positions), or after
+    /// `event` the currencies whose cash balance changed since the last push (one that left at "0"), the positions
+    /// the event moved (a closed one with `pos` 0) and its trades; nil when it changed neither.
+    private func balanceAndPositionPush(
+        _ subscription: Subscription, connection: String, account: Account, event: TradingEvent?
+    ) async throws -> String? {
+        let now = clock.milliseconds
+        if let event, !event.accounts.contains(account.uid), !event.positions.contains(where: { $0.key.account == account.uid }) {
+            return nil
+        }
+        let details = try await self.account.balance(of: account, query: nil).data.first?.details ?? []
+        let cash = Dictionary(details.map { ($0.ccy, $0.cashBal) }, uniquingKeysWith: { first, _ in first })
+        let before = cashSent[connection]?[subscription]
+        cashSent[connection, default: [:]][subscription] = cash
+        var balances = details.filter { before == nil || before?[$0.ccy] != $0.cashBal }.map {
+            BalanceAndPositionPush.Balance(ccy: $0.ccy, cashBal: $0.cashBal, uTime: $0.uTime)
+        }
+        for (ccy, _) in before ?? [:] where cash[ccy] == nil {
+            balances.append(BalanceAndPositionPush.Balance(ccy: ccy, cashBal: "0", uTime: String(now)))
+        }
+        var positions: [PositionItem]
+        if let event {
+            let moved = event.positions.filter { $0.key.account == account.uid }
+            let open = try await positionRoutes.positionItems(of: account, instrument: nil)
+            positions = open.filter { item in moved.contains { $0.key.instrument == item.instId } }
+            for position in moved where !position.isOpen {
+                let inst = try await engine.instrument(position.key.instrument)
+                positions.append(PositionItem(position, pending: 0, instrument: inst, mark: nil, now: now))
+            }
+        } else {
+            positions = try await positionRoutes.positionItems(of: account, instrument: nil)
+        }
+        if event != nil, balances.isEmpty, positions.isEmpty { return nil }
+        let trades = (event?.fills ?? []).filter { $0.takerAccount == account.uid || $0.makerAccount == account.uid }.map {
+            BalanceAndPositionPush.Trade(instId: $0.instrument, tradeId: String($0.tradeID))
+        }
+        let eventType = event.map { $0.cause ?? (trades.isEmpty ? "transferred" : "filled") } ?? "snapshot"
+        let item = BalanceAndPositionPush(
+            pTime: String(now), eventType: eventType, balData: balances.sorted { $0.ccy < $1.ccy },
+            posData: positions.map(BalanceAndPositionPush.PositionData.init), trades: trades)
+        var arg = subscription.arg
+        arg["uid"] = account.uid
+        return try Self.push(arg, data: [item])
+    }
+
     /// The push of `subscription` that `event` calls for, if any.
     private func privatePush(_ subscription: Subscription, event: TradingEvent, account: Account) async throws -> String? {
         switch subscription.channel {
@@ -441,6 +498,37 @@ struct PushMessage<Item: Encodable & Sendable>: Encodable, Sendable {
     let curPage: Int?
     let lastPage: Bool?
     let data: [Item]
+}
+
+/// An item of the `balance_and_position` channel.
+struct BalanceAndPositionPush: Encodable, Sendable {
+    let pTime: String
+    let eventType: String
+    let balData: [Balance]
+    let posData: [PositionData]
+    let trades: [Trade]
+
+    struct Balance: Encodable, Sendable {
+        let ccy: String
+        let cashBal: String
+        let uTime: String
+    }
+
+    struct PositionData: Encodable, Sendable {
+        let posId, tradeId, instId, instType, mgnMode, posSide, pos, ccy, posCcy, avgPx, nonSettleAvgPx, settledPnl, uTime: String
+
+        init(_ item: PositionItem) {
+            (posId, tradeId, instId, instType, mgnMode, posSide, pos) = (item.posId, item.tradeId, item.instId, item.instType, item.mgnMode, item.posSide, item.pos)
+            (ccy, posCcy, avgPx, uTime) = (item.ccy, item.posCcy, item.avgPx, item.uTime)
+            // OKX's delivery-contract fields: empty for perpetual swaps.
+            (nonSettleAvgPx, settledPnl) = ("", "")
+        }
+    }
+
+    struct Trade: Encodable, Sendable {
+        let instId: String
+        let tradeId: String
+    }
 }
 
 struct BookPush: Encodable, Sendable {

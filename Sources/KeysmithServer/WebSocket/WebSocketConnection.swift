@@ -35,6 +35,8 @@ final class WebSocketConnection: Sendable {
         var key: CachedKey?
         var lastHeard: ContinuousClock.Instant
         var closing = false
+        /// The send queue overflowed: the client was not reading.
+        var overflowed = false
         /// Login, subscribe and unsubscribe requests, in the current hour (OKX: 480 per hour per connection).
         var requests: [ContinuousClock.Instant] = []
         /// Trading requests refused before anything was carried out, in the current hour.
@@ -79,10 +81,25 @@ final class WebSocketConnection: Sendable {
         return true
     }
 
-    /// Queues a message; a full queue ends the connection at once.
+    /// How long a connection whose send queue overflowed has to take what was queued before it is cut off.
+    static let overflowGrace: TimeAmount = .seconds(5)
+
+    /// Queues a message. A full queue takes no more: what is queued goes out, then the connection is closed with
+    /// status 1008 (``overflowed``) — or cut off after ``overflowGrace`` if the client does not read it.
     func send(_ text: String) {
-        if case .dropped = outbox.yield(text) { abort() }
+        guard case .dropped = outbox.yield(text) else { return }
+        let first = state.withLock { state in
+            defer { (state.closing, state.overflowed) = (true, true) }
+            return !state.overflowed
+        }
+        guard first else { return }
+        outbox.finish()
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: Self.overflowGrace) { channel.close(promise: nil) }
     }
+
+    /// Whether the send queue overflowed (the connection is being closed for it).
+    var overflowed: Bool { state.withLock { $0.overflowed } }
 
     /// Sends `last` (an error or notice event) and then closes, once the client has been sent what was queued.
     func finish(with last: String?) {

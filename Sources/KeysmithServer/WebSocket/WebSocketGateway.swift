@@ -26,6 +26,7 @@ struct WebSocketGateway: Sendable {
     let operations: TradeOperations
     let maintenance: MaintenanceService
     let orders: any OrderStore
+    let logger: Logger
     /// When set, logins and trading are refused with 50001 while the key cache has not confirmed the store's state
     /// within this long (as REST: a node cut off from a shared database must not act on keys revoked elsewhere).
     var freshnessBound: Duration? = nil
@@ -87,7 +88,11 @@ struct WebSocketGateway: Sendable {
             group.addTask {
                 do {
                     for await text in connection.outgoing { try await outbound.write(.text(text)) }
-                    try await outbound.close(.normalClosure, reason: nil)
+                    if connection.overflowed {
+                        try await outbound.close(.policyViolation, reason: "slow consumer: \(limits.sendQueue) messages unsent")
+                    } else {
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
                 } catch {
                     connection.abort()
                 }
@@ -103,6 +108,11 @@ struct WebSocketGateway: Sendable {
             }
             await group.next()
             group.cancelAll()
+        }
+        if connection.overflowed {
+            logger.warning(
+                "WebSocket connection closed: its client fell \(limits.sendQueue) messages behind",
+                metadata: ["connId": "\(connection.id)", "apiKey": "\(connection.key?.key.apiKey ?? "")"])
         }
     }
 
