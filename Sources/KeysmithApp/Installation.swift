@@ -240,6 +240,10 @@ public struct Installation: Sendable {
         if let feed = (store as? SQLKeyStore)?.changeFeed {
             services.append(KeyChangeListener(feed: feed, loader: cacheLoader, logger: logger))
         }
+        if let postgres {
+            let channel = PostgresChannel(database: postgres, name: TradingEventRelay.channelName)
+            services.append(TradingEventRelay(events: tradingEvents, channel: channel, logger: logger))
+        }
         if let auditRetention {
             services.append(AuditRetention(archiver: auditArchiver(), retention: auditRetention, clock: clock, logger: logger))
         }

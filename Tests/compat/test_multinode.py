@@ -19,7 +19,9 @@ from pathlib import Path
 import okx.Account as Account
 import okx.Funding as Funding
 import okx.SubAccount as SubAccount
+import okx.Trade as Trade
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import BINARY, POSTGRES_URL, ROOT, Credentials, expect_exit, free_port, new_postgres_database, start_serve, stop
@@ -143,6 +145,91 @@ def test_a_key_revoked_through_one_node_is_refused_by_the_other_within_a_second(
     print(
         f"\nrevocation through node A refused by node B after: median {statistics.median(delays) * 1000:.1f} ms, "
         f"max {max(delays) * 1000:.1f} ms, min {min(delays) * 1000:.1f} ms over {len(delays)} trials"
+    )
+    assert max(delays) < 1.0
+
+
+def next_push(ws, channel: str, timeout: float = 5) -> dict:
+    """The next push of `channel` on a sync WebSocket (answers and other channels' pushes are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.loads(ws.recv(max(0.01, deadline - time.monotonic())))
+        if message.get("arg", {}).get("channel") == channel and "data" in message:
+            return message
+
+
+def test_orders_and_balances_changed_through_one_node_are_pushed_by_the_other(cluster):
+    """A WebSocket on node B, subscribed to orders, account and balance_and_position, is pushed what node A commits
+    (relayed through PostgreSQL notifications): a transfer, twenty orders placed and canceled; the pushes equal what
+    REST reads. Prints the delay from A's answer to B's push."""
+    node_a, node_b = cluster.start(), cluster.start("--no-swap-scheduler")
+    key = new_key(cluster, "relayed", perm="read_only,trade")
+    cluster.cli("deposit", "--account", SUB, "--ccy", "USDT", "--amt", "1000", json_out=False)
+    funding = Funding.FundingAPI(key.api_key, key.secret, key.passphrase, False, "0", domain=node_a.url, debug=False)
+    trade = Trade.TradeAPI(key.api_key, key.secret, key.passphrase, False, "0", domain=node_a.url, debug=False)
+    on_a = account_api(node_a.url, key)
+    deadline = time.monotonic() + 5
+    while on_a.get_account_config()["code"] != "0":
+        assert time.monotonic() < deadline
+    with connect(node_b.url.replace("http://", "ws://") + "/ws/v5/private") as ws:
+        ws.send(ws_login(key))
+        assert json.loads(ws.recv(5))["code"] == "0"
+        ws.send(json.dumps({"op": "subscribe", "args": [
+            {"channel": "orders", "instType": "ANY"}, {"channel": "balance_and_position"}, {"channel": "account"}]}))
+        snapshot = next_push(ws, "balance_and_position")["data"][0]
+        assert snapshot["eventType"] == "snapshot" and snapshot["balData"] == []
+
+        assert funding.funds_transfer("USDT", "1000", "6", "18")["code"] == "0"
+        moved = next_push(ws, "balance_and_position")["data"][0]
+        assert moved["eventType"] == "transferred" and [(b["ccy"], b["cashBal"]) for b in moved["balData"]] == [("USDT", "1000")], moved
+        delays = []
+        for index in range(20):
+            placed = trade.place_order("BTC-USDT", "cash", "buy", "limit", "0.001", px=str(20000 + index), clOrdId=f"relay{index}")
+            answered = time.monotonic()
+            assert placed["code"] == "0", placed
+            push = next_push(ws, "orders")["data"][0]
+            delays.append(time.monotonic() - answered)
+            assert push["ordId"] == placed["data"][0]["ordId"] and push["clOrdId"] == f"relay{index}" and push["state"] == "live", push
+            rest = trade.get_order("BTC-USDT", ordId=push["ordId"])["data"][0]
+            assert (push["px"], push["sz"], push["accFillSz"]) == (rest["px"], rest["sz"], rest["accFillSz"])
+            account = next_push(ws, "account")["data"][0]["details"]
+            assert [d["frozenBal"] for d in account if d["ccy"] == "USDT"] == [on_a.get_account_balance()["data"][0]["details"][0]["frozenBal"]]
+            assert trade.cancel_order("BTC-USDT", ordId=push["ordId"])["code"] == "0"
+            canceled = next_push(ws, "orders")["data"][0]
+            assert canceled["ordId"] == push["ordId"] and canceled["state"] == "canceled"
+    print(f"\nnode A's answer to node B's push: median {statistics.median(delays) * 1000:.1f} ms, max {max(delays) * 1000:.1f} ms "
+          f"over {len(delays)} orders")
+
+
+def test_a_key_revoked_through_one_node_loses_its_websocket_on_the_other_within_a_second(cluster):
+    """Twenty times: a key logged in on node B's /ws/v5/private is revoked through node A's REST API; B sends the
+    final 60032 event and closes the connection. Prints the delays."""
+    # Twenty connections in a few seconds from one address: beyond OKX's 3 a second.
+    node_a, node_b = cluster.start(), cluster.start("--no-swap-scheduler", "--ws-connection-rate", "unlimited")
+    master_on_a = SubAccount.SubAccountAPI(
+        cluster.master.api_key, cluster.master.secret, cluster.master.passphrase, False, "0", domain=node_a.url, debug=False
+    )
+    delays = []
+    for trial in range(20):
+        key = new_key(cluster, f"wstrial{trial}")
+        deadline = time.monotonic() + 5
+        while account_api(node_b.url, key).get_account_config()["code"] != "0":
+            assert time.monotonic() < deadline, "node B never accepted the new key"
+        with connect(node_b.url.replace("http://", "ws://") + "/ws/v5/private") as ws:
+            ws.send(ws_login(key))
+            assert json.loads(ws.recv(5))["code"] == "0"
+            reply = master_on_a._request_with_params(
+                "POST", "/api/v5/users/subaccount/delete-apikey", {"subAcct": SUB, "apiKey": key.api_key})
+            assert reply["code"] == "0", reply
+            revoked_at = time.monotonic()
+            final = json.loads(ws.recv(5))
+            assert final["event"] == "error" and final["code"] == "60032", final
+            with pytest.raises(ConnectionClosed):
+                ws.recv(5)
+            delays.append(time.monotonic() - revoked_at)
+    print(
+        f"\nrevocation through node A to node B's WebSocket closed: median {statistics.median(delays) * 1000:.1f} ms, "
+        f"max {max(delays) * 1000:.1f} ms over {len(delays)} trials"
     )
     assert max(delays) < 1.0
 

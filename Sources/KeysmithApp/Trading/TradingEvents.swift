@@ -4,7 +4,7 @@ import Synchronization
 /// What one committed change did to the books, orders, positions and balances: published after its transaction
 /// committed (never for a change that could still roll back), in commit order — the matching engine's changes are
 /// serialised, and each publishes before the next one starts.
-public struct TradingEvent: Sendable {
+public struct TradingEvent: Sendable, Codable {
     /// The instrument whose book or trades changed (nil for a balance-only change such as a transfer).
     public var instrument: String?
     /// The orders the change touched, as committed (the placed or amended order first, then the makers it filled).
@@ -20,6 +20,9 @@ public struct TradingEvent: Sendable {
     /// What caused a balance change other than a fill, in OKX's `balance_and_position` words: `liquidation`,
     /// `funding_fee`, `transferred` (nil: an order placed, amended, filled or canceled).
     public var cause: String?
+    /// Made by another node and relayed through the shared database (``TradingEventRelay``): it carries what that
+    /// node committed, and this node's matching engine never saw it.
+    public var remote = false
 
     public init(instrument: String?) {
         self.instrument = instrument

@@ -6,7 +6,7 @@
 /// let a = try Amount(parsing: "1.25", scale: 6)    // 1 250 000 units of a 6-decimal currency
 /// a.text                                           // "1.25"
 /// ```
-public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public var units: Int64
     public var scale: Int
 

@@ -20,7 +20,7 @@ public enum OrderState: String, Sendable, Hashable, Codable {
 
 /// An order as stored: sizes and prices in the instrument's units, what it has filled, and how much of its owner's
 /// balance it still holds frozen.
-public struct Order: Sendable, Hashable {
+public struct Order: Sendable, Hashable, Codable {
     public var id: Int64
     public var clientOrderID: String
     public var tag: String
@@ -89,7 +89,7 @@ public struct Order: Sendable, Hashable {
 }
 
 /// What a SWAP order adds to an order: its margin mode, position side, reduce-only flag and leverage.
-public struct SwapTerms: Sendable, Hashable {
+public struct SwapTerms: Sendable, Hashable, Codable {
     public var marginMode: MarginMode
     public var positionSide: PositionSide
     public var reduceOnly: Bool
@@ -104,7 +104,7 @@ public struct SwapTerms: Sendable, Hashable {
 }
 
 /// An order's latest fill: `tradeId`, `fillPx`, `fillSz`, `fillTime` of OKX's order object.
-public struct LastFill: Sendable, Hashable {
+public struct LastFill: Sendable, Hashable, Codable {
     public var tradeID: Int64
     public var price: Int64
     public var size: Int64
@@ -119,7 +119,7 @@ public struct LastFill: Sendable, Hashable {
 }
 
 /// A trade between a taker and a maker order.
-public struct Fill: Sendable, Hashable {
+public struct Fill: Sendable, Hashable, Codable {
     public var tradeID: Int64
     public var instrument: String
     public var takerOrder: Int64

@@ -1,6 +1,6 @@
 /// Which position a SWAP order or fill belongs to: one per account, instrument, margin mode and position side
 /// (`net` in one-way mode; `long` and `short` legs in long/short mode).
-public struct PositionKey: Sendable, Hashable {
+public struct PositionKey: Sendable, Hashable, Codable {
     public var account: String
     public var instrument: String
     public var marginMode: MarginMode
@@ -19,7 +19,7 @@ public struct PositionKey: Sendable, Hashable {
 ///
 /// Prices are in the instrument's price units, sizes in lot units (contracts × 10^lot scale); money in units of the
 /// settlement currency (USDT). ``openValue`` is exact, so `avgPx` is exactly what was paid for the contracts held.
-public struct Position: Sendable, Hashable {
+public struct Position: Sendable, Hashable, Codable {
     public var id: Int64
     public var key: PositionKey
     /// Contracts held: signed in one-way mode (below zero is short), never negative for a long or short leg.

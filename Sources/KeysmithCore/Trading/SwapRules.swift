@@ -1,12 +1,12 @@
 /// OKX's `tdMode` for derivatives: margin shared by the account's cross positions, or set aside per position.
-public enum MarginMode: String, Sendable, Hashable, CaseIterable {
+public enum MarginMode: String, Sendable, Hashable, CaseIterable, Codable {
     case cross
     case isolated
 }
 
 /// OKX's `posSide`: `net` in one-way mode (the sign of the position is its direction), `long` or `short` legs in
 /// long/short mode.
-public enum PositionSide: String, Sendable, Hashable, CaseIterable {
+public enum PositionSide: String, Sendable, Hashable, CaseIterable, Codable {
     case net
     case long
     case short
@@ -47,7 +47,7 @@ public enum SwapOrderRules {
 
 /// A leverage setting: from 1× to the instrument's maximum in steps of 0.01 (OKX's `lever`, sent as text or a JSON
 /// number such as `3.0`).
-public struct Leverage: Sendable, Hashable, CustomStringConvertible {
+public struct Leverage: Sendable, Hashable, CustomStringConvertible, Codable {
     /// Hundredths.
     public let hundredths: Int64
 
@@ -56,6 +56,20 @@ public struct Leverage: Sendable, Hashable, CustomStringConvertible {
     public init?(hundredths: Int64) {
         guard hundredths >= 100 else { return nil }
         self.hundredths = hundredths
+    }
+
+    /// Hundredths as a number; below 1× does not decode.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let leverage = Leverage(hundredths: try container.decode(Int64.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "leverage below 1")
+        }
+        self = leverage
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hundredths)
     }
 
     /// `text` as a leverage within 1…`maximum` (59105 below 1, 59102 above the maximum, 51000 for anything that is

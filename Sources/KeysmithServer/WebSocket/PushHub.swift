@@ -239,7 +239,9 @@ actor PushHub {
 
     /// Routes one committed event to its subscribers.
     func handle(_ event: TradingEvent) async {
-        if let instrument = event.instrument {
+        // Another node's change reaches the private channels only: this node's engine holds neither its book nor
+        // its positions (market data comes from the trading node).
+        if let instrument = event.instrument, !event.remote {
             await pushMarket(event, instrument: instrument)
         }
         var accounts = event.accounts
@@ -363,11 +365,12 @@ actor PushHub {
         return try Self.push(arg, eventType: eventType, data: balance.data, pages: true)
     }
 
-    private func positionsPush(_ subscription: Subscription, account: Account, closed: [Position], eventType: String) async throws -> String? {
-        var items = try await positionRoutes.positionItems(of: account, instrument: subscription.instrument)
-        for position in closed where !position.isOpen && (subscription.instrument ?? position.key.instrument) == position.key.instrument {
-            let inst = try await engine.instrument(position.key.instrument)
-            items.append(PositionItem(position, pending: 0, instrument: inst, mark: nil, now: clock.milliseconds))
+    private func positionsPush(
+        _ subscription: Subscription, account: Account, closed: [Position], eventType: String, remote: Bool = false
+    ) async throws -> String? {
+        var items = remote ? [] : try await positionRoutes.positionItems(of: account, instrument: subscription.instrument)
+        for position in closed where (remote || !position.isOpen) && (subscription.instrument ?? position.key.instrument) == position.key.instrument {
+            items.append(try await item(position))
         }
         if eventType != "snapshot" && items.isEmpty { return nil }
         var arg = subscription.arg
@@ -398,11 +401,14 @@ actor PushHub {
         var positions: [PositionItem]
         if let event {
             let moved = event.positions.filter { $0.key.account == account.uid }
-            let open = try await positionRoutes.positionItems(of: account, instrument: nil)
-            positions = open.filter { item in moved.contains { $0.key.instrument == item.instId } }
-            for position in moved where !position.isOpen {
-                let inst = try await engine.instrument(position.key.instrument)
-                positions.append(PositionItem(position, pending: 0, instrument: inst, mark: nil, now: now))
+            if event.remote {
+                // As the other node committed them (this node's engine does not hold them).
+                positions = []
+                for position in moved { positions.append(try await item(position)) }
+            } else {
+                let open = try await positionRoutes.positionItems(of: account, instrument: nil)
+                positions = open.filter { item in moved.contains { $0.key.instrument == item.instId } }
+                for position in moved where !position.isOpen { positions.append(try await item(position)) }
             }
         } else {
             positions = try await positionRoutes.positionItems(of: account, instrument: nil)
@@ -420,6 +426,11 @@ actor PushHub {
         return try Self.push(arg, data: [item])
     }
 
+    /// A position as an event carried it (no mark price: the REST reading has it).
+    private func item(_ position: Position) async throws -> PositionItem {
+        PositionItem(position, pending: 0, instrument: try await engine.instrument(position.key.instrument), mark: nil, now: clock.milliseconds)
+    }
+
     /// The push of `subscription` that `event` calls for, if any.
     private func privatePush(_ subscription: Subscription, event: TradingEvent, account: Account) async throws -> String? {
         switch subscription.channel {
@@ -429,7 +440,7 @@ actor PushHub {
         case "positions":
             let moved = event.positions.filter { $0.key.account == account.uid }
             guard !moved.isEmpty, Self.matches(subscription, type: "SWAP", instrument: event.instrument) else { return nil }
-            return try await positionsPush(subscription, account: account, closed: moved, eventType: "event_update")
+            return try await positionsPush(subscription, account: account, closed: moved, eventType: "event_update", remote: event.remote)
         case "orders":
             var items: [OrderPush] = []
             for order in event.orders where order.account == account.uid {

@@ -7,17 +7,8 @@ struct PostgresKeyChangeFeed: KeyChangeFeed {
     let channel: String
 
     func followChanges(_ onChange: @escaping @Sendable (Int64?) async -> Void) async throws(StoreError) {
-        do {
-            try await database.client.withConnection { connection in
-                try await connection.listen(on: channel) { notifications in
-                    await onChange(nil)
-                    for try await notification in notifications {
-                        await onChange(Int64(notification.payload))
-                    }
-                }
-            }
-        } catch {
-            throw PostgresDatabase.storeError(error)
+        try await PostgresChannel(database: database, name: channel).follow(onListening: { await onChange(nil) }) { payload in
+            await onChange(Int64(payload))
         }
     }
 }
