@@ -69,6 +69,8 @@ public struct Installation: Sendable {
     package let consoleSealer: SecretSealer
     /// Signs the console's sign-in form tokens.
     package let consoleFormKey: [UInt8]
+    /// Authenticates trading events relayed between nodes.
+    package let relayKey: [UInt8]
 
     /// Opens (creating on first use, mode 0700) the data folder and its database, migrated: the folder's
     /// `keysmith.sqlite`, or `postgres` when given (its pool must be running: ``PostgresDatabase/run()`` in the
@@ -176,6 +178,7 @@ public struct Installation: Sendable {
         self.consoleStore = audit.console
         self.consoleSealer = audit.consoleSealer
         self.consoleFormKey = audit.consoleFormKey
+        self.relayKey = audit.relayKey
     }
 
     /// The audit, alert and ledger stores and the keys derived for them, as opened.
@@ -193,6 +196,7 @@ public struct Installation: Sendable {
         package let fees: any FeeStore
         package let consoleSealer: SecretSealer
         package let consoleFormKey: [UInt8]
+        package let relayKey: [UInt8]
 
         /// One backend's stores, with the keys the master key derives for them.
         package init(
@@ -212,6 +216,7 @@ public struct Installation: Sendable {
             self.maintenance = maintenance
             self.consoleSealer = master.consoleSealer()
             self.consoleFormKey = master.consoleFormKey()
+            self.relayKey = master.relayKey()
         }
     }
 
@@ -242,7 +247,7 @@ public struct Installation: Sendable {
         }
         if let postgres {
             let channel = PostgresChannel(database: postgres, name: TradingEventRelay.channelName)
-            services.append(TradingEventRelay(events: tradingEvents, channel: channel, logger: logger))
+            services.append(TradingEventRelay(events: tradingEvents, channel: channel, key: relayKey, logger: logger))
         }
         if let auditRetention {
             services.append(AuditRetention(archiver: auditArchiver(), retention: auditRetention, clock: clock, logger: logger))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KeysmithApp
 import KeysmithCore
@@ -26,20 +27,23 @@ import Testing
         return event
     }
 
+    static let key = SymmetricKey(data: Array(repeating: UInt8(7), count: 32))
+    static let sentAt: Int64 = 1_800_000_000_000
+
     static func decode(_ payload: String) throws -> TradingEvent {
-        struct Envelope: Decodable {
-            let node: String
-            let event: TradingEvent
-        }
-        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(payload.utf8))
+        let envelope = try #require(TradingEventRelay.event(from: payload, key: key, now: sentAt))
         #expect(envelope.node == "node-a")
         return envelope.event
+    }
+
+    static func payloads(_ event: TradingEvent) -> (payloads: [String], dropped: Int) {
+        TradingEventRelay.payloads(event, node: "node-a", key: key, at: sentAt)
     }
 
     @Test
     func aSmallEventTravelsWhole() throws {
         let event = Self.sweep(makers: 2)
-        let (payloads, dropped) = TradingEventRelay.payloads(event, node: "node-a")
+        let (payloads, dropped) = Self.payloads(event)
         #expect(payloads.count == 1 && dropped == 0)
         let decoded = try Self.decode(payloads[0])
         #expect(decoded.orders == event.orders && decoded.fills == event.fills && decoded.accounts == event.accounts)
@@ -49,10 +53,10 @@ import Testing
     @Test
     func aLargeEventIsSplitIntoPartsThatFitAndLoseNothing() throws {
         let event = Self.sweep(makers: 200)
-        let (payloads, dropped) = TradingEventRelay.payloads(event, node: "node-a")
+        let (payloads, dropped) = Self.payloads(event)
         #expect(dropped == 0 && payloads.count > 6)
         #expect(payloads.allSatisfy { $0.utf8.count < 8_000 })
-        let parts = try payloads.map(Self.decode)
+        let parts = try payloads.map { try Self.decode($0) }
         // Every account's orders and fills arrive, each fill with both of its orders' accounts.
         for uid in event.accounts {
             let orders = Set(parts.flatMap(\.orders).filter { $0.account == uid }.map(\.id))
@@ -63,5 +67,31 @@ import Testing
         }
         // A part names only the account it is for.
         #expect(parts.allSatisfy { $0.accounts.count <= 1 })
+    }
+
+    /// Anyone who can connect to the database can send on the channel: only what a node signed, lately, is taken.
+    @Test
+    func aForgedTamperedOrStaleNotificationIsRefused() throws {
+        let event = Self.sweep(makers: 1)
+        let genuine = Self.payloads(event).payloads[0]
+        #expect(TradingEventRelay.event(from: genuine, key: Self.key, now: Self.sentAt + 60_000) != nil)
+        let forged = TradingEventRelay.payloads(event, node: "node-a", key: SymmetricKey(size: .bits256), at: Self.sentAt).payloads[0]
+        #expect(TradingEventRelay.event(from: forged, key: Self.key, now: Self.sentAt) == nil)
+        let tampered = genuine.replacingOccurrences(of: "\"taker\"", with: "\"other\"")
+        #expect(tampered != genuine && TradingEventRelay.event(from: tampered, key: Self.key, now: Self.sentAt) == nil)
+        #expect(TradingEventRelay.event(from: genuine, key: Self.key, now: Self.sentAt + 60_001) == nil)
+        #expect(TradingEventRelay.event(from: String(genuine.drop { $0 != " " }.dropFirst()), key: Self.key, now: Self.sentAt) == nil)
+        #expect(TradingEventRelay.event(from: "", key: Self.key, now: Self.sentAt) == nil)
+    }
+
+    /// A decoded amount has a scale amounts can have (an absurd one would make its text unprintable).
+    @Test
+    func anAmountDecodesOnlyWithAValidScale() throws {
+        let decoder = JSONDecoder()
+        #expect(try decoder.decode(Amount.self, from: Data(#"{"units":15,"scale":1}"#.utf8)).text == "1.5")
+        #expect(throws: DecodingError.self) { try decoder.decode(Amount.self, from: Data(#"{"units":1,"scale":9223372036854775807}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try decoder.decode(Amount.self, from: Data(#"{"units":1,"scale":-1}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try decoder.decode(Leverage.self, from: Data("99".utf8)) }
+        #expect(try decoder.decode(Leverage.self, from: Data("250".utf8)).description == "2.5")
     }
 }

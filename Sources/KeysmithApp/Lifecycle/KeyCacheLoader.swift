@@ -21,6 +21,8 @@ public actor KeyCacheLoader: Service {
     public nonisolated let interval: Duration
     public static let defaultInterval: Duration = .milliseconds(250)
     private let logger: Logger
+    /// A database down for a moment is a warning; one down for long, an error.
+    private let failures = RetriedFailures()
     /// Callers of ``nextPoll()``, resumed when the poll that starts after them has finished.
     private var pollWaiters: [CheckedContinuation<Void, Never>] = []
     private let minimumMissInterval: Duration = .milliseconds(20)
@@ -77,8 +79,9 @@ public actor KeyCacheLoader: Service {
         }
         do {
             try await refresh()
+            failures.succeeded()
         } catch {
-            logger.backgroundFailure("key cache refresh failed", error: error)
+            failures.failed(logger, "key cache refresh failed", error: error)
         }
     }
 
@@ -86,10 +89,12 @@ public actor KeyCacheLoader: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let waiting = pollWaiters
             pollWaiters = []
-            do {
-                try await refresh()
-            } catch {
-                logger.backgroundFailure("key cache refresh failed", error: error)
+            await failures.round {
+                do {
+                    try await refresh()
+                } catch {
+                    failures.failed(logger, "key cache refresh failed", error: error)
+                }
             }
             for waiter in waiting { waiter.resume() }
             try? await Task.sleep(for: interval)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KeysmithCore
 import KeysmithStore
@@ -8,6 +9,10 @@ import ServiceLifecycle
 /// connected to one node is pushed what another node's engine or ledger committed: each event this node publishes is
 /// sent on a notification channel (in the order published, one notification after the other), and each event
 /// another node sent is published here marked ``TradingEvent/remote``.
+///
+/// A notification is `MAC ENVELOPE`: the envelope (sending node, time sent, event) as JSON after the base64 HMAC-SHA256
+/// of it under a key every node derives from the shared master key. PostgreSQL lets any role that can connect send
+/// on a channel, so a notification whose MAC does not verify, or sent more than a minute from now, is dropped.
 ///
 /// A notification holds less than 8,000 bytes: an event too large for one is sent as several, one per account and
 /// then halves of its orders, fills and positions (a fill involving two accounts goes with each), each a whole
@@ -21,20 +26,29 @@ package struct TradingEventRelay: Service {
     package let channel: PostgresChannel
     /// This process's id in the envelopes it sends (its own are not published twice).
     package let node: String
+    package let key: SymmetricKey
     package let logger: Logger
     package var retryDelay: Duration = .milliseconds(200)
+    /// How far from this node's clock a notification's sending time may be.
+    static let window: Int64 = 60_000
 
-    package init(events: TradingEvents, channel: PostgresChannel, node: String = KeyMaterial.randomBytes(8).lowercaseHex, logger: Logger) {
+    package init(
+        events: TradingEvents, channel: PostgresChannel, key: [UInt8], node: String = KeyMaterial.randomBytes(8).lowercaseHex, logger: Logger
+    ) {
         self.events = events
         self.channel = channel
+        self.key = SymmetricKey(data: key)
         self.node = node
         self.logger = logger
     }
 
-    struct Envelope: Codable {
-        let node: String
-        let event: TradingEvent
+    package struct Envelope: Codable, Sendable {
+        package let node: String
+        package let sentAt: Int64
+        package let event: TradingEvent
     }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     package func run() async throws {
         let outgoing = events.subscribe()
@@ -50,7 +64,7 @@ package struct TradingEventRelay: Service {
 
     private func send(_ stream: AsyncStream<TradingEvent>) async {
         for await event in stream where !event.remote {
-            let (payloads, dropped) = Self.payloads(event, node: node)
+            let (payloads, dropped) = Self.payloads(event, node: node, key: key, at: Self.now())
             if dropped > 0 {
                 logger.warning("a trading event too large to relay was partly dropped", metadata: ["parts": "\(dropped)"])
             }
@@ -65,14 +79,18 @@ package struct TradingEventRelay: Service {
     }
 
     private func receive() async {
-        let (node, events) = (self.node, self.events)
+        let (node, events, key, logger) = (self.node, self.events, self.key, self.logger)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await channel.follow { payload in
-                    guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(payload.utf8)), envelope.node != node else { return }
-                    var event = envelope.event
-                    event.remote = true
-                    events.publish(event)
+                    guard let event = Self.event(from: payload, key: key, now: Self.now()) else {
+                        logger.warning("a trading-event notification that does not verify was dropped")
+                        return
+                    }
+                    guard event.node != node else { return }
+                    var relayed = event.event
+                    relayed.remote = true
+                    events.publish(relayed)
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
@@ -82,14 +100,29 @@ package struct TradingEventRelay: Service {
         }
     }
 
+    /// The envelope a notification carries, when its MAC verifies and it was sent within ``window`` of `now`.
+    package static func event(from payload: String, key: SymmetricKey, now: Int64) -> Envelope? {
+        let parts = payload.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let mac = Data(base64Encoded: String(parts[0])) else { return nil }
+        let json = Data(parts[1].utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: json, using: key),
+            let envelope = try? JSONDecoder().decode(Envelope.self, from: json), abs(envelope.sentAt - now) <= window
+        else { return nil }
+        return envelope
+    }
+
     /// The notifications that carry `event`, each at most `limit` bytes, and how many parts could not fit at all.
-    package static func payloads(_ event: TradingEvent, node: String, limit: Int = PostgresChannel.payloadLimit) -> (payloads: [String], dropped: Int) {
+    package static func payloads(
+        _ event: TradingEvent, node: String, key: SymmetricKey, at sentAt: Int64, limit: Int = PostgresChannel.payloadLimit
+    ) -> (payloads: [String], dropped: Int) {
         let encoder = JSONEncoder()
         var payloads: [String] = []
         var dropped = 0
         func add(_ part: TradingEvent, split: Bool) {
-            if let data = try? encoder.encode(Envelope(node: node, event: part)), data.count <= limit {
-                payloads.append(String(decoding: data, as: UTF8.self))
+            // The MAC, in base64, and a space: 45 bytes.
+            if let data = try? encoder.encode(Envelope(node: node, sentAt: sentAt, event: part)), data.count + 45 <= limit {
+                let mac = Data(HMAC<SHA256>.authenticationCode(for: data, using: key)).base64EncodedString()
+                payloads.append(mac + " " + String(decoding: data, as: UTF8.self))
                 return
             }
             let parts = split ? byAccount(part) : halves(part)
@@ -133,15 +166,18 @@ package struct TradingEventRelay: Service {
                 if index == 0 { first.fills = fills } else { second.fills = fills }
             }
             second.positions = []
+            second.accounts = []
         } else if event.fills.count > 1 {
             let middle = event.fills.count / 2
             first.fills = Array(event.fills[..<middle])
             second.fills = Array(event.fills[middle...])
             second.positions = []
+            second.accounts = []
         } else if event.positions.count > 1 {
             let middle = event.positions.count / 2
             first.positions = Array(event.positions[..<middle])
             second.positions = Array(event.positions[middle...])
+            second.accounts = []
         } else {
             return [event]
         }

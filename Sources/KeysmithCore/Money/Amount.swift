@@ -15,6 +15,18 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible, C
         self.scale = scale
     }
 
+    private enum CodingKeys: String, CodingKey { case units, scale }
+
+    /// Decodes only the scales amounts have (0 to 18 decimals).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let scale = try container.decode(Int.self, forKey: .scale)
+        guard (0...18).contains(scale) else {
+            throw DecodingError.dataCorruptedError(forKey: .scale, in: container, debugDescription: "scale outside 0...18")
+        }
+        self.init(units: try container.decode(Int64.self, forKey: .units), scale: scale)
+    }
+
     public static func zero(scale: Int) -> Amount { Amount(units: 0, scale: scale) }
 
     /// Parses plain decimal text (`"12"`, `"0.5"`, `"-3.25"`); nil for anything else, for more decimals than `scale`,

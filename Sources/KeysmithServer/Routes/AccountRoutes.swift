@@ -34,22 +34,38 @@ struct AccountRoutes {
 extension AccountRoutes {
     /// The trading balance of `account`, optionally only the currencies of a `ccy` comma list.
     func balance(of account: Account, query: String?) async throws(OKXError) -> OKXResponse<TradingBalance> {
-        let params = OKXParameters(query: query)
-        var balances = try await ledger.balances(of: account)
-        if let codes = params.optional("ccy") {
-            let wanted = Set(codes.split(separator: ",").map { $0.uppercased() })
-            balances = balances.filter { wanted.contains($0.currency) }
-        }
+        balance(from: try await balanceInputs(of: account), query: query)
+    }
+
+    /// What an account's trading balance is computed from, read once (the WebSocket renders every subscription of
+    /// an account from one reading per change).
+    struct BalanceInputs: Sendable {
+        let balances: [StoredBalance]
+        let margins: [String: MarginTotals]
+        let currencies: [Currency]
+        let prices: [String: Amount]
+    }
+
+    func balanceInputs(of account: Account) async throws(OKXError) -> BalanceInputs {
+        let balances = try await ledger.balances(of: account)
         var margins: [String: MarginTotals] = [:]
         for (position, _) in try await engine.openPositions(of: account.uid) {
             let inst = try await engine.instrument(position.key.instrument)
             let mark = try await marks.mark(of: inst).flatMap { $0.rescaled(to: inst.tickSize.scale) }
             margins[inst.quote, default: MarginTotals()].add(position, valued: mark.flatMap { PositionValuation(position, instrument: inst, mark: $0) })
         }
+        return BalanceInputs(balances: balances, margins: margins, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices())
+    }
+
+    func balance(from inputs: BalanceInputs, query: String?) -> OKXResponse<TradingBalance> {
+        let params = OKXParameters(query: query)
+        var balances = inputs.balances
+        if let codes = params.optional("ccy") {
+            let wanted = Set(codes.split(separator: ",").map { $0.uppercased() })
+            balances = balances.filter { wanted.contains($0.currency) }
+        }
         return OKXResponse([
-            TradingBalance(
-                balances, currencies: try await ledger.currencies(), prices: try await engine.usdtPrices(), margins: margins,
-                now: clock.milliseconds)
+            TradingBalance(balances, currencies: inputs.currencies, prices: inputs.prices, margins: inputs.margins, now: clock.milliseconds)
         ])
     }
 }

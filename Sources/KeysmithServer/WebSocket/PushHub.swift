@@ -57,6 +57,8 @@ actor PushHub {
     /// The cash balance per currency each `balance_and_position` subscription was last sent, by connection: its
     /// updates carry the currencies that changed since.
     private var cashSent: [String: [Subscription: [String: String]]] = [:]
+    /// While an event is routed: each account's balance inputs, read once for all its subscriptions.
+    private var eventBalances: [String: AccountRoutes.BalanceInputs]?
 
     struct MarketKey: Hashable {
         let channel: String
@@ -247,6 +249,8 @@ actor PushHub {
         var accounts = event.accounts
         for order in event.orders { accounts.insert(order.account) }
         for position in event.positions { accounts.insert(position.key.account) }
+        eventBalances = [:]
+        defer { eventBalances = nil }
         for uid in accounts {
             guard let ids = byAccount[uid] else { continue }
             for id in ids {
@@ -357,9 +361,17 @@ actor PushHub {
         return try Self.push(subscription.arg, data: [row])
     }
 
+    /// The account's balance, read once per routed event.
+    private func balance(of account: Account, query: String?) async throws -> OKXResponse<TradingBalance> {
+        if let inputs = eventBalances?[account.uid] { return self.account.balance(from: inputs, query: query) }
+        let inputs = try await self.account.balanceInputs(of: account)
+        if eventBalances != nil { eventBalances?[account.uid] = inputs }
+        return self.account.balance(from: inputs, query: query)
+    }
+
     private func balancePush(_ subscription: Subscription, account: Account, eventType: String) async throws -> String {
         let query = subscription.arg["ccy"].map { "ccy=\($0)" }
-        let balance = try await self.account.balance(of: account, query: query)
+        let balance = try await self.balance(of: account, query: query)
         var arg = subscription.arg
         arg["uid"] = account.uid
         return try Self.push(arg, eventType: eventType, data: balance.data, pages: true)
@@ -388,10 +400,11 @@ actor PushHub {
         if let event, !event.accounts.contains(account.uid), !event.positions.contains(where: { $0.key.account == account.uid }) {
             return nil
         }
-        let details = try await self.account.balance(of: account, query: nil).data.first?.details ?? []
+        let details = try await balance(of: account, query: nil).data.first?.details ?? []
         let cash = Dictionary(details.map { ($0.ccy, $0.cashBal) }, uniquingKeysWith: { first, _ in first })
         let before = cashSent[connection]?[subscription]
-        cashSent[connection, default: [:]][subscription] = cash
+        // Kept only while the subscription is (it may have ended while the balance was read).
+        if subscriptions[connection]?.contains(subscription) == true { cashSent[connection, default: [:]][subscription] = cash }
         var balances = details.filter { before == nil || before?[$0.ccy] != $0.cashBal }.map {
             BalanceAndPositionPush.Balance(ccy: $0.ccy, cashBal: $0.cashBal, uTime: $0.uTime)
         }

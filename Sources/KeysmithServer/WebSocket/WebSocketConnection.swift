@@ -81,7 +81,8 @@ final class WebSocketConnection: Sendable {
         return true
     }
 
-    /// How long a connection whose send queue overflowed has to take what was queued before it is cut off.
+    /// How long a closing connection (its send queue overflowed, or its last event sent) has to take what was queued
+    /// before it is cut off.
     static let overflowGrace: TimeAmount = .seconds(5)
 
     /// Queues a message. A full queue takes no more: what is queued goes out, then the connection is closed with
@@ -110,7 +111,13 @@ final class WebSocketConnection: Sendable {
         guard first else { return }
         if let last { send(last) }
         outbox.finish()
+        // A client that does not read what is left is cut off.
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: Self.overflowGrace) { channel.close(promise: nil) }
     }
+
+    /// Whether the connection is ending (its queue takes no more).
+    var isClosing: Bool { state.withLock { $0.closing } }
 
     /// Closes the socket now, queued messages or not.
     func abort() {

@@ -100,6 +100,8 @@ struct WebSocketGateway: Sendable {
             group.addTask {
                 do {
                     for try await message in inbound.messages(maxSize: limits.messageSize) {
+                        // A connection being closed (its last event sent) reads no more requests.
+                        if connection.isClosing { break }
                         connection.heard()
                         await handle(message, on: connection)
                     }
@@ -209,7 +211,9 @@ struct WebSocketGateway: Sendable {
         // Only the arguments a channel reads are kept (and echoed back): anything else would make distinct
         // subscriptions of the same channel out of junk keys.
         var arg: [String: String] = [:]
-        for name in Subscription.argumentNames {
+        // balance_and_position takes no argument: extra ones would only make copies of it.
+        let names = raw["channel"] as? String == "balance_and_position" ? ["channel"] : Subscription.argumentNames
+        for name in names {
             guard let value = raw[name] else { continue }
             guard let text = value as? String, text.utf8.count <= Subscription.argumentLength else {
                 let message = "Invalid args: \(name) is text of up to \(Subscription.argumentLength) characters"

@@ -56,7 +56,8 @@ extension WebSocketGateway {
         // A request refused before anything is carried out costs the client nothing but a message, so a connection
         // may have only so many of them an hour: one more closes it.
         func refuse(_ error: OKXError, id: String, answer text: String? = nil) {
-            guard connection.countRefusal(limit: limits.refusalsPerHour) else {
+            // The server's own trouble (50001) is not counted against the client.
+            guard error.code == OKXError.serviceUnavailable.code || connection.countRefusal(limit: limits.refusalsPerHour) else {
                 let notice = OKXError.webSocketTooFrequent.with(
                     message: "Too many refused requests on this connection (\(limits.refusalsPerHour) an hour); connection closed")
                 connection.finish(with: PushHub.error(notice, id: id, connection: connection))

@@ -115,6 +115,12 @@ public struct MasterKey: Sendable {
         derive("keysmith/v1/console-form").withUnsafeBytes { Array($0) }
     }
 
+    /// The HMAC key that authenticates trading events relayed between nodes (PostgreSQL notifications, which any
+    /// role that can connect could send).
+    public func relayKey() -> [UInt8] {
+        derive("keysmith/v1/trading-relay").withUnsafeBytes { Array($0) }
+    }
+
     private func derive(_ info: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: bytes), salt: Array("keysmith".utf8), info: Array(info.utf8),
