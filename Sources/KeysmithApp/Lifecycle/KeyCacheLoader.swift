@@ -89,12 +89,11 @@ public actor KeyCacheLoader: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let waiting = pollWaiters
             pollWaiters = []
-            await failures.round {
-                do {
-                    try await refresh()
-                } catch {
-                    failures.failed(logger, "key cache refresh failed", error: error)
-                }
+            do {
+                try await refresh()
+                failures.succeeded()
+            } catch {
+                failures.failed(logger, "key cache refresh failed", error: error)
             }
             for waiter in waiting { waiter.resume() }
             try? await Task.sleep(for: interval)
