@@ -149,13 +149,26 @@ def test_a_key_revoked_through_one_node_is_refused_by_the_other_within_a_second(
     assert max(delays) < 1.0
 
 
-def next_push(ws, channel: str, timeout: float = 5) -> dict:
-    """The next push of `channel` on a sync WebSocket (answers and other channels' pushes are skipped)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        message = json.loads(ws.recv(max(0.01, deadline - time.monotonic())))
-        if message.get("arg", {}).get("channel") == channel and "data" in message:
-            return message
+class Pushes:
+    """The pushes of a sync WebSocket by channel: the pushes of one change come in no set order, so those of other
+    channels are kept for later rather than skipped (answers are skipped)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.kept: list[dict] = []
+
+    def next(self, channel: str, timeout: float = 5) -> dict:
+        for index, message in enumerate(self.kept):
+            if message["arg"]["channel"] == channel:
+                return self.kept.pop(index)
+        deadline = time.monotonic() + timeout
+        while True:
+            message = json.loads(self.ws.recv(max(0.01, deadline - time.monotonic())))
+            if "data" not in message or "arg" not in message:
+                continue
+            if message["arg"].get("channel") == channel:
+                return message
+            self.kept.append(message)
 
 
 def test_orders_and_balances_changed_through_one_node_are_pushed_by_the_other(cluster):
@@ -176,27 +189,33 @@ def test_orders_and_balances_changed_through_one_node_are_pushed_by_the_other(cl
         assert json.loads(ws.recv(5))["code"] == "0"
         ws.send(json.dumps({"op": "subscribe", "args": [
             {"channel": "orders", "instType": "ANY"}, {"channel": "balance_and_position"}, {"channel": "account"}]}))
-        snapshot = next_push(ws, "balance_and_position")["data"][0]
+        pushes = Pushes(ws)
+        snapshot = pushes.next("balance_and_position")["data"][0]
         assert snapshot["eventType"] == "snapshot" and snapshot["balData"] == []
 
         assert funding.funds_transfer("USDT", "1000", "6", "18")["code"] == "0"
-        moved = next_push(ws, "balance_and_position")["data"][0]
+        moved = pushes.next("balance_and_position")["data"][0]
         assert moved["eventType"] == "transferred" and [(b["ccy"], b["cashBal"]) for b in moved["balData"]] == [("USDT", "1000")], moved
+        # The account channel: its snapshot (nothing yet), then the transfer.
+        while [d["cashBal"] for d in pushes.next("account")["data"][0]["details"]] != ["1000"]:
+            pass
         delays = []
         for index in range(20):
             placed = trade.place_order("BTC-USDT", "cash", "buy", "limit", "0.001", px=str(20000 + index), clOrdId=f"relay{index}")
             answered = time.monotonic()
             assert placed["code"] == "0", placed
-            push = next_push(ws, "orders")["data"][0]
+            push = pushes.next("orders")["data"][0]
             delays.append(time.monotonic() - answered)
             assert push["ordId"] == placed["data"][0]["ordId"] and push["clOrdId"] == f"relay{index}" and push["state"] == "live", push
             rest = trade.get_order("BTC-USDT", ordId=push["ordId"])["data"][0]
             assert (push["px"], push["sz"], push["accFillSz"]) == (rest["px"], rest["sz"], rest["accFillSz"])
-            account = next_push(ws, "account")["data"][0]["details"]
+            account = pushes.next("account")["data"][0]["details"]
             assert [d["frozenBal"] for d in account if d["ccy"] == "USDT"] == [on_a.get_account_balance()["data"][0]["details"][0]["frozenBal"]]
             assert trade.cancel_order("BTC-USDT", ordId=push["ordId"])["code"] == "0"
-            canceled = next_push(ws, "orders")["data"][0]
+            canceled = pushes.next("orders")["data"][0]
             assert canceled["ordId"] == push["ordId"] and canceled["state"] == "canceled"
+            released = pushes.next("account")["data"][0]["details"]
+            assert [(d["ccy"], d["frozenBal"], d["cashBal"]) for d in released] == [("USDT", "0", "1000")], released
     print(f"\nnode A's answer to node B's push: median {statistics.median(delays) * 1000:.1f} ms, max {max(delays) * 1000:.1f} ms "
           f"over {len(delays)} orders")
 

@@ -104,6 +104,16 @@ actor PushHub {
         for subscription in subscriptions.removeValue(forKey: connection.id) ?? [] { unindex(subscription, of: connection) }
     }
 
+    /// A connection logged in again, with a key of another account: the private subscriptions it held (for the
+    /// account it leaves) end.
+    func forgetPrivate(of connection: WebSocketConnection, account uid: String) {
+        let held = subscriptions[connection.id] ?? []
+        subscriptions[connection.id] = held.filter { !Self.privateChannels.contains($0.channel) }
+        byAccount[uid]?.remove(connection.id)
+        if byAccount[uid]?.isEmpty == true { byAccount[uid] = nil }
+        cashSent[connection.id] = nil
+    }
+
     /// The connections logged in with `apiKey`.
     func connections(of apiKey: String) -> [WebSocketConnection] {
         connections.values.filter { $0.key?.key.apiKey == apiKey }
@@ -251,16 +261,28 @@ actor PushHub {
         for position in event.positions { accounts.insert(position.key.account) }
         eventBalances = [:]
         defer { eventBalances = nil }
+        // A push depends on the account and the subscription only (balance_and_position also on what the connection
+        // was sent before): rendered once for every connection of the account that subscribed alike.
+        struct Rendered: Hashable {
+            let account: String
+            let subscription: Subscription
+        }
+        var rendered: [Rendered: String?] = [:]
         for uid in accounts {
             guard let ids = byAccount[uid] else { continue }
             for id in ids {
                 guard let connection = connections[id], let cached = connection.key else { continue }
                 for subscription in subscriptions[id] ?? [] {
                     do {
-                        let text =
-                            subscription.channel == "balance_and_position"
-                            ? try await balanceAndPositionPush(subscription, connection: id, account: cached.account, event: event)
-                            : try await privatePush(subscription, event: event, account: cached.account)
+                        let text: String?
+                        if subscription.channel == "balance_and_position" {
+                            text = try await balanceAndPositionPush(subscription, connection: id, account: cached.account, event: event)
+                        } else if let done = rendered[Rendered(account: cached.account.uid, subscription: subscription)] {
+                            text = done
+                        } else {
+                            text = try await privatePush(subscription, event: event, account: cached.account)
+                            rendered[Rendered(account: cached.account.uid, subscription: subscription)] = .some(text)
+                        }
                         if let text { connection.send(text) }
                     } catch {
                         // The client misses this push; say so (REST still reads the state).

@@ -188,7 +188,11 @@ struct WebSocketGateway: Sendable {
             }
             try checkFreshness()
             let cached = try authenticator.login(login, clientIP: connection.clientIP, environment: connection.environment, now: now)
+            let previous = connection.key
             connection.logIn(cached)
+            if let previous, previous.account.uid != cached.account.uid {
+                await hub.forgetPrivate(of: connection, account: previous.account.uid)
+            }
             record.account = cached.account.uid
             var answer: [String: Any] = ["event": "login", "code": "0", "msg": "", "connId": connection.id]
             if let id { answer["id"] = id }
