@@ -25,6 +25,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from conftest import BINARY, ROOT, free_port, start_serve, stop
@@ -177,7 +178,8 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
         funding = Funding.FundingAPI(api_key, secret_key, passphrase, False, "0", domain=base, debug=False)
         assert funding.get_balances(ccy="USDT")["data"][0]["availBal"] == "250"
 
-        # The key list counts the key's open WebSocket connections: one while the platform is logged in, none after.
+        # The key list counts the key's open WebSocket connections: one while the platform is logged in, none once
+        # the key is revoked.
         def connections_shown() -> str:
             browser.get(f"{base}/console/keys")
             row = browser.find_element(By.XPATH, f"//tr[td/code[text()='{api_key}']]")
@@ -190,6 +192,15 @@ def test_the_seed_flow_in_a_browser(tmp_path, browser):
             assert json.loads(ws.recv(5))["code"] == "0"
             assert connections_shown() == "1"
             shot(browser, "10-api-keys-connected")
+            # Revoked in the console, the key's connection gets its final event and is closed within a second.
+            browser.get(f"{base}/console/keys/{api_key}/revoke")
+            follow(browser, By.ID, "confirm-revoke")
+            revoked_at = time.monotonic()
+            final = json.loads(ws.recv(5))
+            assert final["event"] == "error" and final["code"] == "60032", final
+            with pytest.raises(ConnectionClosed):
+                ws.recv(5)
+            assert time.monotonic() - revoked_at < 1.0
         WebDriverWait(browser, 10).until(lambda _: connections_shown() == "0")
 
         # 7. Sign out.
