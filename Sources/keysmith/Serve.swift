@@ -87,6 +87,14 @@ struct Serve: AsyncParsableCommand {
         help: "Messages a WebSocket connection may have waiting to be sent; a client that falls further behind is disconnected.")
     var wsSendQueue = 4096
 
+    @Option(name: .customLong("ws-requests-per-hour"), help: "Login, subscribe and unsubscribe requests one WebSocket connection may make in an hour (OKX: 480).")
+    var wsRequestsPerHour = 480
+
+    @Option(
+        name: .customLong("ws-refusals-per-hour"),
+        help: "Trading requests one WebSocket connection may have refused before anything is carried out, in an hour; one more closes it.")
+    var wsRefusalsPerHour = 480
+
     @Option(name: .customLong("ws-connection-rate"), help: "New WebSocket connections per client IP, as N/PERIOD (OKX: 3/1s), or unlimited.")
     var wsConnectionRate = "3/1s"
 
@@ -94,6 +102,7 @@ struct Serve: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard wsMaxSubscriptions > 0 else { throw ValidationError("--ws-max-subscriptions is at least 1") }
         guard wsSendQueue > 0 else { throw ValidationError("--ws-send-queue is at least 1") }
+        guard wsRequestsPerHour > 0, wsRefusalsPerHour > 0 else { throw ValidationError("--ws-requests-per-hour and --ws-refusals-per-hour are at least 1") }
         // The port goes on to a 16-bit socket field, which traps on anything wider.
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535; got \(port)") }
     }
@@ -127,6 +136,8 @@ struct Serve: AsyncParsableCommand {
         configuration.webSocket.ipv6PrefixLength = ipv6ClientPrefix
         configuration.webSocket.subscriptions = wsMaxSubscriptions
         configuration.webSocket.sendQueue = wsSendQueue
+        configuration.webSocket.requestsPerHour = wsRequestsPerHour
+        configuration.webSocket.refusalsPerHour = wsRefusalsPerHour
         configuration.webSocket.connectionRate = try RateLimit(parsing: wsConnectionRate)
         // On PostgreSQL the connection pool is the service group's first service, so it runs before the node opens
         // the database and stops after the node has finished (the group stops services in reverse order).

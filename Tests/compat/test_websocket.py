@@ -466,6 +466,45 @@ def test_refused_trading_requests_are_audited_and_bounded_per_connection(server)
     assert rest.fetch_open_orders("BTC/USDT") == []
 
 
+def test_per_connection_request_limits_are_configurable(server):
+    """serve --ws-requests-per-hour 3 --ws-refusals-per-hour 2: the fourth login/subscribe/unsubscribe of a connection
+    is told 60014 (the connection stays), and the third trading request refused before login closes it."""
+    stop(server.process)
+    database = ["--database", server.database] if server.database else []
+    server.process = start_serve(server.data_dir, server.port, server.log_path, *database, *SUITE_SERVE_FLAGS,
+                                 "--ws-requests-per-hour", "3", "--ws-refusals-per-hour", "2")
+
+    async def run():
+        async with websockets.connect(ws_url(server) + "/public") as ws:
+            for index in range(3):
+                await ws.send(json.dumps({"id": f"s{index}", "op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}))
+                while (reply := await answer(ws)).get("id") != f"s{index}":
+                    pass
+                assert reply["event"] == "subscribe", reply
+            await ws.send(json.dumps({"id": "s3", "op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}]}))
+            while (reply := await answer(ws)).get("id") != "s3":
+                pass
+            assert reply["event"] == "error" and reply["code"] == "60014", reply
+            await ws.send("ping")
+            while await answer_text(ws) != "pong":
+                pass
+        async with websockets.connect(ws_url(server) + "/private") as ws:
+            order = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "1", "sz": "1"}
+            for index in range(2):
+                assert (await op(ws, {"id": f"o{index}", "op": "order", "args": [order]}))["code"] == "60011"
+            await ws.send(json.dumps({"id": "o2", "op": "order", "args": [order]}))
+            final = await answer(ws)
+            assert final["event"] == "error" and final["code"] == "60014", final
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+
+    asyncio.run(run())
+
+
+async def answer_text(ws, timeout: float = 5) -> str:
+    return await asyncio.wait_for(ws.recv(), timeout)
+
+
 def test_new_connections_are_limited_per_address(server):
     """OKX's 3 new connections a second per IP (the default): the fourth in a second is told 60014 and closed, the
     server keeps serving, and a second later a connection opens again."""
