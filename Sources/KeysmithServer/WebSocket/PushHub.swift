@@ -20,8 +20,16 @@ struct Subscription: Sendable, Hashable {
     let channel: String
     let arg: [String: String]
 
-    /// The arguments a subscription may carry; others are dropped.
-    static let argumentNames = ["channel", "instId", "instType", "instFamily", "ccy", "uly", "extraParams"]
+    /// The arguments a subscription to `channel` keeps (those the channel reads, as OKX documents them); others are
+    /// dropped, so that junk cannot make copies of one subscription, each rendered on every event.
+    static func argumentNames(of channel: String) -> [String] {
+        switch channel {
+        case "balance_and_position": ["channel"]
+        case "account": ["channel", "ccy", "extraParams"]
+        case "orders", "positions": ["channel", "instType", "instFamily", "uly", "instId", "extraParams"]
+        default: ["channel", "instId"]
+        }
+    }
     /// The longest value an argument may have, in bytes.
     static let argumentLength = 64
 

@@ -215,9 +215,7 @@ struct WebSocketGateway: Sendable {
         // Only the arguments a channel reads are kept (and echoed back): anything else would make distinct
         // subscriptions of the same channel out of junk keys.
         var arg: [String: String] = [:]
-        // balance_and_position takes no argument: extra ones would only make copies of it.
-        let names = raw["channel"] as? String == "balance_and_position" ? ["channel"] : Subscription.argumentNames
-        for name in names {
+        for name in Subscription.argumentNames(of: raw["channel"] as? String ?? "") {
             guard let value = raw[name] else { continue }
             guard let text = value as? String, text.utf8.count <= Subscription.argumentLength else {
                 let message = "Invalid args: \(name) is text of up to \(Subscription.argumentLength) characters"
