@@ -541,9 +541,10 @@ def resident_kib(pid: int) -> int:
 
 def test_a_slow_consumer_is_disconnected_and_memory_stays_bounded(server):
     """Clients that never read (a 4 KiB receive buffer, websockets' reading paused) ask for a 400-level book snapshot
-    thousands of times each (unsubscribe, subscribe; --ws-requests-per-hour lets them): hundreds of megabytes if the
-    server kept what it could not send. With --ws-send-queue 16 each is disconnected once 16 messages wait, the
-    server's memory grows by a small fraction of what was asked for, and it keeps serving."""
+    up to 4,000 times each (unsubscribe, subscribe; --ws-requests-per-hour lets them): hundreds of megabytes if the
+    server kept what it could not send. With --ws-send-queue 16 each is disconnected for falling 16 messages behind
+    (a fast server does so before the client has asked for everything), the server's memory stays within a few
+    megabytes, and it keeps serving."""
     stop(server.process)
     database = ["--database", server.database] if server.database else []
     server.process = start_serve(server.data_dir, server.port, server.log_path, *database, *SUITE_SERVE_FLAGS,
@@ -561,11 +562,17 @@ def test_a_slow_consumer_is_disconnected_and_memory_stays_bounded(server):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", server.port))
         ws = await websockets.connect(ws_url(server) + "/public", sock=sock, max_queue=1)
-        await ws.send(json.dumps({"op": "subscribe", "args": [books]}))
-        for _ in range(pairs):
-            await ws.send(json.dumps({"op": "unsubscribe", "args": [books]}))
+        asked = 0
+        try:
             await ws.send(json.dumps({"op": "subscribe", "args": [books]}))
-        return ws
+            asked += 1
+            for _ in range(pairs):
+                await ws.send(json.dumps({"op": "unsubscribe", "args": [books]}))
+                await ws.send(json.dumps({"op": "subscribe", "args": [books]}))
+                asked += 1
+        except (websockets.ConnectionClosed, OSError):
+            pass  # the server has already cut this client off
+        return ws, asked
 
     def closed() -> int:
         return server.logs().count("fell 16 messages behind")
@@ -578,7 +585,8 @@ def test_a_slow_consumer_is_disconnected_and_memory_stays_bounded(server):
             assert [c["arg"] for c in confirmed if c.get("event") == "subscribe"] == [books, books], confirmed
             assert len([c for c in confirmed if c.get("action") == "snapshot"]) == 1, confirmed
         before = resident_kib(server.process.pid)
-        sockets = [await slow_client() for _ in range(clients)]
+        opened = [await slow_client() for _ in range(clients)]
+        sockets = [ws for ws, _ in opened]
         deadline = time.monotonic() + 120
         while closed() < clients:
             assert time.monotonic() < deadline, closed()
@@ -589,9 +597,10 @@ def test_a_slow_consumer_is_disconnected_and_memory_stays_bounded(server):
                 while True:
                     await asyncio.wait_for(ws.recv(), 10)
         snapshot = len(json.dumps(rest.public_get_market_books({"instId": "BTC-USDT", "sz": "400"})))
-        asked = clients * (pairs + 1) * snapshot // 1024
+        asked = sum(count for _, count in opened) * snapshot // 1024
         print(f"\nserver memory grew {grown} KiB while {clients} clients that never read asked for {asked} KiB")
-        assert snapshot > 10_000 and grown < asked // 10, (grown, asked)
+        # What 5 queues of 16 snapshots and the sockets' buffers hold, with room for the allocator's own growth.
+        assert snapshot > 10_000 and grown < 32 * 1024, (grown, asked)
         async with websockets.connect(ws_url(server) + "/public") as ws:
             await ws.send("ping")
             assert await asyncio.wait_for(ws.recv(), 5) == "pong"
